@@ -1,0 +1,1 @@
+"""One module per `composeium` subcommand: each defines NAME, HELP, add_arguments and run."""

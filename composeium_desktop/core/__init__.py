@@ -1,0 +1,1 @@
+"""The Qt-free core: notation, model, generation, rendering, audio and export."""

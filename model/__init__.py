@@ -1,0 +1,1 @@
+"""The shipped trained model and tokenizer; installed as composeium_desktop._model."""

@@ -1,0 +1,1 @@
+"""Packaged resources (icons, example tunes); installed as composeium_desktop._resources."""
