@@ -1,0 +1,330 @@
+"""The ABC body lexer: one compiled regular expression, tokens with line and column.
+
+Token kinds (``Token.kind``) and their ``data``:
+
+========== ===================================== ==========================================
+kind       example text                          data
+========== ===================================== ==========================================
+note       ``^c'3/2``                            ``(accidental, letter, octave marks)``
+rest       ``z2`` ``x/``                         ``"z"`` or ``"x"`` (x is invisible)
+mrest      ``Z4`` ``X``                          number of bars (int)
+bar        ``|`` ``:|2`` ``|]`` ``[|]`` ``::``    ``(bar line, ending)`` e.g. ``(":|", "2")``
+ending     ``[1`` ``[2`` ``[1,3``                the ending numbers (str)
+chord      ``[``                                  None (a chord opens)
+chordend   ``]2``                                 None; ``length`` is the chord multiplier
+grace      ``{`` ``{/``                           True for an acciaccatura ``{/``
+graceend   ``}``                                  None
+tuplet     ``(3`` ``(3:2:3``                     ``(p, q or None, r or None)``
+slur       ``(`` / slurend ``)``                 None
+tie        ``-``                                  None
+broken     ``>`` ``<<``                           None
+deco       ``!trill!`` ``+trill+`` ``~`` ``.``   the decoration name (``"trill"``, ``"~"``)
+symbol     ``"Am7"``                              the chord symbol
+annot      ``"^text"`` (also ``_ < > @``)        the annotation text (with its placement)
+field      ``[K:G]``                              ``(letter, value)`` (an inline field)
+fieldline  ``K:G`` ``w: words`` (own line)        ``(letter, value)``
+comment    ``% ...`` ``%%directive``              None
+cont       ``\\`` at the end of a line           None
+space      spaces and tabs                        None
+newline    ``\\n``                                None
+misc       ``y`` ``\\``` ``$`` ``!`` ``&``         None (spacers, score line breaks, overlay)
+========== ===================================== ==========================================
+
+``Token.length`` is the note/rest length multiplier (of the unit length L) as a Fraction, the
+chord multiplier for ``chordend``, and None for other kinds.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import NamedTuple
+
+from composeium_desktop.core.abcnotation.errors import ABCError
+
+NOTE = "note"
+REST = "rest"
+MREST = "mrest"
+BAR = "bar"
+ENDING = "ending"
+CHORD = "chord"
+CHORD_END = "chordend"
+GRACE = "grace"
+GRACE_END = "graceend"
+TUPLET = "tuplet"
+SLUR = "slur"
+SLUR_END = "slurend"
+TIE = "tie"
+BROKEN = "broken"
+DECO = "deco"
+SYMBOL = "symbol"
+ANNOT = "annot"
+FIELD = "field"
+FIELD_LINE = "fieldline"
+COMMENT = "comment"
+CONT = "cont"
+SPACE = "space"
+NEWLINE = "newline"
+MISC = "misc"
+
+# Kinds that carry no music: what normalisation may drop or rewrite freely.
+LAYOUT_KINDS = frozenset({COMMENT, CONT, SPACE, NEWLINE, MISC})
+
+
+class Token(NamedTuple):
+    """One lexeme of an ABC body; ``line``/``col`` are 1-based."""
+
+    kind: str
+    text: str
+    line: int
+    col: int
+    length: Fraction | None = None
+    data: object = None
+
+
+_LEN = r"(\d*(?:/+\d*)?)"
+_PATTERNS = [
+    ("newline", r"\n"),
+    ("space", r"[ \t\r]+"),
+    ("comment", r"%[^\n]*"),
+    ("cont", r"\\[ \t]*(?=\n|%|$)"),
+    ("fieldline", r"(?<![^\n])([A-Za-z+]):(?![|:])([^\n]*)"),
+    ("field", r"\[([A-Za-z+]):([^\]\n]*)\]"),
+    ("badfield", r"\[[A-Za-z+]:"),
+    ("bar", r"(\[\|\]|:*\[\|:*|:*\|+\]|:*\.?\|+:*|:{2,})(\[?\d+(?:[-,]\d+)*)?"),
+    ("ending", r"\[(\d+(?:[-,]\d+)*)"),
+    ("chord", r"\["),
+    ("chordend", r"\]" + _LEN),
+    ("note", r"(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)" + _LEN),
+    ("rest", r"([zx])" + _LEN),
+    ("mrest", r"([ZX])(\d*)"),
+    ("broken", r"<{1,3}|>{1,3}"),
+    ("tuplet", r"\((\d+)(?::(\d*))?(?::(\d*))?"),
+    ("slur", r"\.?\("),
+    ("slurend", r"\)"),
+    ("tie", r"\.?-"),
+    ("grace", r"\{(/?)"),
+    ("graceend", r"\}"),
+    ("quoted", r'"([^"\n]*)"'),
+    ("deco", r"!([^!\s]+)!|\+([^+\s]+)\+|([.~H-Wh-w])"),
+    ("misc", r"[y`$&]|!(?=[\s|!]|$)"),
+    ("error", r"."),
+]
+_MASTER = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _PATTERNS), re.S)
+_GI = _MASTER.groupindex
+_ERROR_MESSAGES = {
+    '"': 'unclosed quote: a chord symbol or annotation needs a closing "',
+    "!": "unclosed decoration: !name! needs a closing !",
+    "+": "unclosed decoration: +name+ needs a closing +",
+    "^": "accidental without a note",
+    "_": "accidental without a note",
+    "=": "accidental without a note",
+    ":": "stray ':' (not part of a bar line)",
+    "\\": "a backslash must end a line (line continuation)",
+    "]": "stray ']' (no chord is open)",
+    "}": "stray '}' (no grace notes are open)",
+}
+_ANNOT_PREFIX = frozenset("^_<>@")
+_LENGTHS: dict[str, Fraction] = {"": Fraction(1)}
+_LENGTH_RE = re.compile(r"(\d*)(/*)(\d*)$")
+
+
+def parse_length(text: str) -> Fraction:
+    """Length multiplier of a note suffix: ``"" -> 1``, ``"/" -> 1/2``, ``"//" -> 1/4``, ``"3/" -> 3/2``.
+
+    Raises ``ValueError`` for a zero or unreadable length (the lexer turns it into ABCError).
+    """
+    cached = _LENGTHS.get(text)
+    if cached is not None:
+        return cached
+    match = _LENGTH_RE.match(text)
+    if match is None:
+        raise ValueError(f"bad length {text!r}")
+    num_text, slashes, den_text = match.groups()
+    num = int(num_text) if num_text else 1
+    if den_text:
+        if len(slashes) != 1:
+            raise ValueError(f"bad length {text!r}")
+        den = int(den_text)
+    elif slashes:
+        den = 2 ** len(slashes)
+    else:
+        den = 1
+    if num == 0 or den == 0:
+        raise ValueError(f"bad length {text!r}: a note cannot last zero or divide by zero")
+    value = Fraction(num, den)
+    if len(_LENGTHS) < 4096:
+        _LENGTHS[text] = value
+    return value
+
+
+def format_length(value: Fraction) -> str:
+    """Shortest usual ABC suffix for a multiplier: ``1 -> ""``, ``1/2 -> "/"``, ``3/2 -> "3/2"``."""
+    if value.denominator == 1:
+        return "" if value.numerator == 1 else str(value.numerator)
+    num = "" if value.numerator == 1 else str(value.numerator)
+    if value.denominator == 2:
+        return num + "/"
+    return f"{num}/{value.denominator}"
+
+
+def _error_for(text: str, pos: int, end: int) -> str:
+    char = text[pos]
+    if char in _ERROR_MESSAGES:
+        if char == "!" and "!" in text[pos + 1 : end]:
+            return "bad decoration"
+        return _ERROR_MESSAGES[char]
+    if char == "[":
+        return "bad inline field or chord"
+    return f"unknown character {char!r}"
+
+
+def raw_tokens(text: str, line: int = 1, col: int = 1) -> list[Token]:
+    """Tokens of ``text`` without checking chords/grace notes are closed (see :func:`lex`).
+
+    ``line``/``col`` are the position of ``text[0]``.  Raises :class:`ABCError`.
+    """
+    tokens: list[Token] = []
+    append = tokens.append
+    line_start = -(col - 1)  # offset such that col = pos - line_start + 1
+    gi = _GI
+    for m in _MASTER.finditer(text):
+        kind = m.lastgroup
+        pos = m.start()
+        c = pos - line_start + 1
+        if kind == "note":
+            i = gi["note"]
+            try:
+                length = parse_length(m.group(i + 4))
+            except ValueError as exc:
+                raise ABCError(str(exc), line, c + m.start(i + 4) - pos) from None
+            append(
+                Token(
+                    NOTE,
+                    m.group(),
+                    line,
+                    c,
+                    length,
+                    (m.group(i + 1) or "", m.group(i + 2), m.group(i + 3)),
+                )
+            )
+        elif kind == "space":
+            append(Token(SPACE, m.group(), line, c))
+        elif kind == "bar":
+            i = gi["bar"]
+            append(
+                Token(
+                    BAR,
+                    m.group(),
+                    line,
+                    c,
+                    None,
+                    (m.group(i + 1), (m.group(i + 2) or "").lstrip("[")),
+                )
+            )
+        elif kind == "newline":
+            append(Token(NEWLINE, "\n", line, c))
+            line += 1
+            line_start = pos + 1
+        elif kind in ("rest", "chordend"):
+            i = gi[kind]
+            len_group = i + 2 if kind == "rest" else i + 1
+            try:
+                length = parse_length(m.group(len_group))
+            except ValueError as exc:
+                raise ABCError(str(exc), line, c + m.start(len_group) - pos) from None
+            data = m.group(i + 1) if kind == "rest" else None
+            append(Token(REST if kind == "rest" else CHORD_END, m.group(), line, c, length, data))
+        elif kind == "quoted":
+            inner = m.group(gi["quoted"] + 1)
+            if inner[:1] in _ANNOT_PREFIX:
+                append(Token(ANNOT, m.group(), line, c, None, inner))
+            else:
+                append(Token(SYMBOL, m.group(), line, c, None, inner))
+        elif kind == "deco":
+            i = gi["deco"]
+            name = m.group(i + 1) or m.group(i + 2) or m.group(i + 3)
+            append(Token(DECO, m.group(), line, c, None, name))
+        elif kind == "tuplet":
+            i = gi["tuplet"]
+            p = int(m.group(i + 1))
+            q_text, r_text = m.group(i + 2), m.group(i + 3)
+            q = int(q_text) if q_text else None
+            r = int(r_text) if r_text else None
+            if p < 2 or p > 9 or q == 0 or r == 0:
+                raise ABCError(f"bad tuplet {m.group()!r}: (p:q:r needs 2 <= p <= 9", line, c)
+            append(Token(TUPLET, m.group(), line, c, None, (p, q, r)))
+        elif kind in ("field", "fieldline"):
+            i = gi[kind]
+            append(Token(kind, m.group(), line, c, None, (m.group(i + 1), m.group(i + 2).strip())))
+        elif kind == "mrest":
+            i = gi["mrest"]
+            count = int(m.group(i + 2) or 1)
+            if count == 0:
+                raise ABCError("a multi-measure rest needs at least one bar", line, c)
+            append(Token(MREST, m.group(), line, c, None, count))
+        elif kind == "ending":
+            append(Token(ENDING, m.group(), line, c, None, m.group(gi["ending"] + 1)))
+        elif kind == "grace":
+            append(Token(GRACE, m.group(), line, c, None, bool(m.group(gi["grace"] + 1))))
+        elif kind == "badfield":
+            raise ABCError("unclosed inline field: [X:... needs a closing ]", line, c)
+        elif kind == "error":
+            raise ABCError(_error_for(text, pos, len(text)), line, c)
+        else:
+            append(Token(kind, m.group(), line, c))
+    return tokens
+
+
+def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:
+    """Raise :class:`ABCError` for chords/grace groups that nest, close without opening, or stay open."""
+    chord: Token | None = None
+    grace: Token | None = None
+    for tok in tokens:
+        kind = tok.kind
+        if kind == CHORD:
+            if chord is not None:
+                raise ABCError("a chord cannot contain another chord", tok.line, tok.col)
+            chord = tok
+        elif kind == CHORD_END:
+            if chord is None:
+                raise ABCError(_ERROR_MESSAGES["]"], tok.line, tok.col)
+            if tokens_between_empty(tokens, chord, tok):
+                raise ABCError("empty chord []", chord.line, chord.col)
+            chord = None
+        elif kind == GRACE:
+            if grace is not None:
+                raise ABCError("grace notes cannot nest", tok.line, tok.col)
+            grace = tok
+        elif kind == GRACE_END:
+            if grace is None:
+                raise ABCError(_ERROR_MESSAGES["}"], tok.line, tok.col)
+            grace = None
+        elif chord is not None and kind not in _IN_CHORD:
+            raise ABCError("unclosed chord: [ needs a closing ]", chord.line, chord.col)
+        elif grace is not None and kind not in _IN_GRACE:
+            raise ABCError("unclosed grace notes: { needs a closing }", grace.line, grace.col)
+    if at_end and chord is not None:
+        raise ABCError("unclosed chord: [ needs a closing ]", chord.line, chord.col)
+    if at_end and grace is not None:
+        raise ABCError("unclosed grace notes: { needs a closing }", grace.line, grace.col)
+
+
+_IN_CHORD = frozenset({NOTE, REST, TIE, DECO, SYMBOL, ANNOT, SPACE, SLUR, SLUR_END})
+_IN_GRACE = frozenset({NOTE, TIE, SPACE, CHORD, CHORD_END, BROKEN, TUPLET, DECO})
+
+
+def tokens_between_empty(tokens: list[Token], start: Token, end: Token) -> bool:
+    """True when no note lies between the chord opener ``start`` and closer ``end``."""
+    return start.line == end.line and end.col == start.col + 1
+
+
+def lex(body: str, first_line: int = 1) -> list[Token]:
+    """Tokens of an ABC body; raises :class:`ABCError` (with line and column) on malformed text.
+
+    ``first_line`` is the line number of the body's first line (1 by default; pass
+    ``Tune.body_line`` for positions in the whole file).
+    """
+    tokens = raw_tokens(body, first_line, 1)
+    check_structure(tokens)
+    return tokens

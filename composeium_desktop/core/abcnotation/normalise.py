@@ -1,0 +1,141 @@
+"""Training normalisation of tune bodies: one spelling for one piece of music.
+
+Rules (applied by :func:`normalise_body`):
+
+* dropped: comments and ``%%`` directives, information field lines inside the body (``w:``,
+  ``W:``, ``N:``, ``P:`` ...), inline fields other than K/M/V, annotations (``"^text"``),
+  spacers and layout marks (``y``, backquote, ``$``, ``!`` line breaks), line continuations
+  (the continued lines are joined);
+* decorations: every decoration is dropped except the roll ``~`` (common in the corpus and
+  part of the tune's character; the rest are mostly performance marks and fingerings);
+* kept: notes, rests, bar lines and repeats, endings, chords, grace notes, tuplets, broken
+  rhythm, ties, slurs, chord symbols (``"Am"``), voice overlay ``&``, inline ``[K:]``/``[M:]``/
+  ``[V:]`` fields (body lines ``K:``/``M:``/``V:`` become inline fields, values normalised);
+* lengths: every note is rewritten for the unit length ``L:1/8`` (:data:`TRAIN_UNIT`) whatever
+  the tune's L: (``L:1/16``: ``A2 -> A``, ``A -> A/``; ``L:1/4``: ``A -> A2``), inline ``[L:]``
+  changes included, each written in its shortest form (``A/2 -> A/``, ``A1 -> A``);
+* white space: runs collapse to one space, none at line ends or next to bar lines; lines are
+  joined with one ``\\n``, no empty lines, no trailing newline.
+
+The result lexes cleanly and every bar keeps its length in whole notes.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+from composeium_desktop.core.abcnotation.errors import ABCError
+from composeium_desktop.core.abcnotation.header import Tune, normalise_meter, parse_unit
+from composeium_desktop.core.abcnotation.keys import normalise_key
+from composeium_desktop.core.abcnotation.lexer import (
+    ANNOT,
+    BAR,
+    CHORD_END,
+    COMMENT,
+    CONT,
+    DECO,
+    FIELD,
+    FIELD_LINE,
+    MISC,
+    NEWLINE,
+    NOTE,
+    REST,
+    SPACE,
+    Token,
+    format_length,
+    lex,
+)
+
+TRAIN_UNIT = "1/8"
+_TRAIN_UNIT = Fraction(1, 8)
+KEPT_FIELDS = frozenset("KMV")
+KEPT_DECORATIONS = frozenset({"~"})
+
+
+def _field_text(letter: str, value: str) -> str:
+    try:
+        if letter == "K":
+            value = normalise_key(value) if value.split() else value
+        elif letter == "M":
+            value = normalise_meter(value)
+    except ABCError:
+        pass
+    return f"[{letter}:{value}]"
+
+
+def _rescale(tok: Token, scale: Fraction) -> str:
+    """The note or rest with its length rewritten for the training unit."""
+    if tok.kind == NOTE:
+        accidental, _, marks = tok.data  # type: ignore[misc]
+        head_len = len(accidental) + 1 + len(marks)
+    else:
+        head_len = 1
+    return tok.text[:head_len] + format_length(tok.length * scale)  # type: ignore[operator]
+
+
+def _pieces(tokens: list[Token], unit: Fraction) -> list[list[tuple[str, str]]]:
+    """Kept (kind, text) pieces per output line."""
+    scale = unit / _TRAIN_UNIT
+    lines: list[list[tuple[str, str]]] = [[]]
+    joined = False
+    for tok in tokens:
+        kind = tok.kind
+        cur = lines[-1]
+        if kind in (NOTE, REST):
+            cur.append((kind, _rescale(tok, scale)))
+        elif kind == NEWLINE:
+            if joined:
+                cur.append((SPACE, " "))
+            else:
+                lines.append([])
+            joined = False
+        elif kind == CONT:
+            joined = True
+        elif kind in (FIELD, FIELD_LINE):
+            letter, value = tok.data  # type: ignore[misc]
+            if letter == "L":
+                try:
+                    scale = parse_unit(value) / _TRAIN_UNIT
+                except ABCError as exc:
+                    raise ABCError(exc.message, tok.line, tok.col) from None
+            elif letter in KEPT_FIELDS:
+                cur.append((FIELD, _field_text(letter, value)))
+        elif kind == DECO:
+            if tok.data in KEPT_DECORATIONS:
+                cur.append((DECO, tok.text))
+        elif kind in (COMMENT, ANNOT):
+            continue
+        elif kind == MISC:
+            if tok.text == "&":
+                cur.append((MISC, "&"))
+        elif kind == SPACE:
+            cur.append((SPACE, " "))
+        elif kind == CHORD_END:
+            cur.append((CHORD_END, tok.text))
+        else:
+            cur.append((kind, tok.text))
+    return lines
+
+
+def _line_text(pieces: list[tuple[str, str]]) -> str:
+    out: list[str] = []
+    prev_kind = BAR
+    for i, (kind, text) in enumerate(pieces):
+        if kind == SPACE:
+            nxt = next((k for k, _ in pieces[i + 1 :] if k != SPACE), BAR)
+            if prev_kind in (BAR, SPACE) or nxt == BAR:
+                continue
+        out.append(text)
+        prev_kind = kind
+    return "".join(out).strip()
+
+
+def normalise_body(tune: Tune) -> str:
+    """The tune's body normalised for training (see the module docstring for the rules).
+
+    Raises :class:`ABCError` (positions in file lines) when the body does not lex.
+    """
+    tokens = lex(tune.body, tune.body_line)
+    unit = parse_unit(tune.unit)
+    lines = (_line_text(p) for p in _pieces(tokens, unit))
+    return "\n".join(line for line in lines if line)
