@@ -1,0 +1,326 @@
+"""Engraving: ABC -> Qt-displayable SVG pages, a timemap and source positions, crash-isolated.
+
+Verovio runs in a persistent worker process (core.render.worker) owned by a `Renderer`. If a
+malformed tune kills that process, the request fails with a `RenderError` and the next request
+starts a fresh worker; the calling process never dies. Obvious structural errors are rejected
+before Verovio sees them, with their line and column.
+
+Typical use::
+
+    with Renderer() as renderer:
+        result = renderer.render(abc_text, RenderOptions(zoom=40))
+        result.pages[0]        # SVG text for QSvgRenderer
+        result.timemap         # TimedElement(id, on_ms, off_ms), repeats expanded
+        result.positions[id]   # (line, column) of that note in abc_text
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import pickle
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from composeium_desktop.core.render.scan import scan_tune
+from composeium_desktop.core.render.worker import _HEADER
+
+__all__ = [
+    "Performance",
+    "RenderError",
+    "RenderOptions",
+    "RenderResult",
+    "Renderer",
+    "TimedElement",
+    "benchmark_render",
+    "check_tune",
+    "shared_renderer",
+]
+
+A4 = (2100, 2970)
+LETTER = (2159, 2794)
+
+
+class RenderError(Exception):
+    """A tune that could not be engraved; `line`/`col` are 1-based when known."""
+
+    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.col = col
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"line {self.line}, column {self.col or 1}: {self.message}"
+        return self.message
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """Page size in tenths of a millimetre at zoom 100; zoom in percent; transpose in semitones."""
+
+    page_width: int = 2100
+    zoom: int = 40
+    transpose: int = 0
+    page_height: int = 2970
+    adjust_page_height: bool = True
+
+
+@dataclass(frozen=True)
+class TimedElement:
+    """An engraved element (note or rest id, as in the SVG) sounding from on_ms to off_ms."""
+
+    id: str
+    on_ms: float
+    off_ms: float
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    pages: tuple[str, ...]
+    timemap: tuple[TimedElement, ...]
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    page_of: dict[str, int] = field(default_factory=dict)
+    tempo: float = 120.0
+
+
+@dataclass(frozen=True)
+class Performance:
+    """What to play: notes as (element id, on_ms, off_ms, MIDI pitch, is_grace), ties merged.
+
+    Times are at the tune's own tempo `bpm` (quarter notes per minute), repeats and endings
+    expanded. `key` is (sharps, mode) with sharps < 0 for flats; `meter` is (count, unit).
+    """
+
+    notes: tuple[tuple[str, float, float, int, bool], ...]
+    timemap: tuple[TimedElement, ...]
+    bpm: float
+    meter: tuple[int, int] | None
+    key: tuple[int, str]
+    title: str
+    duration_ms: float
+
+
+def check_tune(abc: str) -> None:
+    """Raise RenderError (with line and column) for structural errors that crash Verovio."""
+    scan = scan_tune(abc)
+    if scan.error is not None:
+        raise RenderError(scan.error.message, scan.error.line, scan.error.col)
+    if not scan.has_key:
+        raise RenderError("the tune has no K: (key) line, so it has no body", 1, 1)
+
+
+class Renderer:
+    """A persistent, crash-isolated Verovio worker. Thread-safe; one request at a time."""
+
+    def __init__(self, timeout_s: float = 30.0, start_timeout_s: float = 60.0) -> None:
+        self.timeout_s = timeout_s
+        self.start_timeout_s = start_timeout_s
+        self.restarts = 0
+        self._proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()
+        self._next_id = 0
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def worker_pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+
+    def start(self) -> None:
+        """Start the worker now (it otherwise starts with the first request)."""
+        with self._lock:
+            self._ensure_started()
+
+    def render(self, abc: str, options: RenderOptions | None = None) -> RenderResult:
+        answer = self._request("render", abc, asdict(options or RenderOptions()))
+        return RenderResult(
+            pages=tuple(answer["pages"]),
+            timemap=tuple(TimedElement(*t) for t in answer["timemap"]),
+            positions=dict(answer["positions"]),
+            page_of=dict(answer["page_of"]),
+            tempo=float(answer["tempo"]),
+        )
+
+    def perform(self, abc: str, transpose: int = 0) -> Performance:
+        answer = self._request("perform", abc, {"transpose": transpose})
+        return Performance(
+            notes=tuple(tuple(n) for n in answer["notes"]),
+            timemap=tuple(TimedElement(*t) for t in answer["timemap"]),
+            bpm=float(answer["bpm"]),
+            meter=answer["meter"],
+            key=answer["key"],
+            title=answer["title"],
+            duration_ms=float(answer["duration_ms"]),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._stop()
+
+    def _request(self, kind: str, abc: str, options: dict[str, Any]) -> dict[str, Any]:
+        check_tune(abc)
+        with self._lock:
+            self._ensure_started()
+            self._next_id += 1
+            request_id = self._next_id
+            try:
+                self._send((request_id, kind, abc, options))
+                reply = self._receive(self.timeout_s)
+            except _WorkerDied as died:
+                self._stop()
+                self.restarts += 1
+                raise RenderError(
+                    f"the engraver crashed on this input ({died}); check the tune for "
+                    "notation errors"
+                ) from None
+            except TimeoutError:
+                self._stop()
+                self.restarts += 1
+                raise RenderError(
+                    f"the engraver took longer than {self.timeout_s:g} s and was stopped"
+                ) from None
+        reply_id, status, payload = reply
+        if status == "error":
+            message, line, col = payload
+            raise RenderError(message, line, col)
+        return payload
+
+    def _ensure_started(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self._stop()
+        env = dict(os.environ)
+        package_parent = str(Path(__file__).resolve().parents[3])
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "composeium_desktop.core.render.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            bufsize=0,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            ready = self._receive(self.start_timeout_s)
+        except (_WorkerDied, TimeoutError) as exc:
+            self._stop()
+            raise RenderError(f"the engraver could not start ({exc})") from None
+        if ready[0] != "ready":
+            self._stop()
+            raise RenderError("the engraver could not start (bad handshake)")
+
+    def _send(self, message: Any) -> None:
+        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        assert self._proc is not None and self._proc.stdin is not None
+        try:
+            self._proc.stdin.write(_HEADER.pack(len(data)) + data)
+            self._proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise _WorkerDied(self._exit_reason()) from None
+
+    def _receive(self, timeout_s: float) -> Any:
+        deadline = time.monotonic() + timeout_s
+        header = self._read_exact(_HEADER.size, deadline)
+        (size,) = _HEADER.unpack(header)
+        return pickle.loads(self._read_exact(size, deadline))
+
+    def _read_exact(self, size: int, deadline: float) -> bytes:
+        assert self._proc is not None and self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        chunks: list[bytes] = []
+        remaining = size
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("no answer in time")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise _WorkerDied(self._exit_reason())
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+
+    def _exit_reason(self) -> str:
+        assert self._proc is not None
+        try:
+            code = self._proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return "the worker stopped answering"
+        if code < 0:
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit status {code}"
+
+    def _stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        for stream in (proc.stdin, proc.stdout):
+            try:
+                if stream is not None:
+                    stream.close()
+            except OSError:
+                pass
+        if proc.poll() is None:
+            proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=5)
+
+
+class _WorkerDied(Exception):
+    pass
+
+
+_shared: Renderer | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_renderer() -> Renderer:
+    """One worker for the whole process (exports, CLI, playback), closed at exit."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Renderer()
+            atexit.register(_shared.close)
+        return _shared
+
+
+def benchmark_render(abc: str | None = None, runs: int = 30) -> dict[str, float]:
+    """Median/min/max ms of re-rendering a tune (default: a bundled 32-bar reel), worker warm."""
+    from composeium_desktop.core.render.bench_tune import BENCH_TUNE
+
+    text = abc or BENCH_TUNE
+    with Renderer() as renderer:
+        renderer.render(text)
+        times = []
+        for _ in range(max(1, runs)):
+            t0 = time.perf_counter()
+            renderer.render(text)
+            times.append((time.perf_counter() - t0) * 1000.0)
+    times.sort()
+    return {
+        "median_ms": times[len(times) // 2],
+        "min_ms": times[0],
+        "max_ms": times[-1],
+        "runs": float(len(times)),
+    }

@@ -1,0 +1,250 @@
+"""A small ABC scanner for what the engraver needs and does not report itself.
+
+Verovio's ABC importer keeps no source positions and ignores first/second ending marks, and it
+crashes the whole process on some malformed bodies (an unclosed chord symbol, stray `]`,
+`[[[`). This scanner walks one tune's text and yields, in document order, the musical events
+(notes, rests, chords; grace notes are events too, as in Verovio's MEI), the ending marks, and
+the first structural error it can see with its line and column, so that the worker never hands
+Verovio such input and can link engraved elements back to the editor.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_FIELD_LINE = re.compile(r"^[A-Za-z+]:")
+_NOTE_LETTERS = "ABCDEFGabcdefg"
+_REST_LETTERS = "zxZX"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One note, rest or chord in the text: kind is "note", "rest" or "chord"."""
+
+    kind: str
+    line: int
+    col: int
+    letter: str = ""
+
+
+@dataclass(frozen=True)
+class EndingMark:
+    """A first/second ending mark (`|1`, `:|2`, `[1`); `event_index` is the next event's index."""
+
+    numbers: tuple[int, ...]
+    line: int
+    col: int
+    event_index: int
+
+
+@dataclass(frozen=True)
+class ScanError:
+    message: str
+    line: int
+    col: int
+
+
+@dataclass(frozen=True)
+class Scan:
+    events: tuple[Event, ...]
+    endings: tuple[EndingMark, ...]
+    error: ScanError | None
+    has_key: bool
+
+
+def scan_tune(text: str) -> Scan:
+    """Scan one tune (header and body) and report its events, endings and first error."""
+    events: list[Event] = []
+    endings: list[EndingMark] = []
+    in_body = False
+    has_key = False
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip("\r")
+        stripped = line.strip()
+        if not in_body:
+            if _FIELD_LINE.match(stripped) and stripped.startswith("K:"):
+                in_body = True
+                has_key = True
+            continue
+        if not stripped or stripped.startswith("%") or _FIELD_LINE.match(stripped):
+            continue
+        error = _scan_music_line(line, line_no, events, endings)
+        if error is not None:
+            return Scan(tuple(events), tuple(endings), error, has_key)
+    return Scan(tuple(events), tuple(endings), None, has_key)
+
+
+def _scan_music_line(
+    line: str, line_no: int, events: list[Event], endings: list[EndingMark]
+) -> ScanError | None:
+    i = 0
+    n = len(line)
+    in_chord: int | None = None
+    in_grace: int | None = None
+    after_bar = False
+    while i < n:
+        ch = line[i]
+        col = i + 1
+        if ch == "%":
+            break
+        if ch == '"':
+            close = line.find('"', i + 1)
+            if close < 0:
+                return ScanError("unclosed chord symbol or annotation (missing '\"')", line_no, col)
+            i = close + 1
+            continue
+        if ch == "!" or (ch == "+" and in_chord is None):
+            close = line.find(ch, i + 1)
+            if close < 0:
+                return ScanError(f"unclosed decoration (missing '{ch}')", line_no, col)
+            i = close + 1
+            continue
+        if after_bar and ch.isdigit():
+            numbers, i = _ending_numbers(line, i)
+            endings.append(EndingMark(numbers, line_no, col, len(events)))
+            after_bar = False
+            continue
+        after_bar = False
+        if ch == "[":
+            nxt = line[i + 1] if i + 1 < n else ""
+            if nxt.isdigit():
+                numbers, i = _ending_numbers(line, i + 1)
+                endings.append(EndingMark(numbers, line_no, col, len(events)))
+                continue
+            if nxt == "|":
+                i += 2
+                after_bar = True
+                continue
+            if re.match(r"[A-Za-z]:", line[i + 1 : i + 3]):
+                close = line.find("]", i)
+                if close < 0:
+                    return ScanError("unclosed inline field (missing ']')", line_no, col)
+                i = close + 1
+                continue
+            if in_chord is not None:
+                return ScanError("'[' inside a chord", line_no, col)
+            in_chord = col
+            events.append(Event("chord", line_no, col))
+            i += 1
+            continue
+        if ch == "]":
+            if in_chord is None:
+                return ScanError("']' without a matching '['", line_no, col)
+            if i == in_chord:
+                return ScanError("empty chord '[]'", line_no, col - 1)
+            in_chord = None
+            i += 1
+            continue
+        if ch == "{":
+            if in_grace is not None:
+                return ScanError("'{' inside grace notes", line_no, col)
+            in_grace = col
+            i += 1
+            continue
+        if ch == "}":
+            if in_grace is None:
+                return ScanError("'}' without a matching '{'", line_no, col)
+            in_grace = None
+            i += 1
+            continue
+        if ch in "|:":
+            if in_chord is not None:
+                return ScanError("bar line inside a chord (missing ']')", line_no, in_chord)
+            while i < n and line[i] in "|:]":
+                if line[i] == "]" and line[i - 1] != "|":
+                    break
+                i += 1
+            after_bar = True
+            continue
+        if ch in "^_=":
+            j = i
+            while j < n and line[j] in "^_=":
+                j += 1
+            if j >= n or line[j] not in _NOTE_LETTERS:
+                return ScanError("accidental without a note", line_no, col)
+            if in_chord is None:
+                events.append(Event("note", line_no, col, line[j].lower()))
+            i = j + 1
+            continue
+        if ch in _NOTE_LETTERS:
+            if in_chord is None:
+                events.append(Event("note", line_no, col, ch.lower()))
+            i += 1
+            continue
+        if ch in _REST_LETTERS:
+            if in_chord is not None:
+                return ScanError("rest inside a chord", line_no, col)
+            events.append(Event("rest", line_no, col, ch))
+            i += 1
+            continue
+        i += 1
+    if in_chord is not None:
+        return ScanError("unclosed chord (missing ']')", line_no, in_chord)
+    if in_grace is not None:
+        return ScanError("unclosed grace notes (missing '}')", line_no, in_grace)
+    return None
+
+
+def _ending_numbers(line: str, i: int) -> tuple[tuple[int, ...], int]:
+    match = re.match(r"\d+(?:[-,]\d+)*", line[i:])
+    assert match is not None
+    numbers: list[int] = []
+    for part in match.group(0).split(","):
+        if "-" in part:
+            lo, hi = (int(p) for p in part.split("-", 1))
+            numbers.extend(range(lo, min(hi, lo + 8) + 1))
+        else:
+            numbers.append(int(part))
+    return tuple(numbers), i + match.end()
+
+
+def tempo_bpm(text: str) -> float | None:
+    """The Q: field as quarter notes per minute ("1/4=110", "3/8=120", "120", '"Allegro" 1/2=80')."""
+    from fractions import Fraction
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("K:"):
+            break
+        if not line.startswith("Q:"):
+            continue
+        value = re.sub(r'"[^"]*"', " ", line[2:]).strip()
+        match = re.search(r"((?:\d+/\d+\s*)+)=\s*(\d+(?:\.\d+)?)", value)
+        try:
+            if match:
+                beat = sum(Fraction(part) for part in match.group(1).split())
+                bpm = float(match.group(2)) * float(beat) * 4.0
+            else:
+                number = re.search(r"\d+(?:\.\d+)?", value)
+                if number is None:
+                    return None
+                bpm = float(number.group(0))
+        except (ValueError, ZeroDivisionError):
+            return None
+        return bpm if 10.0 <= bpm <= 1000.0 else None
+    return None
+
+
+def close_final_bar(text: str) -> str:
+    """Append a bar line to the last music line if it lacks one.
+
+    Verovio's ABC importer silently drops notes after the last bar line of a tune.
+    """
+    lines = text.splitlines()
+    in_body = False
+    last = None
+    for index, raw in enumerate(lines):
+        stripped = raw.strip()
+        if not in_body:
+            in_body = stripped.startswith("K:")
+            continue
+        if stripped and not stripped.startswith("%") and not _FIELD_LINE.match(stripped):
+            last = index
+    if last is None:
+        return text
+    music = lines[last].split("%", 1)[0].rstrip().rstrip("\\").rstrip()
+    if music.endswith(("|", "]", ":")) and not music.endswith("[|"):
+        return text
+    lines[last] = music + " |"
+    return "\n".join(lines) + "\n"
