@@ -1,0 +1,117 @@
+"""Validation for the editor: every problem found in a tune book, as positioned ABCErrors.
+
+Lexing restarts on the next line after an error, so one bad line does not hide the rest.  Bars
+of the wrong length and unbalanced slurs are reported with ``severity="warning"``.
+"""
+
+from __future__ import annotations
+
+from composeium_desktop.core.abcnotation.bars import bar_errors
+from composeium_desktop.core.abcnotation.errors import ABCError
+from composeium_desktop.core.abcnotation.header import (
+    Tune,
+    normalise_meter,
+    parse_unit,
+    split_tunebook,
+)
+from composeium_desktop.core.abcnotation.keys import parse_key
+from composeium_desktop.core.abcnotation.lexer import (
+    SLUR,
+    SLUR_END,
+    Token,
+    check_structure,
+    raw_tokens,
+)
+
+_HEADER_CHECKS = {"K": parse_key, "M": normalise_meter, "L": parse_unit}
+
+
+def _header_errors(tune: Tune, lines: list[str]) -> list[ABCError]:
+    errors: list[ABCError] = []
+    end = tune.body_line - 1  # index of the first body line
+    start = end - 1
+    while start > 0 and lines[start].strip() and not lines[start].startswith("X:"):
+        start -= 1
+    for index in range(max(start, 0), end):
+        line = lines[index]
+        if len(line) > 1 and line[1] == ":" and line[0] in _HEADER_CHECKS:
+            try:
+                _HEADER_CHECKS[line[0]](line[2:])
+            except ABCError as exc:
+                errors.append(ABCError(exc.message, index + 1, 3))
+    if tune.field("K") is None:
+        errors.append(
+            ABCError(
+                "the header has no K: field (key); C major assumed", max(start, 0) + 1, 1, "warning"
+            )
+        )
+    return errors
+
+
+def lex_lines(body: str, first_line: int = 1) -> tuple[list[Token], list[ABCError]]:
+    """Tokens of every line that lexes, and one error for each line that does not."""
+    tokens: list[Token] = []
+    errors: list[ABCError] = []
+    for offset, text in enumerate(body.splitlines(keepends=True)):
+        try:
+            line_tokens = raw_tokens(text, first_line + offset, 1)
+            check_structure(line_tokens)
+        except ABCError as exc:
+            errors.append(exc)
+            continue
+        tokens.extend(line_tokens)
+    return tokens, errors
+
+
+def _slur_warnings(tokens: list[Token]) -> list[ABCError]:
+    open_slurs: list[Token] = []
+    warnings: list[ABCError] = []
+    for tok in tokens:
+        if tok.kind == SLUR:
+            open_slurs.append(tok)
+        elif tok.kind == SLUR_END:
+            if open_slurs:
+                open_slurs.pop()
+            else:
+                warnings.append(ABCError("')' closes no slur", tok.line, tok.col, "warning"))
+    warnings.extend(ABCError("unclosed slur '('", t.line, t.col, "warning") for t in open_slurs)
+    return warnings
+
+
+def validate_tune(tune: Tune, lines: list[str] | None = None) -> list[ABCError]:
+    """Problems of one tune, positioned in the file (``tune.body_line`` based)."""
+    errors = _header_errors(tune, lines) if lines is not None else []
+    tokens, lex_errors = lex_lines(tune.body, tune.body_line)
+    errors.extend(lex_errors)
+    errors.extend(_slur_warnings(tokens))
+    if not lex_errors:
+        try:
+            bad = bar_errors(tune.body, tune.meter, tune.unit)
+        except ABCError as exc:
+            errors.append(exc.shifted(tune.body_line - 1))
+        else:
+            for bar in bad:
+                message = (
+                    f"bar {bar.index + 1} lasts {bar.length} of a whole note, "
+                    f"the meter {tune.meter} needs {bar.expected}"
+                )
+                errors.append(ABCError(message, bar.line + tune.body_line - 1, bar.col, "warning"))
+    return errors
+
+
+def validate(abc_text: str) -> list[ABCError]:
+    """Every problem found in ``abc_text`` (a tune or a tune book), sorted by position.
+
+    Never raises; errors have ``severity == "error"``, doubtful music ``"warning"``.
+    """
+    text = abc_text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.splitlines()
+    errors: list[ABCError] = []
+    try:
+        tunes = split_tunebook(text)
+    except ABCError as exc:  # defensive: the splitter is tolerant
+        return [exc]
+    for tune in tunes:
+        errors.extend(validate_tune(tune, lines))
+    errors.sort(key=lambda e: (e.line, e.column))
+    return errors
