@@ -1,0 +1,53 @@
+"""The Transformer's hyper-parameters as one plain dataclass, stored beside the model as JSON."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CONFIG_FILE = "config.json"
+MODEL_FILE = "composeium.keras"
+
+
+@dataclass
+class TransformerConfig:
+    """Sizes of the encoder-decoder; the defaults are the seed configuration."""
+
+    vocab_size: int = 1000
+    meta_vocab_size: int = 512
+    d_model: int = 128
+    encoder_layers: int = 4
+    decoder_layers: int = 4
+    num_heads: int = 8
+    d_ff: int = 512
+    dropout: float = 0.1
+    max_body_len: int = 512
+    max_meta_len: int = 48
+
+    def __post_init__(self) -> None:
+        if self.d_model % self.num_heads:
+            raise ValueError(
+                f"d_model ({self.d_model}) must be a multiple of num_heads ({self.num_heads})"
+            )
+
+    @property
+    def head_dim(self) -> int:
+        return self.d_model // self.num_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TransformerConfig:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> TransformerConfig:
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))

@@ -1,0 +1,109 @@
+"""Training objectives: masked cross-entropy, a target-token counter and the LR schedule.
+
+All registered serializable, so a training checkpoint (.keras with optimizer state) reloads.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
+
+PAD_ID = 0
+
+
+@keras.saving.register_keras_serializable(package="composeium")
+class MaskedCrossEntropy(keras.losses.Loss):
+    """Mean next-token cross-entropy (nats) over non-pad targets, optional label smoothing.
+
+    Returns the batch's token-weighted mean directly (reduction "sum" of a scalar), so short
+    and long tunes count per token, not per tune.
+    """
+
+    def __init__(
+        self, label_smoothing: float = 0.0, name: str = "masked_cross_entropy", **kwargs: Any
+    ) -> None:
+        kwargs.pop("reduction", None)
+        super().__init__(name=name, reduction="sum", **kwargs)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        targets = ops.cast(y_true, "int32")
+        mask = ops.cast(ops.not_equal(targets, PAD_ID), "float32")
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        nll = -ops.squeeze(ops.take_along_axis(log_probs, targets[..., None], axis=-1), -1)
+        if self.label_smoothing:
+            smooth = -ops.mean(log_probs, axis=-1)
+            nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        return ops.sum(nll * mask) / ops.maximum(ops.sum(mask), 1.0)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "label_smoothing": self.label_smoothing}
+
+
+@keras.saving.register_keras_serializable(package="composeium")
+class TokenCount(keras.metrics.Metric):
+    """Number of non-pad target tokens seen since the last reset (for tokens/s)."""
+
+    def __init__(self, name: str = "tokens", **kwargs: Any) -> None:
+        super().__init__(name=name, **kwargs)
+        self.count = self.add_variable(shape=(), initializer="zeros", dtype="float32", name="count")
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        real = ops.not_equal(ops.cast(y_true, "int32"), PAD_ID)
+        self.count.assign_add(ops.sum(ops.cast(real, "float32")))
+
+    def result(self) -> Any:
+        return self.count
+
+    def reset_state(self) -> None:
+        self.count.assign(0.0)
+
+
+@keras.saving.register_keras_serializable(package="composeium")
+class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up to ``peak`` over ``warmup`` steps, then cosine decay to
+    ``peak * final_ratio`` at ``total_steps`` ("cosine") or inverse square root ("rsqrt")."""
+
+    def __init__(
+        self,
+        peak: float,
+        warmup: int,
+        total_steps: int,
+        kind: str = "cosine",
+        final_ratio: float = 0.05,
+    ) -> None:
+        if kind not in ("cosine", "rsqrt"):
+            raise ValueError(f"unknown schedule {kind!r}")
+        self.peak = float(peak)
+        self.warmup = int(warmup)
+        self.total_steps = int(total_steps)
+        self.kind = kind
+        self.final_ratio = float(final_ratio)
+
+    def __call__(self, step: Any) -> Any:
+        step = ops.cast(step, "float32") + 1.0
+        warmup = float(max(self.warmup, 1))
+        ramp = step / warmup
+        if self.kind == "rsqrt":
+            decay = ops.sqrt(warmup / ops.maximum(step, warmup))
+        else:
+            span = float(max(self.total_steps - self.warmup, 1))
+            progress = ops.clip((step - warmup) / span, 0.0, 1.0)
+            cosine = 0.5 * (1.0 + ops.cos(math.pi * progress))
+            decay = self.final_ratio + (1.0 - self.final_ratio) * cosine
+        return self.peak * ops.where(step < warmup, ramp, decay)
+
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "peak": self.peak,
+            "warmup": self.warmup,
+            "total_steps": self.total_steps,
+            "kind": self.kind,
+            "final_ratio": self.final_ratio,
+        }

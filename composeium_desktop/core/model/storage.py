@@ -1,0 +1,61 @@
+"""Saving and loading a model folder: composeium.keras + config.json (+ tokenizer/ beside)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+
+from composeium_desktop.core.model.config import (  # noqa: E402
+    CONFIG_FILE,
+    MODEL_FILE,
+    TransformerConfig,
+)
+from composeium_desktop.core.model.transformer import Seq2SeqTransformer  # noqa: E402
+
+TOKENIZER_DIR = "tokenizer"
+
+
+def build_model(config: TransformerConfig) -> Seq2SeqTransformer:
+    """A new model with all weights created."""
+    model = Seq2SeqTransformer(config)
+    model.build()
+    return model
+
+
+def save_model(model: Seq2SeqTransformer, out_dir: Path, tokenizer_dir: Path | None = None) -> Path:
+    """Writes out_dir/composeium.keras (weights and architecture, no optimizer state) and
+    out_dir/config.json; copies tokenizer_dir to out_dir/tokenizer when given. Files are
+    written under temporary names and renamed, so a reader never sees half a model."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plain = model
+    if getattr(model, "optimizer", None) is not None:
+        plain = build_model(model.config)
+        plain.set_weights(model.get_weights())
+    tmp_model = out_dir / (MODEL_FILE + ".tmp.keras")
+    plain.save(tmp_model)
+    tmp_model.replace(out_dir / MODEL_FILE)
+    tmp_config = out_dir / (CONFIG_FILE + ".tmp")
+    model.config.save(tmp_config)
+    tmp_config.replace(out_dir / CONFIG_FILE)
+    if tokenizer_dir is not None:
+        target = out_dir / TOKENIZER_DIR
+        if Path(tokenizer_dir).resolve() != target.resolve():
+            shutil.copytree(tokenizer_dir, target, dirs_exist_ok=True)
+    return out_dir / MODEL_FILE
+
+
+def load_model(model_dir: Path) -> Seq2SeqTransformer:
+    """The model saved in model_dir (a folder written by save_model, e.g. model/)."""
+    path = Path(model_dir) / MODEL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no {MODEL_FILE} in {model_dir}")
+    model = keras.saving.load_model(path, compile=False)
+    if not isinstance(model, Seq2SeqTransformer):
+        raise TypeError(f"{path} does not hold a Seq2SeqTransformer")
+    return model
