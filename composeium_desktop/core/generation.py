@@ -1,0 +1,509 @@
+"""Metadata -> ABC tune, as an iterator of steps (one per token) that can be cancelled.
+
+The model writes the body in the normalised key of the requested mode (tonic C, unit L:1/8, as
+the corpus was normalised); every completed bar is transposed to the requested key by the
+notation core as it is written, so each ``GenerationStep.body`` is already in the user's key.
+One compiled cached-decoding step per token (``Seq2SeqTransformer.decode_step``), a NumPy
+sampler, and constrained decoding (``constraints.BodyState``) by rejection sampling keep the
+loop near a millisecond per token.
+
+Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from composeium_desktop.core.constraints import (
+    BodyState,
+    PieceTable,
+    complete_bar_line,
+)
+from composeium_desktop.core.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
+
+NORMALISED_TONIC = "C"
+TRAIN_UNIT = "1/8"
+OFFERED_MODES = ("major", "minor", "dorian", "mixolydian", "lydian", "phrygian", "locrian")
+OFFERED_METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8", "3/2", "6/4")
+MIN_BARS = 4
+REJECTION_TRIES = 8
+MAX_ROLLBACKS = 3
+_KEY_RE = re.compile(
+    r"^\s*([A-Ga-g])([#b]?)\s*(m|min|minor|maj|major|ion|ionian|aeo|aeolian|dor|dorian"
+    r"|mix|mixolydian|lyd|lydian|phr|phrygian|loc|locrian)?\s*$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What to write. ``key`` in ABC spelling (D, Em, F#m, Bb, Ador, Amix); ``prime`` is an
+    ABC body prefix (unit L:1/8) in that key to continue from."""
+
+    title: str = "Untitled"
+    key: str = "D"
+    meter: str = "6/8"
+    genre: str = "jig"
+    tempo: int | None = None
+    temperature: float = 1.0
+    top_k: int = 0
+    top_p: float = 0.95
+    seed: int | None = None
+    max_tokens: int = 512
+    prime: str = ""
+    constrained: bool = True
+
+
+@dataclass(frozen=True)
+class GenerationStep:
+    """One token of progress. ``token`` is the model's piece (text in the normalised key);
+    ``body`` is the whole body so far in the requested key (authoritative: it is not always
+    ``previous body + token``, e.g. a bar is respelled when it completes); ``abc`` is the
+    complete tune on the last step (``done``)."""
+
+    token: str
+    body: str
+    index: int
+    done: bool
+    abc: str | None = None
+    logprob: float = 0.0
+
+
+@dataclass(frozen=True)
+class KeyChoice:
+    """A requested key resolved: ABC name, tonic spelling, mode and shift from C."""
+
+    name: str
+    tonic: str
+    mode: str
+    semitones: int
+
+
+# Choices and validation (no TensorFlow needed).
+
+
+def _genres() -> tuple[str, ...]:
+    from composeium_desktop.core.corpus.genres import GENRES
+
+    return tuple(GENRES)
+
+
+def list_choices() -> dict[str, list[str]]:
+    """Accepted keys, modes, meters and genres (for `generate --list` and the GUI form)."""
+    from composeium_desktop.core.abcnotation.keys import TONICS, key_name
+
+    keys = [key_name(t, m) for m in OFFERED_MODES for t in TONICS]
+    return {
+        "keys": keys,
+        "modes": list(OFFERED_MODES),
+        "meters": list(OFFERED_METERS),
+        "genres": list(_genres()),
+    }
+
+
+def resolve_key(key: str) -> KeyChoice:
+    """Parse a requested key; ValueError (one line saying what is accepted) if it is not one."""
+    from composeium_desktop.core.abcnotation.keys import key_name, parse_key, tonic_pc
+
+    if not _KEY_RE.match(key or ""):
+        raise ValueError(
+            f"unknown key {key!r}: use a tonic A-G with optional # or b and an optional mode "
+            f"(m, dor, mix, lyd, phr, loc), e.g. D, Em, F#m, Bb, Ador, Amix"
+        )
+    spec = parse_key(key.strip())
+    if spec.mode not in OFFERED_MODES:
+        raise ValueError(f"unknown mode in key {key!r}: modes are {', '.join(OFFERED_MODES)}")
+    shift = tonic_pc(spec.tonic) % 12
+    if shift > 6:
+        shift -= 12
+    return KeyChoice(key_name(spec.tonic, spec.mode), spec.tonic, spec.mode, shift)
+
+
+def validate_request(request: GenerationRequest) -> KeyChoice:
+    """Checks the request's choices; raises ValueError with one line on the first problem."""
+    choice = resolve_key(request.key)
+    if request.meter not in OFFERED_METERS:
+        raise ValueError(f"unknown meter {request.meter!r}: meters are {', '.join(OFFERED_METERS)}")
+    if request.genre not in _genres():
+        raise ValueError(f"unknown genre {request.genre!r}: genres are {', '.join(_genres())}")
+    if request.tempo is not None and not 20 <= request.tempo <= 400:
+        raise ValueError("tempo must be between 20 and 400 beats per minute")
+    if request.temperature < 0:
+        raise ValueError("temperature must be >= 0 (0 = greedy)")
+    if request.top_k < 0:
+        raise ValueError("top-k must be >= 0 (0 = off)")
+    if not 0 < request.top_p <= 1:
+        raise ValueError("top-p must be in (0, 1]")
+    if request.max_tokens < 8:
+        raise ValueError("max tokens must be at least 8")
+    return choice
+
+
+def tempo_field(meter: str, bpm: int) -> str:
+    """Q: value with the meter's beat: 6/8 -> "3/8=bpm", 2/2 -> "1/2=bpm", 3/4 -> "1/4=bpm"."""
+    num, den = (int(x) for x in meter.split("/"))
+    beat = "3/8" if den == 8 and num % 3 == 0 else f"1/{den}"
+    return f"{beat}={bpm}"
+
+
+def format_tune(request: GenerationRequest, key_name: str, body: str, number: int = 1) -> str:
+    """The complete tune: X, T, M, L, R, Q (if a tempo), K, then the body."""
+    lines = [
+        f"X:{number}",
+        f"T:{request.title.strip() or 'Untitled'}",
+        f"M:{request.meter}",
+        f"L:{TRAIN_UNIT}",
+        f"R:{request.genre}",
+    ]
+    if request.tempo is not None:
+        lines.append(f"Q:{tempo_field(request.meter, request.tempo)}")
+    lines.append(f"K:{key_name}")
+    return "\n".join(lines) + "\n" + body.rstrip("\n") + "\n"
+
+
+def tune_book(tunes: list[str]) -> str:
+    """Tunes joined into a book, renumbered X:1..N, separated by blank lines."""
+    out = []
+    for i, tune in enumerate(tunes, 1):
+        out.append(re.sub(r"^X:\s*\d+", f"X:{i}", tune.strip("\n"), count=1))
+    return "\n\n".join(out) + "\n"
+
+
+# Incremental transposition.
+
+
+@dataclass
+class _Transposer:
+    """Transposes the normalised body bar by bar (accidentals never outlive a bar, so bars
+    transpose independently); each completed bar is transposed once."""
+
+    semitones: int
+    from_key: str
+    to_key: str
+    done_raw: int = 0
+    done_out: list[str] = field(default_factory=list)
+
+    def __call__(self, text: str) -> str:
+        if (self.semitones == 0 and self.from_key == self.to_key) or not text.strip():
+            return text
+        from composeium_desktop.core.abcnotation import transpose_body
+
+        return transpose_body(text, self.semitones, self.from_key, self.to_key)
+
+    def complete_to(self, raw: str, end: int) -> None:
+        """raw[:end] is a whole number of bars: transpose the new ones."""
+        if end > self.done_raw:
+            self.done_out.append(self(raw[self.done_raw : end]))
+            self.done_raw = end
+
+    def mark(self) -> tuple[int, int]:
+        return self.done_raw, len(self.done_out)
+
+    def rollback(self, mark: tuple[int, int]) -> None:
+        self.done_raw = mark[0]
+        del self.done_out[mark[1] :]
+
+    def body(self, raw: str, end: int) -> str:
+        """Completed bars plus the current bar up to `end` (before any unfinished element)."""
+        head = "".join(self.done_out)
+        if end <= self.done_raw:
+            return head
+        return head + self(raw[self.done_raw : end])
+
+
+# The generator.
+
+
+class Generator:
+    """A loaded model + tokenizers; writes tunes (one at a time per instance; not thread-safe)."""
+
+    def __init__(self, model: Any, tokenizer: Any, meta_vocab: Any) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.meta_vocab = meta_vocab
+        self.max_len = int(model.config.max_body_len)
+        self.max_meta_len = int(model.config.max_meta_len)
+        self.eos_id = int(tokenizer.eos_id)
+        self.bos_id = int(tokenizer.bos_id)
+        self.pieces = list(tokenizer.pieces)
+        special = set(tokenizer.special_ids) | set(getattr(tokenizer, "byte_ids", ()))
+        self.table = PieceTable(self.pieces, sorted(special))
+        # Tokens the model may never emit (pad, bos, unk, undecodable bytes); EOS is separate.
+        banned = ~self.table.usable
+        banned[self.eos_id] = False
+        self._banned = banned
+
+    @classmethod
+    def load(cls, model_dir: Path | str | None = None, warm_up: bool = True) -> Generator:
+        """Load model and tokenizers from `model_dir` (default: the shipped model/)."""
+        from composeium_desktop.core.model import load_model
+        from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
+        from composeium_desktop.paths import model_dir as default_model_dir
+
+        folder = Path(model_dir) if model_dir is not None else default_model_dir()
+        generator = cls(load_model(folder), ABCTokenizer.load(folder), MetadataVocab.load(folder))
+        if warm_up:
+            generator.warm_up()
+        return generator
+
+    def warm_up(self) -> None:
+        """Compile the start and step programs now, so the first real token is fast."""
+        cache = self.start([0, 0, 0, 0])
+        self.step(self.bos_id, 0, cache)
+
+    # Model calls.
+
+    def start(self, meta_ids: list[int]) -> Any:
+        meta = np.zeros((1, self.max_meta_len), dtype=np.int32)
+        ids = meta_ids[: self.max_meta_len]
+        meta[0, : len(ids)] = ids
+        return self.model.start_decoding(meta, self.max_len)
+
+    def step(self, token: int, position: int, cache: Any) -> tuple[np.ndarray, Any]:
+        logits, cache = self.model.decode_step(
+            np.array([token], dtype=np.int32), np.int32(position), cache
+        )
+        return np.asarray(logits)[0], cache
+
+    def meta_ids(self, request: GenerationRequest, key: KeyChoice) -> list[int]:
+        return self.meta_vocab.encode(
+            request.title, key.tonic, key.mode, request.meter, request.genre
+        )
+
+    # Generation.
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> Iterator[GenerationStep]:
+        """Yields one step per token; the last has ``done`` and the complete ``abc``.
+
+        Stops early (without a final step) when ``cancelled()`` turns true between tokens.
+        Raises ValueError for an invalid request or prime.
+        """
+        key = validate_request(request)
+        return _Run(self, request, key, cancelled).steps()
+
+    def variations(
+        self, request: GenerationRequest, n: int, rank: bool = True
+    ) -> list[tuple[str, float]]:
+        """`n` tunes for one request (seeds seed, seed+1, ...), as (abc, mean log-likelihood
+        per token); sorted best first when `rank`."""
+        base = request.seed
+        if base is None:
+            base = int(np.random.SeedSequence().entropy % (2**31))
+        results = []
+        for i in range(n):
+            last = None
+            for step in self.generate(replace(request, seed=base + i)):
+                last = step
+            if last is None or last.abc is None:
+                raise RuntimeError("generation ended without a tune")
+            results.append((last.abc, last.logprob))
+        if rank:
+            results.sort(key=lambda item: item[1], reverse=True)
+        return results
+
+
+@dataclass
+class _Snapshot:
+    """Everything needed to resume from the end of a completed bar."""
+
+    raw_len: int
+    state: BodyState
+    token: int
+    position: int
+    transposed: tuple[int, int]
+    n_logprobs: int
+
+
+class _Run:
+    """One tune's decoding loop (state kept on the instance so helpers stay small)."""
+
+    def __init__(
+        self,
+        gen: Generator,
+        request: GenerationRequest,
+        key: KeyChoice,
+        cancelled: Callable[[], bool],
+    ) -> None:
+        self.gen = gen
+        self.request = request
+        self.key = key
+        self.cancelled = cancelled
+        self.rng = np.random.default_rng(request.seed)
+        self.sampler: Sampler = make_sampler(request.temperature, request.top_k, request.top_p)
+        self.constrained = request.constrained
+        normalised = _key_name(NORMALISED_TONIC, key.mode)
+        self.transposer = _Transposer(key.semitones, normalised, key.name)
+        self.state = BodyState(request.meter)
+        self.raw = ""
+        self.safe_len = 0
+        self.logprobs: list[float] = []
+        self.snapshot: _Snapshot | None = None
+        self.rollbacks = 0
+        self.prime_ids = self._prime_ids()
+
+    def _prime_ids(self) -> list[int]:
+        prime = self.request.prime.strip("\n")
+        if not prime.strip():
+            return []
+        to_c = _Transposer(-self.key.semitones, self.key.name, self.transposer.from_key)
+        raw = to_c(prime)
+        if self.constrained and not self.state.clone().feed(raw):
+            raise ValueError(
+                f"prime is not valid ABC for {self.request.meter} with unit L:1/8 "
+                "(only full bars, closed chords/slurs/quotes)"
+            )
+        ids = list(self.gen.tokenizer.encode(raw))
+        if len(ids) > self.gen.max_len // 2:
+            raise ValueError("prime is too long")
+        return ids
+
+    def steps(self) -> Iterator[GenerationStep]:
+        gen = self.gen
+        budget = min(self.request.max_tokens, gen.max_len - 2 - len(self.prime_ids))
+        cache = gen.start(gen.meta_ids(self.request, self.key))
+        token, position = gen.bos_id, 0
+        for pid in self.prime_ids:
+            _, cache = gen.step(token, position, cache)
+            self._accept(pid, position + 1)
+            token, position = pid, position + 1
+        finish_at = budget - max(8, min(48, budget // 4))
+        index = 0
+        while index < budget:
+            if self.cancelled():
+                return
+            logits, cache = gen.step(token, position, cache)
+            if self.constrained and index >= finish_at:
+                self.state.finishing = True
+            choice = self._choose(logits)
+            if choice is None:
+                resume = self._rollback()
+                if resume is None:
+                    break
+                token, position = resume
+                continue
+            if choice == gen.eos_id:
+                break
+            self.logprobs.append(float(log_softmax(logits)[choice]))
+            self._accept(choice, position + 1)
+            token, position = choice, position + 1
+            index += 1
+            if self.constrained and self.state.finishing and self.state.can_end():
+                break
+            yield GenerationStep(
+                token=gen.pieces[choice], body=self._body(), index=index, done=False
+            )
+        if self.cancelled():
+            return
+        yield self._final(index)
+
+    def _choose(self, logits: np.ndarray) -> int | None:
+        """A token id, EOS, or None at a dead end (nothing valid)."""
+        gen = self.gen
+        logits = np.where(gen._banned, -np.inf, logits)
+        probs = self.sampler.distribution(logits)
+        if not self.constrained:
+            return self.sampler.choose(probs, self.rng)
+        for _ in range(REJECTION_TRIES):
+            if probs.sum() <= 0:
+                break
+            choice = self.sampler.choose(probs, self.rng)
+            if self._valid(choice):
+                return choice
+            probs = exclude(probs, choice)
+        # Slow path: try every piece, draw from what is left of the model's distribution.
+        mask = gen.table.valid_mask(self.state)
+        mask[gen.eos_id] = self._eos_ok()
+        if not mask.any():
+            return None
+        full = softmax(np.where(mask, logits, -np.inf), max(self.request.temperature, 1e-6))
+        return self.sampler.choose(full, self.rng)
+
+    def _eos_ok(self) -> bool:
+        state = self.state
+        return state.can_end() and (state.bars_done >= MIN_BARS or state.finishing)
+
+    def _valid(self, token: int) -> bool:
+        if token == self.gen.eos_id:
+            return self._eos_ok()
+        return self.gen.table.accepts(self.state, token) is not None
+
+    def _accept(self, token: int, next_position: int) -> None:
+        text = self.gen.pieces[token]
+        self.raw += text
+        if not self.constrained:
+            self.safe_len = len(self.raw)
+            return
+        state = self.gen.table.accepts(self.state, token)
+        if state is None:
+            raise ValueError("prime is not valid ABC (rejected by the constraints)")
+        self.state = state
+        if state.mode in ("top", "note", "bar"):
+            self.safe_len = len(self.raw)
+        self.transposer.complete_to(self.raw, state.bar_end_at)
+        settled = state.settled()
+        if settled is not None and settled.at_bar_start and settled.bars_done >= 1:
+            self.snapshot = _Snapshot(
+                len(self.raw),
+                state.clone(),
+                token,
+                next_position,
+                self.transposer.mark(),
+                len(self.logprobs),
+            )
+
+    def _rollback(self) -> tuple[int, int] | None:
+        """Back to the last completed bar; None when generation should end there instead."""
+        snap = self.snapshot
+        if snap is None or self.rollbacks >= MAX_ROLLBACKS:
+            return None
+        self.rollbacks += 1
+        self._restore(snap)
+        return snap.token, snap.position
+
+    def _restore(self, snap: _Snapshot) -> None:
+        self.raw = self.raw[: snap.raw_len]
+        self.safe_len = min(self.safe_len, snap.raw_len)
+        self.state = snap.state.clone()
+        self.transposer.rollback(snap.transposed)
+        del self.logprobs[snap.n_logprobs :]
+
+    def _body(self) -> str:
+        try:
+            return self.transposer.body(self.raw, self.safe_len)
+        except ValueError:
+            return "".join(self.transposer.done_out)
+
+    def _final(self, index: int) -> GenerationStep:
+        if not self.constrained:
+            body = self.transposer(self.raw)
+        else:
+            close = not self.state.can_end()
+            if close and self.snapshot is not None:
+                self._restore(self.snapshot)
+            if close and self.snapshot is None:
+                body = f"z{self.state.bar_len}|]"
+            else:
+                body = "".join(self.transposer.done_out)
+                body += self.transposer(self.raw[self.transposer.done_raw :])
+                if close:
+                    body = complete_bar_line(body)
+        body = body.rstrip() + "\n"
+        abc = format_tune(self.request, self.key.name, body)
+        mean = float(np.mean(self.logprobs)) if self.logprobs else 0.0
+        return GenerationStep(token="", body=body, index=index, done=True, abc=abc, logprob=mean)
+
+
+def _key_name(tonic: str, mode: str) -> str:
+    from composeium_desktop.core.abcnotation.keys import key_name
+
+    return key_name(tonic, mode)
