@@ -1,0 +1,90 @@
+"""`composeium corpus`: corpus statistics, and building the shipped tokenizer."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "corpus"
+HELP = "Show training-corpus statistics (--stats) or build the tokenizer (--build-tokenizer)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stats",
+        action="store_true",
+        help="print tunes per collection, genre, meter and mode, lengths and splits (default)",
+    )
+    parser.add_argument(
+        "--corpus",
+        metavar="PATH",
+        type=Path,
+        nargs="+",
+        action="extend",
+        default=[],
+        help="extra ABC files or folders to include",
+    )
+    parser.add_argument(
+        "--no-music21", action="store_true", help="leave out music21's bundled collections"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="rebuild the corpus instead of reading the cache"
+    )
+    parser.add_argument(
+        "--tokenizer",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="tokenizer used for token counts (default: the shipped model's)",
+    )
+    parser.add_argument(
+        "--build-tokenizer",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="train the body and metadata tokenizers on the training split into DIR "
+        "(the shipped one is model/tokenizer)",
+    )
+    parser.add_argument("--vocab-size", type=int, default=1000, help="body vocabulary size")
+    parser.add_argument("--title-vocab-size", type=int, default=600, help="title vocabulary size")
+
+
+def run(args: argparse.Namespace) -> int:
+    from composeium_desktop import paths
+    from composeium_desktop.cli import UsageError
+    from composeium_desktop.core.corpus import load_corpus_report
+    from composeium_desktop.core.corpus.stats import format_stats
+    from composeium_desktop.core.tokenizer import ABCTokenizer, train_tokenizers
+
+    if args.no_music21 and not args.corpus:
+        raise UsageError("--no-music21 needs at least one --corpus PATH")
+    if args.vocab_size < 64 or args.title_vocab_size < 16:
+        raise UsageError("vocabulary sizes must be at least 64 (body) and 16 (title)")
+    try:
+        report = load_corpus_report(
+            args.corpus, include_music21=not args.no_music21, use_cache=not args.no_cache
+        )
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    if not report.records:
+        raise UsageError("the corpus has no usable tunes")
+
+    tokenizer = None
+    source = ""
+    if args.build_tokenizer is not None:
+        tokenizer, _ = train_tokenizers(
+            report.records, args.build_tokenizer, args.vocab_size, args.title_vocab_size
+        )
+        source = str(args.build_tokenizer)
+        print(f"tokenizer written to {args.build_tokenizer} (vocabulary {tokenizer.vocab_size})")
+    if args.stats or args.build_tokenizer is None:
+        if tokenizer is None:
+            folder = args.tokenizer or paths.model_dir()
+            try:
+                tokenizer = ABCTokenizer.load(folder)
+                source = str(folder)
+            except FileNotFoundError:
+                if args.tokenizer is not None:
+                    raise UsageError(f"no tokenizer in {args.tokenizer}") from None
+        print(format_stats(report, tokenizer.encode if tokenizer else None, source), end="")
+    return 0
