@@ -7,7 +7,9 @@ first note of a bar applies to that bar.
 
 Pickups and section ends: the first bar of the tune and the first bar after a section end may be
 short (an anacrusis); a bar closed by a section end (any bar line with ``:`` in it, ``||``,
-``|]``, ``[|``, the end of the body) may be short too (it completes the pickup).  Every other
+``|]``, ``[|``, the end of the body) may be short too (it completes the pickup).  A line break
+(not continued with ``\\``) ends a bar that is full, and ends a short bar as a phrase end (the
+Essen collection writes one phrase per line and leaves out the bar line at its end).  Every other
 bar must match the meter exactly; a bar that is too long is always wrong.  A multi-measure rest
 ``Z4`` fills its bar(s).
 """
@@ -29,6 +31,7 @@ from composeium_desktop.core.abcnotation.lexer import (
     BROKEN,
     CHORD,
     CHORD_END,
+    CONT,
     FIELD,
     FIELD_LINE,
     GRACE,
@@ -107,6 +110,7 @@ class _BarState:
         "slurs",
         "section_start",
         "bars_done",
+        "continued",
     )
 
     def __init__(self, meter: str, unit: Fraction | None) -> None:
@@ -126,6 +130,7 @@ class _BarState:
         self.slurs = 0
         self.section_start = True
         self.bars_done = 0
+        self.continued = False
 
     def set_meter(self, meter: str) -> None:
         self.meter = meter_fraction(meter)
@@ -163,6 +168,21 @@ class _BarState:
         if self.elapsed > self.meter:
             return False
         return self.section_start or is_section_end_bar(bar)
+
+    def newline_closes(self) -> bool:
+        """Whether a line break (not continued with ``\\``) ends the current bar.
+
+        It does when the bar is full, and after a short bar, which then ends a phrase (as
+        in the Essen collection, whose lines are phrases without a final bar line).
+        """
+        return (
+            not self.continued
+            and self.has_music
+            and self.meter is not None
+            and not self.tup_left
+            and not self.rest_bars
+            and self.elapsed <= self.meter
+        )
 
     def close_bar(self, bar: str) -> None:
         if self.has_music:
@@ -258,8 +278,16 @@ class _BarState:
             self.slurs = max(self.slurs - 1, 0)
         elif kind in (FIELD, FIELD_LINE):
             self.field(tok)
-        elif kind == NEWLINE and self.chord is not None:
-            raise ABCError("unclosed chord: [ needs a closing ]", self.chord.line, self.chord.col)
+        elif kind == NEWLINE:
+            if self.chord is not None:
+                raise ABCError(
+                    "unclosed chord: [ needs a closing ]", self.chord.line, self.chord.col
+                )
+            if self.newline_closes():
+                self.close_bar("" if self.elapsed == self.meter else "||")
+            self.continued = False
+        elif kind == CONT:
+            self.continued = True
         if strict and self.meter is not None and not self.rest_bars and self.elapsed > self.meter:
             raise ABCError(self.bar_message(), tok.line, tok.col)
 
@@ -319,6 +347,8 @@ def bar_lengths(body: str, meter: str, unit: str | Fraction | None = None) -> li
         if tok.kind == BAR and state.has_music:
             bar = tok.data[0]  # type: ignore[index]
             record(bar, tok.line, tok.col, is_section_end_bar(bar))
+        elif tok.kind == NEWLINE and state.newline_closes():
+            record("\n", tok.line, tok.col, state.elapsed != state.meter)
         state.step(tok, False)
     if state.has_music:
         last = tokens[-1]
