@@ -73,6 +73,7 @@ class RenderOptions:
     transpose: int = 0
     page_height: int = 2970
     adjust_page_height: bool = True
+    page_margin: int = 50
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,18 @@ class Performance:
 
 
 def check_tune(abc: str) -> None:
-    """Raise RenderError (with line and column) for structural errors that crash Verovio."""
+    """Raise RenderError (with line and column) for ABC that is clearly broken.
+
+    The notation core's lexer judges the body first (its messages are the ones the editor
+    shows); the render scanner then catches what crashes Verovio in particular.
+    """
+    from composeium_desktop.core.abcnotation import ABCError, lex, parse_tune
+
+    try:
+        tune = parse_tune(abc)
+        lex(tune.body, tune.body_line)
+    except ABCError as exc:
+        raise RenderError(exc.message, exc.line, exc.column) from None
     scan = scan_tune(abc)
     if scan.error is not None:
         raise RenderError(scan.error.message, scan.error.line, scan.error.col)

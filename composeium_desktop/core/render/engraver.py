@@ -140,6 +140,10 @@ def _verovio_options(options: dict[str, Any]) -> dict[str, Any]:
         "scale": int(options.get("zoom", 40)),
         "adjustPageHeight": bool(options.get("adjust_page_height", True)),
         "footer": "none",
+        "pageMarginLeft": int(options.get("page_margin", 50)),
+        "pageMarginRight": int(options.get("page_margin", 50)),
+        "pageMarginTop": int(options.get("page_margin", 50)),
+        "pageMarginBottom": int(options.get("page_margin", 50)),
         "header": "auto",
         "breaks": "auto",
     }
