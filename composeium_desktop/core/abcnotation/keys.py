@@ -48,7 +48,7 @@ _MODE_PREFIX = {
 _ACC_TEXT = {"#": 1, "b": -1, "": 0}
 _KEY_RE = re.compile(r"\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)(.*)$", re.S)
 # Key-signature accidentals written as ABC note accidentals in ``K:`` ("K:D exp ^f").
-_EXPLICIT_RE = re.compile(r"(\^\^|\^|__|_|=)([A-Ga-g])")
+_EXPLICIT_RE = re.compile(r"(?<!\S)(\^\^|\^|__|_|=)([A-Ga-g])(?!\S)")
 
 
 class KeySpec(NamedTuple):

@@ -2,7 +2,8 @@
 
 Spelling: every note moves by the same number of letter steps as the key's tonic (G -> A moves
 every letter up one step), so a tune keeps its scale degrees; the accidental is whatever makes
-the sounding pitch right.  Accidentals follow ABC 2.1: an explicit accidental holds for notes of
+the sounding pitch right (a pitch that would need a double accidental goes to the neighbouring
+letter instead: A, not B double-flat).  Accidentals follow ABC 2.1: an explicit accidental holds for notes of
 the same letter and octave until the bar line.  A note written with an explicit accidental in
 the source keeps an explicit accidental (courtesy accidentals survive); other notes get one only
 when the new key signature and the bar's accidentals would not give the right pitch.
@@ -38,7 +39,7 @@ from composeium_desktop.core.abcnotation.lexer import (
 ACCIDENTAL_VALUE = {"": None, "^": 1, "^^": 2, "_": -1, "__": -2, "=": 0}
 ACCIDENTAL_TEXT = {2: "^^", 1: "^", 0: "=", -1: "_", -2: "__"}
 _SYMBOL_RE = re.compile(r"([A-G])([#b]?)([^/]*)(?:/([A-G])([#b]?)(.*))?$", re.S)
-_EXPLICIT_RE = re.compile(r"(\^\^|\^|__|_|=)([A-Ga-g])")
+_EXPLICIT_RE = re.compile(r"(?<!\S)(\^\^|\^|__|_|=)([A-Ga-g])(?!\S)")
 
 
 def note_midi(letter: str, octave_marks: str, accidental: int) -> int:
@@ -56,13 +57,13 @@ def _letter_steps(src: KeySpec, dst: KeySpec, semitones: int) -> int:
 
 def _spell(diatonic: int, target: int) -> tuple[int, int]:
     """(diatonic number, accidental) for MIDI ``target`` near letter ``diatonic`` (7 per octave)."""
-    for delta in (0, -1, 1, -2, 2):
+    for delta in (0, -1, 1):  # a neighbour letter rather than a double accidental
         dia = diatonic + delta
         natural = 12 * (dia // 7 + 1) + NATURAL_PC[LETTERS[dia % 7]]
         acc = target - natural
-        if abs(acc) <= (2 if delta == 0 else 1):
+        if abs(acc) <= 1:
             return dia, acc
-    raise AssertionError("unreachable: every pitch has a spelling within a step")
+    return diatonic, target - 12 * (diatonic // 7 + 1) - NATURAL_PC[LETTERS[diatonic % 7]]
 
 
 def _note_text(dia: int, accidental: str, rest: str) -> str:
