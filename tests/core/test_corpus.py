@@ -22,6 +22,11 @@ from composeium_desktop.core.corpus import (
     shift_to_c,
     split_of,
 )
+from composeium_desktop.core.corpus.modes import (
+    drop_redundant_accidentals,
+    infer_mode_in_c,
+    pitch_class_counts,
+)
 from composeium_desktop.core.corpus.sources import MUSIC21_COLLECTIONS, music21_sources
 
 SMALL_BOOK = """\
@@ -259,3 +264,52 @@ def test_whole_corpus_figures() -> None:
     for record in records[::50]:
         assert isinstance(record, TuneRecord)
         abcnotation.lex(record.body)
+
+
+ESSEN_STYLE_MINOR = """\
+X:1
+T:Moll-Lied
+R:Lied
+M:3/4
+L:1/8
+K:G
+G2 A2 _B2|c2 _B2 A2|G2 D2 G2|_B2 A2 G2|]
+"""
+
+
+def test_accidentals_hold_to_the_end_of_the_bar() -> None:
+    counts = pitch_class_counts("_E E =E E|E", "C")
+    assert counts == Counter({3: 2, 4: 3})
+    assert pitch_class_counts("E [K:Cm] E", "C") == Counter({4: 1, 3: 1})
+
+
+@pytest.mark.parametrize(
+    ("notes", "mode"),
+    [
+        ("CDEFGABc", "major"),
+        ("CD_EFG_A_Bc", "minor"),
+        ("CD_EFGA_Bc", "dorian"),
+        ("C_D_EFG_A_Bc", "phrygian"),
+        ("CDEFGA_Bc", "mixolydian"),
+        ("CDE^FGABc", "lydian"),
+        ("CDGAc", "major"),
+    ],
+)
+def test_mode_inference_from_scale_degrees(notes: str, mode: str) -> None:
+    assert infer_mode_in_c(pitch_class_counts(notes, "C")) == mode
+
+
+def test_redundant_accidentals_are_dropped_safely() -> None:
+    assert drop_redundant_accidentals("_E E =E _E|_E _A B", "Cm") == "E E =E _E|E A B"
+    # After =e an unmarked E could be read as natural: the explicit flat stays.
+    assert drop_redundant_accidentals("=e _E|", "Cm") == "=e _E|"
+    assert drop_redundant_accidentals("^F [K:Cm] _E", "G") == "F [K:Cm] E"
+
+
+def test_essen_modes_are_inferred_from_the_notes() -> None:
+    (record,) = records_from_abc_text(ESSEN_STYLE_MINOR, "essenFolksong")
+    assert (record.key, record.tonic, record.mode, record.genre) == ("Gm", "G", "minor", "song")
+    assert "_" not in record.body  # E flat is in the C minor signature now
+    assert record.body.replace(" ", "").startswith("c2d2e2|")
+    (written,) = records_from_abc_text(ESSEN_STYLE_MINOR, "oneills1850")
+    assert (written.key, written.mode) == ("G", "major")

@@ -4,7 +4,8 @@ Lexing and transposing ~13,000 tunes takes a while, so the finished corpus is ca
 in ``paths.user_data_dir()/corpus-cache-<key>.jsonl``. The key hashes the music21 version, the
 list of source files with their sizes, ``CODE_VERSION`` and the source text of the corpus and
 notation packages, so a change to any of them rebuilds the cache instead of reading a stale one.
-The first line of the file is a header (skip counts), each further line one TuneRecord.
+The first line of the file is a header (skip counts), each further line one TuneRecord. Only
+the newest few cache files are kept.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ CODE_VERSION = 1
 DUPLICATE_REASON = "duplicate body"
 _WORKERS = 2
 _PARALLEL_MIN_FILES = 8
+_KEEP_CACHES = 4
 
 
 @dataclass
@@ -106,6 +108,10 @@ def _write_cache(path: Path, report: CorpusReport) -> None:
         for record in report.records:
             out.write(json.dumps(dataclasses.asdict(record), ensure_ascii=False) + "\n")
     os.replace(tmp, path)
+    # Old caches (other code versions or file sets) are dropped, the newest few kept.
+    caches = sorted(path.parent.glob("corpus-cache-*.jsonl"), key=lambda p: p.stat().st_mtime)
+    for old in caches[:-_KEEP_CACHES]:
+        old.unlink(missing_ok=True)
 
 
 def _read_cache(path: Path) -> CorpusReport | None:

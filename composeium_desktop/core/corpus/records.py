@@ -7,7 +7,9 @@ app can deliver any requested key by transposing what the model writes (one tran
 done by the notation core, which respells notes in the target key signature). The shift is
 the one in -6..+5 semitones that reaches C, i.e. the smallest move of the pitch range, so the
 transposed tune stays near its original register. The original key and tonic stay in the
-record as metadata.
+record as metadata. The Essen collection writes every tune in a major key with the scale's
+accidentals on the notes, so its modes are inferred (see ``corpus.modes``), and every body's
+accidentals that its key signature already implies are dropped.
 
 A tune is skipped (and counted, by reason) when it has no usable key or meter, has several
 voices, has an empty body, or the lexer or transposition rejects it.
@@ -26,6 +28,12 @@ from dataclasses import dataclass
 
 from composeium_desktop.core import abcnotation
 from composeium_desktop.core.corpus.genres import genre_of
+from composeium_desktop.core.corpus.modes import (
+    MODELESS_COLLECTIONS,
+    drop_redundant_accidentals,
+    infer_mode_in_c,
+    pitch_class_counts,
+)
 
 NORMALISED_TONIC = "C"
 SPLITS = ("train", "validation", "test")
@@ -101,17 +109,26 @@ def record_from_tune(tune: abcnotation.Tune, collection: str) -> TuneRecord:
         abcnotation.lex(body)
     except abcnotation.ABCError as exc:
         raise SkippedTune("lexer error") from exc
-    target = abcnotation.key_name(NORMALISED_TONIC, spec.mode)
+    mode = spec.mode
+    target = abcnotation.key_name(NORMALISED_TONIC, mode)
     try:
         moved = abcnotation.transpose_body(body, shift, tune.key, target) if shift else body
+        if collection in MODELESS_COLLECTIONS and mode == "major" and not spec.extra:
+            mode = infer_mode_in_c(pitch_class_counts(moved, target))
+            if mode != spec.mode:
+                moved = abcnotation.transpose_body(
+                    moved, 0, target, abcnotation.key_name(NORMALISED_TONIC, mode)
+                )
+                target = abcnotation.key_name(NORMALISED_TONIC, mode)
+        moved = drop_redundant_accidentals(moved, target)
         abcnotation.lex(moved)
     except (abcnotation.ABCError, ValueError) as exc:
         raise SkippedTune("transposition error") from exc
     return TuneRecord(
         title=tune.title.strip(),
-        key=tune.key,
+        key=abcnotation.key_name(spec.tonic, mode) if mode != spec.mode else tune.key,
         tonic=spec.tonic,
-        mode=spec.mode,
+        mode=mode,
         meter=tune.meter,
         genre=genre_of(tune.rhythm, tune.title, collection, tune.meter, tune.number),
         collection=collection,
