@@ -148,6 +148,10 @@ class Renderer:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stop()
+
     @property
     def worker_pid(self) -> int | None:
         return self._proc.pid if self._proc is not None and self._proc.poll() is None else None

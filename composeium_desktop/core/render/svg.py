@@ -63,6 +63,16 @@ _SMUFL_TEXT = {
     "\ue1d5": "\u2669",
     "\ue1d7": "\u266a",
     "\ue1d3": "\U0001d15e",
+    "\uea63": "\U0001d12b",
+    "\uea64": "\u266d",
+    "\uea65": "\u266e",
+    "\uea66": "\u266f",
+    "\uea67": "\U0001d12a",
+    "\ued60": "\u266d",
+    "\ued61": "\u266e",
+    "\ued62": "\u266f",
+    "\ued63": "\U0001d12a",
+    "\ued64": "\U0001d12b",
 }
 
 ET.register_namespace("", SVG_NS)
@@ -191,7 +201,9 @@ def _convert_text(elem: ET.Element, parent: ET.Element, style: frozenset) -> Non
     info: dict[str, str] = {}
     _collect_text(elem, runs, info)
     content = re.sub(r"\s+", " ", "".join(runs)).strip()
-    content = "".join(_SMUFL_TEXT.get(ch, ch) for ch in content)
+    content = "".join(
+        _SMUFL_TEXT.get(ch, "" if "\ue000" <= ch <= "\uf8ff" else ch) for ch in content
+    )
     if not content or "x" not in info or "y" not in info:
         return
     size = info.get("font-size", "405")
@@ -228,9 +240,10 @@ def _collect_text(elem: ET.Element, runs: list[str], info: dict[str, str]) -> No
                 info["font-size"] = size
         except ValueError:
             pass
-    if elem.text:
+    # Whitespace-only text between tspans is Verovio's indentation, not content.
+    if elem.text and elem.text.strip():
         runs.append(elem.text)
     for child in elem:
         _collect_text(child, runs, info)
-        if child.tail:
+        if child.tail and child.tail.strip():
             runs.append(child.tail)
