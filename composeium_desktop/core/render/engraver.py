@@ -114,7 +114,8 @@ class Engraver:
         if engrave and endings:
             _insert_endings(root, endings)
             # The MEI must not go through the ABC importer (it would crash on it).
-            tk.setOptions({"inputFrom": "mei"})
+            # Its pitches are already transposed: do not transpose twice.
+            tk.setOptions({"inputFrom": "mei", "transpose": ""})
             if not tk.loadData(ET.tostring(root, encoding="unicode")):
                 raise EngraveError("the engraver could not lay out the endings of this tune")
         bpm = tempo_bpm(abc) or DEFAULT_BPM
@@ -147,8 +148,8 @@ def _verovio_options(options: dict[str, Any]) -> dict[str, Any]:
         "header": "auto",
         "breaks": "auto",
     }
-    if transpose:
-        result["transpose"] = str(transpose)
+    # Always set: toolkit options persist from one request to the next.
+    result["transpose"] = f"{transpose:+d}" if transpose else ""
     return result
 
 
