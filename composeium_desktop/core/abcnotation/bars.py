@@ -3,7 +3,7 @@
 A bar's length counts notes, rests and chords (a chord lasts as long as its first note times the
 chord's multiplier), with tuplets and broken rhythm applied; grace notes take no time.  The
 meter and unit may change inside the body (``[M:3/4]``, ``L:1/16`` lines); a change before the
-first note of a bar applies to that bar.
+first note of a bar applies to that bar, a meter change inside a bar from the next bar.
 
 Pickups and section ends: the first bar of the tune and the first bar after a section end may be
 short (an anacrusis); a bar closed by a section end (any bar line with ``:`` in it, ``||``,
@@ -32,6 +32,7 @@ from composeium_desktop.core.abcnotation.lexer import (
     CHORD,
     CHORD_END,
     CONT,
+    ENDING,
     FIELD,
     FIELD_LINE,
     GRACE,
@@ -111,6 +112,7 @@ class _BarState:
         "section_start",
         "bars_done",
         "continued",
+        "next_meter",
     )
 
     def __init__(self, meter: str, unit: Fraction | None) -> None:
@@ -131,6 +133,7 @@ class _BarState:
         self.section_start = True
         self.bars_done = 0
         self.continued = False
+        self.next_meter: str | None = None
 
     def set_meter(self, meter: str) -> None:
         self.meter = meter_fraction(meter)
@@ -184,12 +187,15 @@ class _BarState:
             and self.elapsed <= self.meter
         )
 
-    def close_bar(self, bar: str) -> None:
+    def close_bar(self, bar: str, ending: str = "") -> None:
         if self.has_music:
             self.section_start = False
             self.bars_done += max(self.rest_bars, 1)
         if is_section_end_bar(bar):
-            self.section_start = True
+            self.section_start = not ending  # a second ending is no new section
+        if self.next_meter is not None:
+            self.set_meter(self.next_meter)
+            self.next_meter = None
         self.elapsed = _ZERO
         self.has_music = False
         self.rest_bars = 0
@@ -227,8 +233,11 @@ class _BarState:
             bar = tok.data[0]  # type: ignore[index]
             if strict and not self.bar_ok(bar):
                 raise ABCError(self.bar_message(), tok.line, tok.col)
-            self.close_bar(bar)
+            self.close_bar(bar, tok.data[1])  # type: ignore[index]
             return
+        elif kind == ENDING:
+            if not self.has_music:
+                self.section_start = False
         elif kind == CHORD:
             if self.grace is None:
                 if self.chord is not None:
@@ -294,7 +303,10 @@ class _BarState:
     def field(self, tok: Token) -> None:
         letter, value = tok.data  # type: ignore[misc]
         try:
-            if letter == "M":
+            if letter == "M" and self.has_music:
+                meter_fraction(value)  # check it now, apply it with the next bar
+                self.next_meter = value
+            elif letter == "M":
                 self.set_meter(value)
             elif letter == "L":
                 self.unit = parse_unit(value)
