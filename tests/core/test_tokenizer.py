@@ -173,7 +173,10 @@ def test_shipped_tokenizer_round_trips_a_sample(sample_records: list[TuneRecord]
 
 
 @pytest.mark.slow
-def test_shipped_tokenizer_round_trips_every_corpus_body() -> None:
+def test_shipped_tokenizer_round_trips_every_corpus_body(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COMPOSEIUM_DATA_DIR", str(tmp_path))  # no cache left in the user's home
     tokenizer = _shipped_tokenizer()
     records = load_corpus()
     assert len(records) > 10000
