@@ -13,7 +13,8 @@ Rules (applied by :func:`normalise_body`):
   ``[V:]`` fields (body lines ``K:``/``M:``/``V:`` become inline fields, values normalised);
 * lengths: every note is rewritten for the unit length ``L:1/8`` (:data:`TRAIN_UNIT`) whatever
   the tune's L: (``L:1/16``: ``A2 -> A``, ``A -> A/``; ``L:1/4``: ``A -> A2``), inline ``[L:]``
-  changes included, each written in its shortest form (``A/2 -> A/``, ``A1 -> A``);
+  changes included, each written in its shortest form (``A/2 -> A/``, ``A1 -> A``); a chord
+  whose notes have one length carries it on the chord (``[C2E2] -> [CE]2``);
 * white space: runs collapse to one space, none at line ends or next to bar lines; lines are
   joined with one ``\\n``, no empty lines, no trailing newline.
 
@@ -30,6 +31,7 @@ from composeium_desktop.core.abcnotation.keys import normalise_key
 from composeium_desktop.core.abcnotation.lexer import (
     ANNOT,
     BAR,
+    CHORD,
     CHORD_END,
     COMMENT,
     CONT,
@@ -41,6 +43,8 @@ from composeium_desktop.core.abcnotation.lexer import (
     NOTE,
     REST,
     SPACE,
+    SYMBOL,
+    TIE,
     Token,
     format_length,
     lex,
@@ -73,16 +77,46 @@ def _rescale(tok: Token, scale: Fraction) -> str:
     return tok.text[:head_len] + format_length(tok.length * scale)  # type: ignore[operator]
 
 
+def _chord(inner: list[Token], end: Token, scale: Fraction) -> list[tuple[str, str]]:
+    """A chord's pieces; equal note lengths move onto the chord: ``[C2E2]`` -> ``[CE]2``."""
+    lengths = {t.length for t in inner if t.kind in (NOTE, REST)}
+    pieces: list[tuple[str, str]] = [(CHORD, "[")]
+    if len(lengths) == 1:
+        common = lengths.pop()
+        inner_scale = 1 / common  # type: ignore[operator]
+        multiplier = common * end.length * scale  # type: ignore[operator]
+    else:
+        inner_scale, multiplier = scale, end.length
+    for tok in inner:
+        if tok.kind in (NOTE, REST):
+            pieces.append((tok.kind, _rescale(tok, inner_scale)))
+        elif tok.kind == SYMBOL or (tok.kind == DECO and tok.data in KEPT_DECORATIONS):
+            pieces.append((tok.kind, tok.text))
+        elif tok.kind == TIE:
+            pieces.append((TIE, "-"))
+    pieces.append((CHORD_END, "]" + format_length(multiplier)))  # type: ignore[arg-type]
+    return pieces
+
+
 def _pieces(tokens: list[Token], unit: Fraction) -> list[list[tuple[str, str]]]:
     """Kept (kind, text) pieces per output line."""
     scale = unit / _TRAIN_UNIT
     lines: list[list[tuple[str, str]]] = [[]]
     joined = False
+    chord: list[Token] | None = None
     for tok in tokens:
         kind = tok.kind
         cur = lines[-1]
-        if kind in (NOTE, REST):
+        if chord is not None:
+            if kind == CHORD_END:
+                cur.extend(_chord(chord, tok, scale))
+                chord = None
+            else:
+                chord.append(tok)
+        elif kind in (NOTE, REST):
             cur.append((kind, _rescale(tok, scale)))
+        elif kind == CHORD:
+            chord = []
         elif kind == NEWLINE:
             if joined:
                 cur.append((SPACE, " "))
@@ -103,16 +137,12 @@ def _pieces(tokens: list[Token], unit: Fraction) -> list[list[tuple[str, str]]]:
         elif kind == DECO:
             if tok.data in KEPT_DECORATIONS:
                 cur.append((DECO, tok.text))
-        elif kind in (COMMENT, ANNOT):
-            continue
         elif kind == MISC:
             if tok.text == "&":
                 cur.append((MISC, "&"))
         elif kind == SPACE:
             cur.append((SPACE, " "))
-        elif kind == CHORD_END:
-            cur.append((CHORD_END, tok.text))
-        else:
+        elif kind not in (COMMENT, ANNOT):
             cur.append((kind, tok.text))
     return lines
 
