@@ -88,52 +88,71 @@ def _has_voices(tune: abcnotation.Tune) -> bool:
     return any(name == "V" for name, _ in tune.fields) or bool(_VOICE_RE.search(tune.body))
 
 
-def record_from_tune(tune: abcnotation.Tune, collection: str) -> TuneRecord:
-    """The tune's training record; raises SkippedTune with the reason when it is left out."""
-    if _has_voices(tune):
-        raise SkippedTune("several voices (V:)")
+def _usable_key(tune: abcnotation.Tune, collection: str) -> tuple[abcnotation.KeySpec, str]:
+    """The key and the K: text it was read from (explicit accidentals included)."""
+    raw = next((value.strip() for name, value in tune.fields if name == "K"), tune.key)
+    # In the German-language Essen files "H" is B natural, not the bagpipe key.
+    key = "B" if collection in MODELESS_COLLECTIONS and raw == "H" else raw
     try:
-        spec = abcnotation.parse_key(tune.key)
-        shift = shift_to_c(spec.tonic)
-    except (abcnotation.ABCError, ValueError, KeyError) as exc:
+        spec = abcnotation.parse_key(key)
+        tonic_pitch_class(spec.tonic)
+    except (abcnotation.ABCError, ValueError) as exc:
         raise SkippedTune("no usable key (K:)") from exc
+    if spec.none:
+        raise SkippedTune("no usable key (K:)")
+    return spec, key
+
+
+def _checked_body(tune: abcnotation.Tune) -> str:
     if not _METER_RE.match(tune.meter or ""):
         raise SkippedTune("no usable meter (M:)")
     try:
         body = abcnotation.normalise_body(tune)
-    except abcnotation.ABCError as exc:
-        raise SkippedTune("lexer error") from exc
-    if not _NOTE_RE.search(body) or not body.strip():
-        raise SkippedTune("empty body")
-    try:
+        if not _NOTE_RE.search(body):
+            raise SkippedTune("empty body")
         abcnotation.lex(body)
     except abcnotation.ABCError as exc:
         raise SkippedTune("lexer error") from exc
+    return body
+
+
+def _to_tonic_c(
+    body: str, spec: abcnotation.KeySpec, source: str, collection: str
+) -> tuple[str, str]:
+    """(body transposed to tonic C with its mode's signature, the mode)."""
     mode = spec.mode
     target = abcnotation.key_name(NORMALISED_TONIC, mode)
     try:
-        moved = abcnotation.transpose_body(body, shift, tune.key, target) if shift else body
+        moved = abcnotation.transpose_body(body, shift_to_c(spec.tonic), source, target)
         if collection in MODELESS_COLLECTIONS and mode == "major" and not spec.extra:
             mode = infer_mode_in_c(pitch_class_counts(moved, target))
             if mode != spec.mode:
-                moved = abcnotation.transpose_body(
-                    moved, 0, target, abcnotation.key_name(NORMALISED_TONIC, mode)
-                )
-                target = abcnotation.key_name(NORMALISED_TONIC, mode)
+                respelled = abcnotation.key_name(NORMALISED_TONIC, mode)
+                moved = abcnotation.transpose_body(moved, 0, target, respelled)
+                target = respelled
         moved = drop_redundant_accidentals(moved, target)
         abcnotation.lex(moved)
     except (abcnotation.ABCError, ValueError) as exc:
         raise SkippedTune("transposition error") from exc
+    return moved, mode
+
+
+def record_from_tune(tune: abcnotation.Tune, collection: str) -> TuneRecord:
+    """The tune's training record; raises SkippedTune with the reason when it is left out."""
+    if _has_voices(tune):
+        raise SkippedTune("several voices (V:)")
+    spec, key_text = _usable_key(tune, collection)
+    body, mode = _to_tonic_c(_checked_body(tune), spec, key_text, collection)
     return TuneRecord(
         title=tune.title.strip(),
-        key=abcnotation.key_name(spec.tonic, mode) if mode != spec.mode else tune.key,
+        key=abcnotation.key_name(spec.tonic, mode),
         tonic=spec.tonic,
         mode=mode,
         meter=tune.meter,
         genre=genre_of(tune.rhythm, tune.title, collection, tune.meter, tune.number),
         collection=collection,
-        body=moved,
-        split=split_of(moved),
+        body=body,
+        split=split_of(body),
     )
 
 
