@@ -14,7 +14,13 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from composeium_desktop.core.render.scan import Scan, close_final_bar, scan_tune, tempo_bpm
+from composeium_desktop.core.render.scan import (
+    Scan,
+    close_final_bar,
+    safe_repeats,
+    scan_tune,
+    tempo_bpm,
+)
 from composeium_desktop.core.render.svg import flatten_svg
 from composeium_desktop.core.render.timing import (
     MEI_NS,
@@ -100,14 +106,14 @@ class Engraver:
             raise EngraveError(scan.error.message, scan.error.line, scan.error.col)
         if not scan.has_key:
             raise EngraveError("the tune has no K: (key) line, so it has no body", 1, 1)
-        text = close_final_bar(abc if re.search(r"^X:", abc, re.M) else "X:1\n" + abc)
+        text = _safe_for_verovio(abc)
         tk = self._tk
         tk.setOptions(_verovio_options(options))
         if not tk.loadData(text):
             raise EngraveError("the engraver could not read this tune")
         root = ET.fromstring(tk.getMEI())
         meter = _meter(root)
-        meter_q = meter[0] * 4.0 / meter[1] if meter else 4.0
+        meter_q = meter[0] * 4.0 / meter[1] if meter and meter[0] > 0 and meter[1] > 0 else 4.0
         timing = score_timing(root, meter_q)
         mapping = _map_events(scan, timing.elements)
         endings = _ending_measures(scan, mapping, timing)
@@ -130,6 +136,24 @@ class Engraver:
             "key": _key(root),
             "title": _title(root),
         }
+
+
+def _safe_for_verovio(abc: str) -> str:
+    """The text Verovio gets: a numbered X: line, crash-prone repeats rewritten, a final bar."""
+    if re.search(r"^X:", abc, re.M):
+        # An X: without a number crashes the importer.
+        text = re.sub(r"^X:(?!\s*\d+\s*$).*$", "X:1", abc, flags=re.M)
+    else:
+        text = "X:1\n" + abc
+    # A malformed Q: or an empty K: crashes it too; the tempo is read by scan.tempo_bpm.
+    text = re.sub(
+        r"^Q:(?!\s*(?:\"[^\"]*\"\s*)?(?:(?:\d+/\d+\s*)+=\s*)?\d+\s*(?:\"[^\"]*\")?\s*$).*$",
+        "%",
+        text,
+        flags=re.M,
+    )
+    text = re.sub(r"^K:\s*$", "K:C", text, flags=re.M)
+    return close_final_bar(safe_repeats(text))
 
 
 def _verovio_options(options: dict[str, Any]) -> dict[str, Any]:

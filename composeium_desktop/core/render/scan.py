@@ -89,13 +89,13 @@ def _scan_music_line(
         if ch == "%":
             break
         if ch == '"':
-            close = line.find('"', i + 1)
+            close = _closing(line, '"', i + 1)
             if close < 0:
                 return ScanError("unclosed chord symbol or annotation (missing '\"')", line_no, col)
             i = close + 1
             continue
         if ch == "!" or (ch == "+" and in_chord is None):
-            close = line.find(ch, i + 1)
+            close = _closing(line, ch, i + 1)
             if close < 0:
                 return ScanError(f"unclosed decoration (missing '{ch}')", line_no, col)
             i = close + 1
@@ -186,6 +186,16 @@ def _scan_music_line(
     return None
 
 
+def _closing(line: str, quote: str, start: int) -> int:
+    """Index of the closing `quote`, or -1 if a comment (`%`) or the line ends first."""
+    for j in range(start, len(line)):
+        if line[j] == quote:
+            return j
+        if line[j] == "%" and line[j - 1] != "\\":
+            return -1
+    return -1
+
+
 def _ending_numbers(line: str, i: int) -> tuple[tuple[int, ...], int]:
     match = re.match(r"\d+(?:[-,]\d+)*", line[i:])
     assert match is not None
@@ -248,3 +258,70 @@ def close_final_bar(text: str) -> str:
         return text
     lines[last] = music + " |"
     return "\n".join(lines) + "\n"
+
+
+_BAR = re.compile(r"\[\||:*\|+\]?:*|:+\|*:*|\|\]")
+
+
+def safe_repeats(text: str) -> str:
+    """Rewrite repeat bar lines that crash Verovio's ABC importer into equivalent safe ones.
+
+    Verovio (6.4) crashes on a second repeat end with no repeat start since the first one
+    (`|:A|1B:|2C:|`) and on `:|:`. The first becomes a plain bar (it could not repeat
+    anything new), the second `::`. Only bar-line characters change, so note order stays.
+    """
+    out: list[str] = []
+    in_body = False
+    ended_since_start = False
+    for raw in text.splitlines(keepends=True):
+        stripped = raw.strip()
+        if not in_body:
+            in_body = stripped.startswith("K:")
+            out.append(raw)
+            continue
+        if not stripped or stripped.startswith("%") or _FIELD_LINE.match(stripped):
+            out.append(raw)
+            continue
+        line, ended_since_start = _safe_line(raw, ended_since_start)
+        out.append(line)
+    return "".join(out)
+
+
+def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
+    parts: list[str] = []
+    i, n = 0, len(line)
+    while i < n:
+        ch = line[i]
+        if ch == "%":
+            parts.append(line[i:])
+            break
+        if ch in '"!':
+            close = line.find(ch, i + 1)
+            close = n - 1 if close < 0 else close
+            parts.append(line[i : close + 1])
+            i = close + 1
+            continue
+        if ch == "[" and re.match(r"\[[A-Za-z]:", line[i:]):
+            close = line.find("]", i)
+            close = n - 1 if close < 0 else close
+            parts.append(line[i : close + 1])
+            i = close + 1
+            continue
+        match = _BAR.match(line, i) if ch in "|:[" else None
+        if match is None or not match.group(0) or match.group(0) == "[":
+            parts.append(ch)
+            i += 1
+            continue
+        bar = match.group(0)
+        starts, ends = bar.endswith(":"), bar.startswith(":")
+        if ends and starts:
+            bar = "::"
+        elif ends and ended:
+            bar = bar.lstrip(":") or "|"
+        if starts:
+            ended = False
+        elif ends:
+            ended = True
+        parts.append(bar)
+        i = match.end()
+    return "".join(parts), ended

@@ -54,6 +54,13 @@ def main() -> int:
                 answer = ("ok", engraver.perform(abc, options))
             elif kind == "ping":
                 answer = ("ok", None)
+            elif kind == "_abort":
+                os.abort()  # lets tests prove that a dying engraver is survived
+            elif kind == "_sleep":
+                import time
+
+                time.sleep(float(options.get("seconds", 60)))  # lets tests exercise timeouts
+                answer = ("ok", None)
             else:
                 answer = ("error", (f"unknown request {kind!r}", None, None))
         except EngraveError as exc:
