@@ -36,20 +36,50 @@ ALLOWED_CHARS = frozenset(
 )
 
 BAR_LINES = frozenset(
-    {"|", "||", "|]", "[|", "|:", ":|", "::", ":|:", ":||:", "|1", "|2", ":|1", ":|2", "||:"}
+    {"|", "||", "|]", "[|", "|:", ":|", "::", ":|:", ":||", ":||:", "|1", "|2", ":|1", ":|2", "||:"}
 )
-SECTION_END = frozenset({"||", "|]", ":|", "::", ":|:", ":||:", ":|1", ":|2"})
+SECTION_END = frozenset({"||", "|]", ":|", "::", ":|:", ":||", ":||:", ":|1", ":|2"})
 SECTION_START = frozenset({"|:", "[|", "||:"})
-FINAL_BAR_LINES = frozenset({"|]", ":|", "||"})
+FINAL_BAR_LINES = frozenset({"|]", ":|", "||", ":||"})
 ENDING_BAR_LINES = frozenset({"|1", "|2", ":|1", ":|2"})
 _BAR_PREFIXES = frozenset(p[:i] for p in BAR_LINES for i in range(1, len(p) + 1))
 
 TUPLETS = {2: Fraction(3, 2), 3: Fraction(2, 3), 4: Fraction(3, 4)}
 MAX_QUOTE = 12
 MAX_GRACE = 6
-MAX_NUMERATOR = 16
-ALLOWED_DENOMINATORS = frozenset({1, 2, 4, 8, 16})
 TRAIN_UNIT = Fraction(1, 8)
+# Every note length is a multiple of GRID (a 32nd note at L:1/8), so any room left in a bar can
+# always be filled ("z//" is one GRID), and lengths are spelled one of a few usual ways.
+GRID = Fraction(1, 4)
+MAX_OCTAVE_MARKS = 2
+
+
+def _length_spellings() -> dict[str, Fraction]:
+    spellings: dict[str, Fraction] = {}
+    for head in ["", *(str(n) for n in range(1, 17))]:
+        base = Fraction(int(head) if head else 1)
+        for tail, divisor in (
+            ("", 1),
+            ("/", 2),
+            ("//", 4),
+            ("///", 8),
+            ("/2", 2),
+            ("/4", 4),
+            ("/8", 8),
+        ):
+            value = base / divisor
+            if value % GRID == 0:
+                spellings[head + tail] = value
+    return spellings
+
+
+LENGTHS = _length_spellings()
+"""Allowed note-length suffixes and their lengths in units of L."""
+_REACHABLE: dict[str, set[Fraction]] = {}
+for _text, _value in LENGTHS.items():
+    for _i in range(len(_text) + 1):
+        _REACHABLE.setdefault(_text[:_i], set()).add(_value)
+_MIN_LENGTH = {prefix: min(values) for prefix, values in _REACHABLE.items()}
 
 
 def bar_units(meter: str, unit: Fraction = TRAIN_UNIT) -> Fraction:
@@ -59,73 +89,12 @@ def bar_units(meter: str, unit: Fraction = TRAIN_UNIT) -> Fraction:
     return Fraction(int(num), int(den)) / unit
 
 
-_DENOMINATOR_PREFIXES = frozenset({"1", "2", "4", "8", "16"})
-
-
-def _min_length(text: str) -> Fraction | None:
-    """The shortest note length that a length suffix starting with `text` can still reach,
-    or None if no allowed spelling starts with it (numerators 1-16, "/" "//" "///", "/2" ...
-    "/16")."""
-    head, slash, tail = text.partition("/")
-    if head and (head[0] == "0" or int(head) > MAX_NUMERATOR):
-        return None
-    value = Fraction(int(head) if head else 1)
-    if not slash:
-        return value / 16
-    if not tail or tail == "1":
-        return value / 16
-    if set(tail) == {"/"}:
-        return value / 2 ** (len(tail) + 1) if len(tail) <= 2 else None
-    if tail.isdigit() and tail in _DENOMINATOR_PREFIXES:
-        return value / int(tail)
-    return None
-
-
-def _is_dyadic(value: Fraction) -> bool:
-    den = value.denominator
-    return den & (den - 1) == 0
-
-
 class BodyState:
     """The incremental state of an ABC body (unit L:1/8). Use ``clone`` before a trial ``feed``.
 
     ``feed(text)`` returns False when the text can no longer be valid; the state is then
     undefined and should be discarded. ``can_end()`` says whether the body may end here.
     """
-
-    __slots__ = (
-        "bar_len",
-        "mode",
-        "pos",
-        "bar_has_notes",
-        "bars_done",
-        "pickup",
-        "lexeme",
-        "last_bar",
-        "note_len",
-        "note_is_chord",
-        "note_octave_ok",
-        "acc",
-        "in_chord_notes",
-        "chord_acc",
-        "chord_note_open",
-        "grace_count",
-        "grace_acc",
-        "quote_len",
-        "slur_depth",
-        "tuplet_left",
-        "tuplet_factor",
-        "broken",
-        "next_factor",
-        "last_dur",
-        "after_note",
-        "line_len",
-        "line_first",
-        "finishing",
-        "ending_ok",
-        "chars",
-        "bar_end_at",
-    )
 
     def __init__(self, meter: str = "4/4") -> None:
         self.bar_len = bar_units(meter)
@@ -139,6 +108,7 @@ class BodyState:
         self.note_len = ""
         self.note_is_chord = False
         self.note_octave_ok = False
+        self.note_marks = 0
         self.acc = ""
         self.in_chord_notes = 0
         self.chord_acc = ""
@@ -152,6 +122,7 @@ class BodyState:
         self.broken = ""
         self.next_factor = Fraction(1)
         self.last_dur = Fraction(0)
+        self.pair_len = Fraction(0)
         self.after_note = False
         self.line_len = 0
         self.line_first = ""
@@ -162,8 +133,7 @@ class BodyState:
 
     def clone(self) -> BodyState:
         other = BodyState.__new__(BodyState)
-        for name in BodyState.__slots__:
-            setattr(other, name, getattr(self, name))
+        other.__dict__ = self.__dict__.copy()
         return other
 
     @property
@@ -194,14 +164,13 @@ class BodyState:
                 return False
         elif mode == "bar":
             if (self.lexeme + c) in _BAR_PREFIXES:
-                self.lexeme += c
-                return True
+                return self._continue_bar(c)
             if not self._finish_bar():
                 return False
         elif mode == "broken":
             if c == self.broken[0] and len(self.broken) == 1:
                 self.broken += c
-                return True
+                return self._broken_fits()
             if not self._finish_broken():
                 return False
             return self._start_after_broken(c)
@@ -246,7 +215,12 @@ class BodyState:
             return self.tuplet_left == 0
         if c == "[":
             self.mode = "bracket"
-            return True
+            can_close = not (self.slur_depth or self.tuplet_left or self.next_factor != 1)
+            return (
+                self._fits(GRID)
+                or (can_close and _bar_allowed(self, "[|"))
+                or (not self.bar_has_notes and not self.pos and self.ending_ok)
+            )
         if c in BAR_CHARS:
             if c == ":" and self.line_len == 2 and self.line_first.isalpha():
                 return False  # "B:" at a line start reads as an information field
@@ -258,7 +232,7 @@ class BodyState:
                 return False
             self.mode = "broken"
             self.broken = c
-            return True
+            return self._broken_fits()
         if c == ")":
             if self.slur_depth == 0 or not after_note:
                 return False
@@ -269,7 +243,7 @@ class BodyState:
 
     def _start_element(self, c: str) -> bool:
         """Characters that begin something taking time (or decorating what does)."""
-        if self.remaining <= 0:
+        if not self._fits(GRID):
             return False
         if c in NOTE_LETTERS or c in REST_LETTERS:
             return self._begin_note(c, octave_ok=c in NOTE_LETTERS)
@@ -311,65 +285,58 @@ class BodyState:
         self.note_len = ""
         self.note_is_chord = False
         self.note_octave_ok = octave_ok
+        self.note_marks = 0
         return True
 
     def _note_continues(self, c: str) -> bool:
         if c in ",'":
-            return self.note_octave_ok and not self.note_len
+            if not self.note_octave_ok or self.note_len:
+                return False
+            self.note_marks += 1
+            return self.note_marks <= MAX_OCTAVE_MARKS
         if c.isdigit() or c == "/":
             text = self.note_len + c
-            low = _min_length(text)
-            if low is None or self.pos + low * self.tuplet_factor * self.next_factor > self.bar_len:
+            low = _MIN_LENGTH.get(text)
+            if low is None or not self._fits(low):
                 return False
+            if self.next_factor != 1 and self.pair_len not in _REACHABLE[text]:
+                return False
+            if self.tuplet_left == 1 and not any(
+                self._fits(v) and (self.pos + v * self.tuplet_factor) % GRID == 0
+                for v in _REACHABLE[text]
+            ):
+                return False  # the tuplet's last note could not bring the bar back on the grid
             self.note_len = text
             return True
         return False
 
-    def _note_length(self) -> Fraction | None:
-        text = self.note_len
-        if not text:
-            return Fraction(1)
-        head, slash, tail = text.partition("/")
-        if head and (not head.isdigit() or head.startswith("0")):
-            return None
-        value = Fraction(int(head) if head else 1)
-        if value > MAX_NUMERATOR:
-            return None
-        if slash:
-            if not tail:
-                value /= 2
-            elif tail.isdigit():
-                if int(tail) not in ALLOWED_DENOMINATORS or tail.startswith("0"):
-                    return None
-                value /= int(tail)
-            elif set(tail) == {"/"}:
-                value /= 2 ** (len(tail) + 1)
-            else:
-                return None
-        if value.denominator not in ALLOWED_DENOMINATORS:
-            return None
-        return value
+    def _fits(self, length: Fraction) -> bool:
+        """Can a note of `length` (and the rest of an open tuplet) still fit in the bar?"""
+        need = length * self.tuplet_factor * self.next_factor
+        if self.tuplet_left > 1:
+            # Leave room for the rest of the tuplet, up to a whole unit for its last note.
+            need += (self.tuplet_left + 2) * GRID * self.tuplet_factor
+        return self.pos + need <= self.bar_len
 
     def _finish_note(self) -> bool:
-        length = self._note_length()
-        if length is None:
+        length = LENGTHS.get(self.note_len)
+        if length is None or not self._fits(length):
+            return False
+        if self.next_factor != 1 and length != self.pair_len:
             return False
         duration = length * self.tuplet_factor * self.next_factor
         self.next_factor = Fraction(1)
         self.pos += duration
-        if self.pos > self.bar_len:
-            return False
         self.last_dur = duration
         self.bar_has_notes = True
         self.mode = "top"
         self.after_note = True
         if self.tuplet_left:
             self.tuplet_left -= 1
-            if self.tuplet_left == 0:
-                self.tuplet_factor = Fraction(1)
-                if not _is_dyadic(self.pos):
-                    return False
-        return True
+            if self.tuplet_left:
+                return True
+            self.tuplet_factor = Fraction(1)
+        return self.pos % GRID == 0
 
     def _acc_char(self, c: str) -> bool:
         if c in NOTE_LETTERS:
@@ -398,7 +365,7 @@ class BodyState:
             if not self._start_bar("["):
                 return False
             return self._continue_bar("|")
-        if (c in NOTE_LETTERS or c in ACCIDENTALS) and self.remaining > 0:
+        if (c in NOTE_LETTERS or c in ACCIDENTALS) and self._fits(GRID):
             self.mode = "chord"
             self.in_chord_notes = 0
             self.chord_acc = ""
@@ -408,6 +375,8 @@ class BodyState:
 
     def _chord_char(self, c: str) -> bool:
         if c in ACCIDENTALS:
+            if self.in_chord_notes >= 4:
+                return False
             if self.chord_acc and not (self.chord_acc == c and c in "^_"):
                 return False
             self.chord_acc += c
@@ -419,9 +388,13 @@ class BodyState:
             self.in_chord_notes += 1
             self.chord_acc = ""
             self.chord_note_open = True
+            self.note_marks = 0
             return True
         if c in ",'":
-            return self.chord_note_open and not self.chord_acc
+            self.note_marks += 1
+            return (
+                self.chord_note_open and not self.chord_acc and self.note_marks <= MAX_OCTAVE_MARKS
+            )
         if c == "]":
             if self.in_chord_notes == 0 or self.chord_acc:
                 return False
@@ -439,6 +412,8 @@ class BodyState:
             self.mode = "need_note"
             return True
         if c in ACCIDENTALS:
+            if self.grace_count >= MAX_GRACE:
+                return False
             if self.grace_acc and not (self.grace_acc == c and c in "^_"):
                 return False
             self.grace_acc += c
@@ -446,9 +421,13 @@ class BodyState:
         if c in NOTE_LETTERS:
             self.grace_count += 1
             self.grace_acc = ""
+            self.note_marks = 0
             return self.grace_count <= MAX_GRACE
         if c in ",'":
-            return self.grace_count > 0 and not self.grace_acc
+            self.note_marks += 1
+            return (
+                self.grace_count > 0 and not self.grace_acc and self.note_marks <= MAX_OCTAVE_MARKS
+            )
         return False
 
     def _quote_char(self, c: str) -> bool:
@@ -469,7 +448,7 @@ class BodyState:
                 return False
             factor = TUPLETS[p]
             # The tuplet needs room for p notes of at least a sixteenth each.
-            if self.remaining < factor * p / 2:
+            if self.remaining < factor * (p + 3) * GRID:
                 return False
             self.tuplet_left = p
             self.tuplet_factor = factor
@@ -491,17 +470,21 @@ class BodyState:
 
     # Broken rhythm.
 
-    def _finish_broken(self) -> bool:
-        depth = len(self.broken)
-        short = Fraction(1, 2**depth)
-        long_factor = 2 - short
+    def _broken_factors(self) -> tuple[Fraction, Fraction]:
+        """(factor of the previous note, factor of the next) for the pending > >> < <<."""
+        short = Fraction(1, 2 ** len(self.broken))
         if self.broken[0] == ">":
-            prev, nxt = long_factor, short
-        else:
-            prev, nxt = short, long_factor
+            return 2 - short, short
+        return short, 2 - short
+
+    def _broken_fits(self) -> bool:
+        """Broken rhythm pairs two notes of one written length: room for the second?"""
+        return self.remaining >= self.last_dur
+
+    def _finish_broken(self) -> bool:
+        prev, nxt = self._broken_factors()
+        self.pair_len = self.last_dur
         self.pos += self.last_dur * (prev - 1)
-        if self.pos >= self.bar_len:
-            return False
         self.next_factor = nxt
         self.mode = "top"
         return True
@@ -527,45 +510,20 @@ class BodyState:
         return self._bar_may_close()
 
     def _bar_may_close(self) -> bool:
-        """Early pruning: could some bar line starting like this close the current bar?"""
-        if self.pos == self.bar_len:
-            return True
-        if not self.bar_has_notes:
-            return self.bars_done == 0 or self.last_bar in SECTION_END or self.lexeme == "|"
-        if self.bars_done == 0:
-            return True
-        return self.pickup is not None and self.pos + self.pickup == self.bar_len
+        """Early pruning: can some bar line starting like this one close the current bar?"""
+        return any(
+            _bar_allowed(self, lexeme) for lexeme in BAR_LINES if lexeme.startswith(self.lexeme)
+        )
 
     def _finish_bar(self) -> bool:
         lexeme = self.lexeme
         self.mode = "top"
         self.lexeme = ""
-        if lexeme not in BAR_LINES:
+        if not _bar_allowed(self, lexeme):
             return False
-        if self.finishing and lexeme not in FINAL_BAR_LINES:
-            return False
-        full = self.pos == self.bar_len
-        if not self.bar_has_notes:
-            # A bar line with nothing before it: only at the start, or a section start right
-            # after a section end (":| |:").
-            if self.bars_done == 0 and not self.last_bar:
-                ok = lexeme in SECTION_START or lexeme == "[|"
-            else:
-                ok = lexeme in SECTION_START and self.last_bar in SECTION_END
-            if not ok:
-                return False
-        elif self.bars_done == 0:
-            self.pickup = None if full else self.pos
-            self.bars_done = 1
-        elif not full:
-            if not (
-                lexeme in SECTION_END
-                and self.pickup is not None
-                and self.pos + self.pickup == self.bar_len
-            ):
-                return False
-            self.bars_done += 1
-        else:
+        if self.bar_has_notes:
+            if self.bars_done == 0 and self.pos < self.bar_len:
+                self.pickup = self.pos
             self.bars_done += 1
         self.last_bar = lexeme
         self.bar_end_at = self.chars
@@ -608,8 +566,37 @@ class BodyState:
         return state is not None and state.at_bar_start and state.bars_done >= 1
 
 
+def _bar_allowed(state: BodyState, lexeme: str) -> bool:
+    """May `lexeme` close the state's current bar? (Pure: the state is not changed.)"""
+    if lexeme not in BAR_LINES:
+        return False
+    if state.finishing and lexeme not in FINAL_BAR_LINES:
+        return False
+    if not state.bar_has_notes:
+        # A bar line with nothing before it: at the very start ("|:"), or a section start
+        # right after a plain section end (":| |:").
+        if state.bars_done == 0 and not state.last_bar:
+            return lexeme in SECTION_START
+        return (
+            lexeme in SECTION_START
+            and state.last_bar in SECTION_END
+            and not state.last_bar.endswith(":")
+        )
+    if state.pos == state.bar_len or state.bars_done == 0:
+        return True
+    return (
+        lexeme in SECTION_END
+        and state.pickup is not None
+        and state.pos + state.pickup == state.bar_len
+    )
+
+
 class PieceTable:
-    """Static facts about the vocabulary's pieces, computed once per tokenizer."""
+    """Static facts about the vocabulary's pieces, computed once per tokenizer.
+
+    Pieces are also kept in a trie so that ``valid_mask`` feeds each shared prefix once and
+    drops every piece below a rejected prefix.
+    """
 
     def __init__(self, pieces: Sequence[str], special_ids: Sequence[int]) -> None:
         self.pieces = list(pieces)
@@ -622,6 +609,12 @@ class PieceTable:
                 usable[i] = False
         self.usable = usable
         self.usable_ids = np.flatnonzero(usable)
+        self._trie: dict = {}
+        for i in self.usable_ids:
+            node = self._trie
+            for ch in self.pieces[i]:
+                node = node.setdefault(ch, {})
+            node.setdefault(None, []).append(int(i))
 
     def accepts(self, state: BodyState, token: int) -> BodyState | None:
         """The state after `token`, or None when the token makes the text invalid."""
@@ -633,10 +626,20 @@ class PieceTable:
     def valid_mask(self, state: BodyState) -> np.ndarray:
         """Which ids are acceptable now (the slow path: every usable piece is tried)."""
         mask = np.zeros(len(self.pieces), dtype=bool)
-        for i in self.usable_ids:
-            trial = state.clone()
-            if trial.feed(self.pieces[i]):
-                mask[i] = True
+        stack = [(self._trie, state)]
+        while stack:
+            node, current = stack.pop()
+            for ch, child in node.items():
+                if ch is None:
+                    continue
+                trial = current.clone()
+                if not trial.feed(ch):
+                    continue
+                ids = child.get(None)
+                if ids:
+                    mask[ids] = True
+                if len(child) > (1 if ids else 0):
+                    stack.append((child, trial))
         return mask
 
 

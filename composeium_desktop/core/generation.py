@@ -65,7 +65,8 @@ class GenerationStep:
     """One token of progress. ``token`` is the model's piece (text in the normalised key);
     ``body`` is the whole body so far in the requested key (authoritative: it is not always
     ``previous body + token``, e.g. a bar is respelled when it completes); ``abc`` is the
-    complete tune on the last step (``done``)."""
+    complete tune on the last step (``done``), with ``logprob`` (mean log-likelihood per token)
+    and ``normalised_body`` (the model's own text, in C of the mode)."""
 
     token: str
     body: str
@@ -73,6 +74,7 @@ class GenerationStep:
     done: bool
     abc: str | None = None
     logprob: float = 0.0
+    normalised_body: str | None = None
 
 
 @dataclass(frozen=True)
@@ -282,14 +284,19 @@ class Generator:
         self,
         request: GenerationRequest,
         cancelled: Callable[[], bool] = lambda: False,
+        *,
+        exact_length: bool = False,
     ) -> Iterator[GenerationStep]:
         """Yields one step per token; the last has ``done`` and the complete ``abc``.
 
         Stops early (without a final step) when ``cancelled()`` turns true between tokens.
-        Raises ValueError for an invalid request or prime.
+        Raises ValueError (one line) for an invalid request or prime, before the first step.
+        ``exact_length`` (for benchmarks) disables the end token and the steered ending, so
+        exactly ``max_tokens`` tokens are written (constraints still apply; the body is then
+        closed at its last complete bar).
         """
         key = validate_request(request)
-        return _Run(self, request, key, cancelled).steps()
+        return _Run(self, request, key, cancelled, exact_length).steps()
 
     def variations(
         self, request: GenerationRequest, n: int, rank: bool = True
@@ -333,8 +340,10 @@ class _Run:
         request: GenerationRequest,
         key: KeyChoice,
         cancelled: Callable[[], bool],
+        exact_length: bool = False,
     ) -> None:
         self.gen = gen
+        self.exact_length = exact_length
         self.request = request
         self.key = key
         self.cancelled = cancelled
@@ -376,7 +385,11 @@ class _Run:
             _, cache = gen.step(token, position, cache)
             self._accept(pid, position + 1)
             token, position = pid, position + 1
-        finish_at = budget - max(8, min(48, budget // 4))
+        # Resuming point before any bar: a dead end in the first bar restarts the tune.
+        self.snapshot = _Snapshot(
+            len(self.raw), self.state.clone(), token, position, self.transposer.mark(), 0
+        )
+        finish_at = budget if self.exact_length else budget - max(8, min(48, budget // 4))
         index = 0
         while index < budget:
             if self.cancelled():
@@ -410,6 +423,8 @@ class _Run:
         """A token id, EOS, or None at a dead end (nothing valid)."""
         gen = self.gen
         logits = np.where(gen._banned, -np.inf, logits)
+        if self.exact_length:
+            logits[gen.eos_id] = -np.inf
         probs = self.sampler.distribution(logits)
         if not self.constrained:
             return self.sampler.choose(probs, self.rng)
@@ -430,6 +445,8 @@ class _Run:
 
     def _eos_ok(self) -> bool:
         state = self.state
+        if self.exact_length:
+            return False
         return state.can_end() and (state.bars_done >= MIN_BARS or state.finishing)
 
     def _valid(self, token: int) -> bool:
@@ -490,7 +507,8 @@ class _Run:
             close = not self.state.can_end()
             if close and self.snapshot is not None:
                 self._restore(self.snapshot)
-            if close and self.snapshot is None:
+            if close and self.state.bars_done == 0:
+                # Not one complete bar (a tiny budget or an untrained model): a bar's rest.
                 body = f"z{self.state.bar_len}|]"
             else:
                 body = "".join(self.transposer.done_out)
@@ -500,7 +518,15 @@ class _Run:
         body = body.rstrip() + "\n"
         abc = format_tune(self.request, self.key.name, body)
         mean = float(np.mean(self.logprobs)) if self.logprobs else 0.0
-        return GenerationStep(token="", body=body, index=index, done=True, abc=abc, logprob=mean)
+        return GenerationStep(
+            token="",
+            body=body,
+            index=index,
+            done=True,
+            abc=abc,
+            logprob=mean,
+            normalised_body=self.raw,
+        )
 
 
 def _key_name(tonic: str, mode: str) -> str:

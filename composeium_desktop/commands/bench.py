@@ -1,0 +1,222 @@
+"""`composeium bench`: generation speed on this machine, cached against naive decoding.
+
+In one process, with one model and one metadata request:
+  * naive: the whole prefix re-run through the model for every new token (one compiled graph
+    with a dynamic body length, so it is not slowed by retracing),
+  * cached: the compiled one-token step over the key/value cache, with the same sampler,
+  * tune: the full generation pipeline (cached step + sampler + ABC constraints + per-bar
+    transposition + streaming steps), forced to exactly N tokens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+NAME = "bench"
+HELP = "Measure generation speed: naive vs cached decoding, tune time, first token, memory."
+BENCH_TITLE = "The Bench Reel"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--model", type=Path, default=None, metavar="DIR", help="model folder (default: model/)"
+    )
+    parser.add_argument(
+        "--runs", type=int, default=20, metavar="N", help="timed tunes after warm-up (default 20)"
+    )
+    parser.add_argument(
+        "--tokens", type=int, default=256, metavar="N", help="tokens per tune (default 256)"
+    )
+    parser.add_argument(
+        "--naive-runs", type=int, default=3, metavar="N", help="naive tunes timed (default 3)"
+    )
+    parser.add_argument(
+        "--no-render", action="store_true", help="skip the render timing (Verovio worker)"
+    )
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    k = (len(ordered) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def _peak_rss_mb() -> float:
+    try:
+        import resource
+
+        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak_kb / (1024.0 * 1024.0) if sys.platform == "darwin" else peak_kb / 1024.0
+    except ImportError:
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 1e6
+
+
+def _naive_forward(model: Any) -> Any:
+    import tensorflow as tf
+
+    width = int(model.config.max_meta_len)
+    return tf.function(
+        lambda meta, body: model({"meta": meta, "body": body})[:, -1, :],
+        input_signature=[
+            tf.TensorSpec([1, width], tf.int32),
+            tf.TensorSpec([1, None], tf.int32),
+        ],
+    )
+
+
+def _banned(generator: Any) -> Any:
+    """Ids never drawn in the timing loops: specials, undecodable bytes and EOS (fixed length)."""
+    banned = generator._banned.copy()
+    banned[generator.eos_id] = True
+    return banned
+
+
+def time_naive(generator: Any, meta: Any, tokens: int, runs: int, seed: int = 0) -> list[float]:
+    """ms per tune re-running the whole prefix every token (same sampler as the cached loop)."""
+    import numpy as np
+
+    from composeium_desktop.core.sampling import make_sampler
+
+    forward = _naive_forward(generator.model)
+    sampler = make_sampler(1.0, 0, 0.95)
+    banned = _banned(generator)
+    forward(meta, np.array([[generator.bos_id]], np.int32))
+    times = []
+    for run in range(runs):
+        rng = np.random.default_rng(seed + run)
+        body = [generator.bos_id]
+        start = time.perf_counter()
+        for _ in range(tokens):
+            logits = np.asarray(forward(meta, np.array([body], np.int32)))[0]
+            body.append(sampler.sample(np.where(banned, -np.inf, logits), rng))
+        times.append((time.perf_counter() - start) * 1000.0)
+    return times
+
+
+def time_cached(generator: Any, meta: Any, tokens: int, runs: int, seed: int = 0) -> list[float]:
+    """ms per tune with the compiled cached step (start + `tokens` steps + sampling)."""
+    import numpy as np
+
+    from composeium_desktop.core.sampling import make_sampler
+
+    sampler = make_sampler(1.0, 0, 0.95)
+    banned = _banned(generator)
+    times = []
+    for run in range(runs):
+        rng = np.random.default_rng(seed + run)
+        start = time.perf_counter()
+        cache = generator.model.start_decoding(meta, generator.max_len)
+        token = generator.bos_id
+        for position in range(tokens):
+            logits, cache = generator.step(token, position, cache)
+            token = sampler.sample(np.where(banned, -np.inf, logits), rng)
+        times.append((time.perf_counter() - start) * 1000.0)
+    return times
+
+
+def time_pipeline(generator: Any, request: Any, runs: int) -> tuple[list[float], list[float]]:
+    """(ms per tune, ms to the first step) through Generator.generate, exactly N tokens."""
+    from dataclasses import replace
+
+    tune_ms, first_ms = [], []
+    for run in range(runs):
+        start = time.perf_counter()
+        first = None
+        for _step in generator.generate(replace(request, seed=run), exact_length=True):
+            if first is None:
+                first = time.perf_counter()
+        end = time.perf_counter()
+        tune_ms.append((end - start) * 1000.0)
+        first_ms.append(((first or end) - start) * 1000.0)
+    return tune_ms, first_ms
+
+
+def _render_ms() -> float | None:
+    try:
+        from composeium_desktop.core.render import benchmark_render
+    except ImportError:
+        return None
+    try:
+        return float(benchmark_render(runs=10)["median_ms"])
+    except Exception:  # noqa: BLE001 (optional figure: a missing Verovio must not fail the bench)
+        return None
+
+
+def run_bench(
+    model_dir: Path, runs: int = 20, tokens: int = 256, naive_runs: int = 3, render: bool = True
+) -> dict[str, Any]:
+    """All figures as one dict (the JSON of `composeium bench --json`)."""
+    start = time.perf_counter()
+    from composeium_desktop.core.generation import GenerationRequest, Generator, resolve_key
+
+    generator = Generator.load(model_dir)
+    model_load_ms = (time.perf_counter() - start) * 1000.0
+    request = GenerationRequest(
+        title=BENCH_TITLE, key="D", meter="4/4", genre="reel", max_tokens=tokens, seed=0
+    )
+    key = resolve_key(request.key)
+    import numpy as np
+
+    meta = np.zeros((1, generator.max_meta_len), np.int32)
+    ids = generator.meta_ids(request, key)[: generator.max_meta_len]
+    meta[0, : len(ids)] = ids
+
+    time_pipeline(generator, request, 2)
+    time_cached(generator, meta, tokens, 2)
+    tune_ms, first_ms = time_pipeline(generator, request, runs)
+    cached_ms = time_cached(generator, meta, tokens, runs)
+    naive_ms = time_naive(generator, meta, tokens, naive_runs)
+    cached_rate = tokens / (statistics.median(cached_ms) / 1000.0)
+    naive_rate = tokens / (statistics.median(naive_ms) / 1000.0)
+    result: dict[str, Any] = {
+        "tokens_per_s_cached": round(cached_rate, 1),
+        "tokens_per_s_naive": round(naive_rate, 1),
+        "speedup": round(cached_rate / naive_rate, 2),
+        "tune_ms_p50": round(_percentile(tune_ms, 0.5), 1),
+        "tune_ms_p95": round(_percentile(tune_ms, 0.95), 1),
+        "first_token_ms": round(_percentile(first_ms, 0.5), 2),
+        "model_load_ms": round(model_load_ms, 1),
+        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        "model_loop_ms_p50": round(_percentile(cached_ms, 0.5), 1),
+        "tokens": tokens,
+        "runs": runs,
+        "naive_runs": naive_runs,
+        "model": str(model_dir),
+    }
+    if render:
+        render_ms = _render_ms()
+        if render_ms is not None:
+            result["render_ms_p50"] = round(render_ms, 1)
+    result["peak_rss_mb"] = round(_peak_rss_mb(), 1)
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    from composeium_desktop import paths
+    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands.generate import model_folder
+
+    if args.runs < 1 or args.tokens < 8 or args.naive_runs < 1:
+        raise UsageError("--runs and --naive-runs must be >= 1, --tokens >= 8")
+    folder = model_folder(args.model or paths.model_dir())
+    result = run_bench(folder, args.runs, args.tokens, args.naive_runs, not args.no_render)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    width = max(len(k) for k in result)
+    for name, value in result.items():
+        print(f"{name:<{width}}  {value}")
+    return 0

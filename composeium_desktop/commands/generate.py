@@ -1,0 +1,147 @@
+"""`composeium generate`: write new tunes from a title, key, meter and genre, as an ABC tune book."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+NAME = "generate"
+HELP = "Write new tunes (an ABC tune book) for a title, key, meter and genre."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--title", default="Untitled", help="tune title (T:)")
+    parser.add_argument(
+        "--key", default="D", help="key in ABC spelling: D, Em, F#m, Bb, Ador, Amix"
+    )
+    parser.add_argument("--meter", default="6/8", help="meter, e.g. 6/8, 4/4, 3/4, 9/8")
+    parser.add_argument("--genre", default="jig", help="genre, e.g. reel, jig, hornpipe, waltz")
+    parser.add_argument(
+        "--tempo", type=int, default=None, metavar="BPM", help="Q: beats per minute"
+    )
+    parser.add_argument(
+        "--temperature", type=float, default=1.0, help="sampling temperature (0 = greedy)"
+    )
+    parser.add_argument("--top-k", type=int, default=0, metavar="N", help="top-k (0 = off)")
+    parser.add_argument("--top-p", type=float, default=0.95, metavar="P", help="nucleus mass")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same tune)")
+    parser.add_argument("--num", type=int, default=1, metavar="N", help="number of tunes")
+    parser.add_argument(
+        "--no-rank",
+        action="store_true",
+        help="keep seed order instead of ranking the tunes by model likelihood",
+    )
+    parser.add_argument(
+        "--max-tokens", type=int, default=512, metavar="N", help="maximum body tokens per tune"
+    )
+    parser.add_argument(
+        "--prime", default="", metavar="ABC", help="ABC body to continue from (unit L:1/8)"
+    )
+    parser.add_argument(
+        "--unconstrained",
+        action="store_true",
+        help="sample without the ABC constraints (output may be invalid)",
+    )
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE.abc", help="output file")
+    parser.add_argument(
+        "--model", type=Path, default=None, metavar="DIR", help="model folder (default: model/)"
+    )
+    parser.add_argument(
+        "--list", action="store_true", help="print the accepted genres, modes, meters and keys"
+    )
+
+
+def format_choices() -> str:
+    """The text of `generate --list`."""
+    from composeium_desktop.core.generation import list_choices
+
+    choices = list_choices()
+    return "\n".join(
+        [
+            "genres: " + ", ".join(choices["genres"]),
+            "modes:  " + ", ".join(choices["modes"]),
+            "meters: " + ", ".join(choices["meters"]),
+            "keys:   a tonic A-G with optional # or b, then the mode: nothing (major), m (minor), "
+            "dor, mix, lyd, phr, loc; e.g. D, Em, F#m, Bb, Ador, Amix",
+        ]
+    )
+
+
+def _request(args: argparse.Namespace):  # noqa: ANN202 (GenerationRequest, imported lazily)
+    from composeium_desktop.cli import UsageError
+    from composeium_desktop.core.generation import GenerationRequest, validate_request
+
+    if args.num < 1:
+        raise UsageError("--num must be at least 1")
+    request = GenerationRequest(
+        title=" ".join(args.title.split()) or "Untitled",
+        key=args.key,
+        meter=args.meter,
+        genre=args.genre,
+        tempo=args.tempo,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        top_p=args.top_p,
+        seed=args.seed,
+        max_tokens=args.max_tokens,
+        prime=args.prime,
+        constrained=not args.unconstrained,
+    )
+    try:
+        validate_request(request)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return request
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out = out.expanduser()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".composeium-", suffix=".abc", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def model_folder(folder: Path) -> Path:
+    """`folder` if it holds a model; otherwise a UsageError saying so."""
+    from composeium_desktop.cli import UsageError
+    from composeium_desktop.core.model.config import CONFIG_FILE, MODEL_FILE
+
+    folder = Path(folder)
+    if not (folder / CONFIG_FILE).is_file() or not (folder / MODEL_FILE).is_file():
+        raise UsageError(f"no trained model in {folder} (pass --model DIR)")
+    return folder
+
+
+def run(args: argparse.Namespace) -> int:
+    from composeium_desktop import paths
+    from composeium_desktop.cli import UsageError
+
+    if args.list:
+        print(format_choices())
+        return 0
+    request = _request(args)
+    folder = model_folder(args.model or paths.model_dir())
+
+    from composeium_desktop.core.generation import Generator, tune_book
+
+    generator = Generator.load(folder)
+    try:
+        results = generator.variations(request, args.num, rank=not args.no_rank)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    _write(tune_book([abc for abc, _ in results]), args.out)
+    if args.out is not None:
+        print(f"wrote {len(results)} tune(s) to {args.out}", file=sys.stderr)
+    return 0
