@@ -218,6 +218,9 @@ def test_load_corpus_from_user_files_uses_the_cache(
     assert second.from_cache
     assert second.records == first.records and second.skipped == first.skipped
     assert load_corpus([small_book], include_music21=False) == first.records
+    small_book.write_text(SMALL_BOOK + "\nX:9\nT:New\nM:2/4\nL:1/8\nK:D\nDEFG|A4|]\n")
+    third = load_corpus_report([small_book], include_music21=False)
+    assert not third.from_cache and len(third.records) == len(first.records) + 1
 
 
 def test_stats_command_prints_the_table(
