@@ -8,7 +8,9 @@ still extend (``A`` -> ``A2``, ``|`` -> ``||``, ``"Am`` -> ``"Am7"``), is kept a
 
 With ``strict=True`` (the default) ``feed`` also rejects a bar line where the bar has the wrong
 length and any note that makes a bar too long (pickups and short section-final bars are fine,
-see :mod:`composeium_desktop.core.abcnotation.bars`).
+see :mod:`composeium_desktop.core.abcnotation.bars`).  A bar line that could still grow
+(``|`` -> ``||``) is judged once it is complete: ``feed("|")`` on a short bar is accepted, and
+the next piece then has to make it a section end (``|``, ``]``) or is rejected.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from composeium_desktop.core.abcnotation.errors import ABCError
 from composeium_desktop.core.abcnotation.header import parse_unit
 from composeium_desktop.core.abcnotation.lexer import (
     ANNOT,
+    BAR,
     DECO,
     FIELD,
     GRACE_END,
@@ -160,7 +163,15 @@ class BarTracker:
             sentinel = self.col > 1
             tokens = raw_tokens((" " if sentinel else "") + text, self.line, self.col - sentinel)
             for tok in tokens:
-                if tok.kind != SPACE or not sentinel or tok.text != " ":
+                if tok.kind == SPACE and sentinel and tok.text == " ":
+                    continue
+                if strict and tok.kind == BAR and tok is tokens[-1]:
+                    # "|" may still grow into "||" or ":|", which may end a short bar:
+                    # judge it when it is complete (the next piece commits it).
+                    if not state.bar_ok("||"):
+                        raise ABCError(state.bar_message(), tok.line, tok.col)
+                    state.step(tok, False)
+                else:
                     state.step(tok, strict)
         self._view = state
         return state

@@ -108,13 +108,15 @@ def test_tracker_strict_bar_checks() -> None:
     t = t.feed("ABcd ")
     assert not t.bar_line_legal("|")
     assert t.bar_line_legal(":|")  # a short bar may end a section
-    assert not t.can_feed("|")
+    assert not t.can_feed("| ")
+    assert t.can_feed("|")  # it may still become "||"
+    assert t.feed("|").can_feed("|") and not t.feed("|").can_feed("A")
     assert t.can_feed("efga|")
     assert not t.can_feed("efgab")  # too long
     assert not t.can_feed("e8")
     assert t.can_feed("e4")
     with pytest.raises(ABCError) as info:
-        t.feed("e|")
+        t.feed("e| ")
     assert (info.value.line, info.value.column) == (1, 9)
     loose = BarTracker.start("4/4", "1/8", strict=False)
     assert loose.feed("D|ABc|").bar_elapsed == 0
