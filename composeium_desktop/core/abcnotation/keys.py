@@ -121,8 +121,13 @@ def tonic_pc(tonic: str) -> int:
 
 
 def key_signature(spec: KeySpec) -> dict[str, int]:
-    """Accidental per upper-case letter (-1 flat, +1 sharp) implied by the key, plus explicit ones."""
-    sig = dict.fromkeys(LETTERS, 0) if spec.none else scale_signature(spec.tonic, spec.mode)
+    """Accidental per upper-case letter (-1 flat, +1 sharp) implied by the key.
+
+    Explicit accidentals after the key (``K:D ^g``) change the signature; after ``exp``
+    (``K:D exp ^f``) they are the whole signature.
+    """
+    explicit_only = spec.none or spec.extra.lower().startswith("exp")
+    sig = dict.fromkeys(LETTERS, 0) if explicit_only else scale_signature(spec.tonic, spec.mode)
     for acc, letter in _EXPLICIT_RE.findall(spec.extra):
         sig[letter.upper()] = {"^": 1, "^^": 2, "_": -1, "__": -2, "=": 0}[acc]
     return sig

@@ -99,6 +99,8 @@ def transpose_symbol(symbol: str, semitones: int, steps: int) -> str:
 def _key_text(spec: KeySpec) -> str:
     name = "none" if spec.none else key_name(spec.tonic, spec.mode)
     extra = _EXPLICIT_RE.sub("", spec.extra).strip()
+    if extra.lower().startswith("exp"):  # the notes carry the explicit accidentals now
+        extra = extra[3:].strip()
     return f"{name} {extra}" if extra else name
 
 

@@ -70,6 +70,13 @@ def test_transpose_body_to_a_named_key() -> None:
         transpose_body("DEF|", 3, "D", "C")
 
 
+def test_explicit_key_signatures() -> None:
+    # K:D exp ^f: only F is sharp, so C is natural; the target key is spelled normally
+    assert transpose_body("FC|", 2, "D exp ^f") == "G=D|"
+    assert transposed_key("D exp ^f", 2) == "E"
+    assert transpose_body("FG|", 0, "C ^g", "C") == "F^G|"
+
+
 def test_transpose_symbol() -> None:
     assert transpose_symbol("G", 2, 1) == "A"
     assert transpose_symbol("F#m", 1, 1) == "Gm"
