@@ -250,7 +250,7 @@ class _BarState:
                 raise ABCError("stray ']' (no chord is open)", tok.line, tok.col)
             first, self.chord = self.chord_first, None
             if first is None:
-                raise ABCError("empty chord []", tok.line, tok.col)
+                raise ABCError("empty chord: a chord needs a note", tok.line, tok.col)
             self.add(first * tok.length, tok)  # type: ignore[operator]
         elif kind == TUPLET:
             p, q, r = tok.data  # type: ignore[misc]

@@ -90,7 +90,8 @@ def parse_key(k: str) -> KeySpec:
     if mode_key.startswith("m") and mode_key not in _MODE_PREFIX:
         mode_key = "m"
     if mode_key not in _MODE_PREFIX:
-        if word.lower() in ("exp", "clef", "bass", "treble", "alto", "tenor") or word == "":
+        clause = word == "" or rest.startswith("=")  # "middle=B", "transpose=-2" ...
+        if clause or word.lower() in ("exp", "clef", "bass", "treble", "alto", "tenor", "perc"):
             mode_key = ""
             rest = (word + rest) if word else rest
         elif word.lower() in ("n", "nat"):  # "Bn" seen in the wild: B natural

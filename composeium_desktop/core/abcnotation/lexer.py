@@ -41,6 +41,8 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from composeium_desktop.core.abcnotation.errors import ABCError
+from composeium_desktop.core.abcnotation.header import normalise_meter, parse_unit
+from composeium_desktop.core.abcnotation.keys import parse_key
 
 NOTE = "note"
 REST = "rest"
@@ -125,6 +127,8 @@ _ERROR_MESSAGES = {
     "}": "stray '}' (no grace notes are open)",
 }
 _ANNOT_PREFIX = frozenset("^_<>@")
+# Field values the lexer checks, since bars, keys and lengths depend on them.
+_FIELD_CHECKS = {"K": parse_key, "M": normalise_meter, "L": parse_unit}
 _LENGTHS: dict[str, Fraction] = {"": Fraction(1)}
 _LENGTH_RE = re.compile(r"(\d*)(/*)(\d*)$")
 
@@ -256,7 +260,13 @@ def raw_tokens(text: str, line: int = 1, col: int = 1) -> list[Token]:
             append(Token(TUPLET, m.group(), line, c, None, (p, q, r)))
         elif kind in ("field", "fieldline"):
             i = gi[kind]
-            append(Token(kind, m.group(), line, c, None, (m.group(i + 1), m.group(i + 2).strip())))
+            letter, value = m.group(i + 1), m.group(i + 2).strip()
+            if letter in _FIELD_CHECKS:
+                try:
+                    _FIELD_CHECKS[letter](value)
+                except ABCError as exc:
+                    raise ABCError(exc.message, line, c) from None
+            append(Token(kind, m.group(), line, c, None, (letter, value)))
         elif kind == "mrest":
             i = gi["mrest"]
             count = int(m.group(i + 2) or 1)
@@ -280,17 +290,18 @@ def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:
     """Raise :class:`ABCError` for chords/grace groups that nest, close without opening, or stay open."""
     chord: Token | None = None
     grace: Token | None = None
+    chord_notes = 0
     for tok in tokens:
         kind = tok.kind
         if kind == CHORD:
             if chord is not None:
                 raise ABCError("a chord cannot contain another chord", tok.line, tok.col)
-            chord = tok
+            chord, chord_notes = tok, 0
         elif kind == CHORD_END:
             if chord is None:
                 raise ABCError(_ERROR_MESSAGES["]"], tok.line, tok.col)
-            if tokens_between_empty(tokens, chord, tok):
-                raise ABCError("empty chord []", chord.line, chord.col)
+            if not chord_notes:
+                raise ABCError("empty chord: a chord needs a note", chord.line, chord.col)
             chord = None
         elif kind == GRACE:
             if grace is not None:
@@ -300,6 +311,8 @@ def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:
             if grace is None:
                 raise ABCError(_ERROR_MESSAGES["}"], tok.line, tok.col)
             grace = None
+        elif chord is not None and kind in (NOTE, REST):
+            chord_notes += 1
         elif chord is not None and kind not in _IN_CHORD:
             raise ABCError("unclosed chord: [ needs a closing ]", chord.line, chord.col)
         elif grace is not None and kind not in _IN_GRACE:
@@ -312,11 +325,6 @@ def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:
 
 _IN_CHORD = frozenset({NOTE, REST, TIE, DECO, SYMBOL, ANNOT, SPACE, SLUR, SLUR_END})
 _IN_GRACE = frozenset({NOTE, TIE, SPACE, CHORD, CHORD_END, BROKEN, TUPLET, DECO})
-
-
-def tokens_between_empty(tokens: list[Token], start: Token, end: Token) -> bool:
-    """True when no note lies between the chord opener ``start`` and closer ``end``."""
-    return start.line == end.line and end.col == start.col + 1
 
 
 def lex(body: str, first_line: int = 1) -> list[Token]:

@@ -31,6 +31,7 @@ from composeium_desktop.core.abcnotation.keys import normalise_key
 from composeium_desktop.core.abcnotation.lexer import (
     ANNOT,
     BAR,
+    BROKEN,
     CHORD,
     CHORD_END,
     COMMENT,
@@ -142,6 +143,9 @@ def _pieces(tokens: list[Token], unit: Fraction) -> list[list[tuple[str, str]]]:
                 cur.append((MISC, "&"))
         elif kind == SPACE:
             cur.append((SPACE, " "))
+        elif kind == BROKEN and cur and cur[-1][0] == BROKEN:
+            cur.append((SPACE, " "))  # ">.>" loses its dot: keep two > apart, not ">>"
+            cur.append((kind, tok.text))
         elif kind not in (COMMENT, ANNOT):
             cur.append((kind, tok.text))
     return lines

@@ -103,6 +103,7 @@ def test_parse_tune_without_x_and_bad_fields_is_tolerant() -> None:
         ("none", "none"),
         ("", "C"),
         ("G clef=bass", "G"),
+        ("Am middle=d transpose=-2", "Am"),
         ("G % comment", "G"),
     ],
 )
