@@ -328,29 +328,22 @@ def pages_to_png(pages: Sequence[str], file, pixels_per_unit: float = 0.1) -> No
 
 def stack_pages(pages: Sequence[str]) -> str:
     """One SVG document with the (flattened) pages one below the other."""
+    if len(pages) == 1:
+        return pages[0]
     roots = [ET.fromstring(svg) for svg in pages]
     boxes = [[float(v) for v in re.findall(_NUMBER, r.get("viewBox", "0 0 1 1"))] for r in roots]
-    if len(roots) == 1:
-        return pages[0]
     width = max(b[2] for b in boxes)
     height = sum(b[3] for b in boxes)
     px_w = max(_f(r, "width", 100.0) for r in roots)
     px_h = sum(_f(r, "height", 100.0) for r in roots)
-    out = ET.Element(
-        _S + "svg",
-        {
-            "version": "1.2",
-            "baseProfile": "tiny",
-            "width": f"{px_w:g}",
-            "height": f"{px_h:g}",
-            "viewBox": f"0 0 {width:g} {height:g}",
-        },
-    )
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" version="1.2" baseProfile="tiny" '
+        f'width="{px_w:g}" height="{px_h:g}" viewBox="0 0 {width:g} {height:g}">'
+    ]
     offset = 0.0
-    for root, box in zip(roots, boxes, strict=True):
-        group = ET.SubElement(
-            out, _S + "g", {"transform": f"translate({-box[0]:g},{offset - box[1]:g})"}
-        )
-        group.extend(list(root))
+    for svg, box in zip(pages, boxes, strict=True):
+        inner = svg[svg.index(">") + 1 : svg.rindex("</svg>")]
+        parts.append(f'<g transform="translate({-box[0]:g},{offset - box[1]:g})">{inner}</g>')
         offset += box[3]
-    return ET.tostring(out, encoding="unicode")
+    parts.append("</svg>")
+    return "".join(parts)

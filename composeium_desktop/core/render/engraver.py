@@ -37,8 +37,6 @@ _SECTION_END = {"rptend", "rptboth", "dbl", "end", "dbldashed", "dbldotted"}
 _SVG_ID = re.compile(r' id="([^"]+)"')
 DEFAULT_BPM = 120.0
 
-ET.register_namespace("", MEI_NS)
-
 
 class EngraveError(Exception):
     """A tune the engraver refuses; carries an optional 1-based line and column."""
@@ -122,7 +120,7 @@ class Engraver:
             # The MEI must not go through the ABC importer (it would crash on it).
             # Its pitches are already transposed: do not transpose twice.
             tk.setOptions({"inputFrom": "mei", "transpose": ""})
-            if not tk.loadData(ET.tostring(root, encoding="unicode")):
+            if not tk.loadData(_mei_text(root)):
                 raise EngraveError("the engraver could not lay out the endings of this tune")
         bpm = tempo_bpm(abc) or DEFAULT_BPM
         events, duration = expand(timing, endings, bpm)
@@ -136,6 +134,12 @@ class Engraver:
             "key": _key(root),
             "title": _title(root),
         }
+
+
+def _mei_text(root: ET.Element) -> str:
+    text = ET.tostring(root, encoding="unicode")
+    # ElementTree writes ns0: prefixes; Verovio's MEI reader wants the default namespace.
+    return text.replace("<ns0:", "<").replace("</ns0:", "</").replace("xmlns:ns0=", "xmlns=")
 
 
 def _safe_for_verovio(abc: str) -> str:

@@ -260,15 +260,17 @@ def close_final_bar(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-_BAR = re.compile(r"\[\||:*\|+\]?:*|:+\|*:*|\|\]")
+_BAR = re.compile(r"\[?[|:]+\]?")
 
 
 def safe_repeats(text: str) -> str:
     """Rewrite repeat bar lines that crash Verovio's ABC importer into equivalent safe ones.
 
     Verovio (6.4) crashes on a second repeat end with no repeat start since the first one
-    (`|:A|1B:|2C:|`) and on `:|:`. The first becomes a plain bar (it could not repeat
-    anything new), the second `::`. Only bar-line characters change, so note order stays.
+    (`|:A|1B:|2C:|`), on unusual bar tokens (`:|:`, `[|:`, `|:|`) and on decorations with
+    blanks (`! G3!`, dropped). Every bar token becomes
+    one of `|`, `||`, `|]`, `[|`, `|:`, `:|`, `::`, and a repeat end that could not repeat
+    anything new becomes a plain bar. Only bar-line characters change, so note order stays.
     """
     out: list[str] = []
     in_body = False
@@ -298,7 +300,11 @@ def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
         if ch in '"!':
             close = line.find(ch, i + 1)
             close = n - 1 if close < 0 else close
-            parts.append(line[i : close + 1])
+            token = line[i : close + 1]
+            # A decoration with blanks in it (`! G3!`) aborts the importer; drop it.
+            if ch == "!" and re.search(r"\s", token):
+                token = ""
+            parts.append(token)
             i = close + 1
             continue
         if ch == "[" and re.match(r"\[[A-Za-z]:", line[i:]):
@@ -312,16 +318,25 @@ def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
             parts.append(ch)
             i += 1
             continue
-        bar = match.group(0)
-        starts, ends = bar.endswith(":"), bar.startswith(":")
-        if ends and starts:
-            bar = "::"
-        elif ends and ended:
-            bar = bar.lstrip(":") or "|"
-        if starts:
-            ended = False
-        elif ends:
-            ended = True
+        bar, ended = _canonical_bar(match.group(0), ended)
         parts.append(bar)
         i = match.end()
     return "".join(parts), ended
+
+
+def _canonical_bar(token: str, ended: bool) -> tuple[str, bool]:
+    """A bar token Verovio survives, and whether a repeat has ended since the last start."""
+    if "|" not in token:
+        return token, ended
+    starts, ends = token.endswith(":"), token.startswith(":")
+    if starts and ends:
+        return "::", False
+    if starts:
+        return "|:", False
+    if ends:
+        return ("|" if ended else ":|"), True
+    if token.endswith("]"):
+        return "|]", ended
+    if token.startswith("["):
+        return "[|", ended
+    return ("||" if token.count("|") > 1 else "|"), ended

@@ -75,9 +75,6 @@ _SMUFL_TEXT = {
     "\ued64": "\U0001d12b",
 }
 
-ET.register_namespace("", SVG_NS)
-ET.register_namespace("xlink", XLINK_NS)
-
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
@@ -107,8 +104,9 @@ def flatten_svg(verovio_svg: str) -> str:
     if view_box is None:
         view_box = f"0 0 {width} {height}"
     out = ET.Element(
-        _S + "svg",
+        "svg",
         {
+            "xmlns": SVG_NS,
             "version": "1.2",
             "baseProfile": "tiny",
             "width": width or "100",
@@ -116,7 +114,7 @@ def flatten_svg(verovio_svg: str) -> str:
             "viewBox": view_box,
         },
     )
-    top = ET.SubElement(out, _S + "g", {"fill": "black", "stroke": "none"})
+    top = ET.SubElement(out, "g", {"fill": "black", "stroke": "none"})
     source = inner if inner is not None else root
     for child in source:
         _convert(child, top, defs, frozenset())
@@ -133,7 +131,7 @@ def _convert(elem: ET.Element, parent: ET.Element, defs: dict, style: frozenset)
         attrs = _copy_attrs(elem)
         if tag == "svg":
             attrs = {k: v for k, v in attrs.items() if k in ("id", "class")}
-        group = ET.SubElement(parent, _S + "g", attrs)
+        group = ET.SubElement(parent, "g", attrs)
         for child in elem:
             _convert(child, group, defs, style)
         return
@@ -167,7 +165,7 @@ def _paint(elem: ET.Element, attrs: dict[str, str]) -> None:
 def _convert_shape(elem: ET.Element, parent: ET.Element) -> None:
     attrs = _copy_attrs(elem)
     _paint(elem, attrs)
-    ET.SubElement(parent, _S + _local(elem.tag), attrs)
+    ET.SubElement(parent, _local(elem.tag), attrs)
 
 
 def _inline_use(elem: ET.Element, parent: ET.Element, defs: dict) -> None:
@@ -181,7 +179,7 @@ def _inline_use(elem: ET.Element, parent: ET.Element, defs: dict) -> None:
     )
     if transform:
         attrs["transform"] = transform
-    group = ET.SubElement(parent, _S + "g", attrs)
+    group = ET.SubElement(parent, "g", attrs)
     for child in target:
         if _local(child.tag) in SHAPES:
             _convert_shape(child, group)
@@ -223,7 +221,7 @@ def _convert_text(elem: ET.Element, parent: ET.Element, style: frozenset) -> Non
     italic = info.get("font-style") or ("italic" if style & _ITALIC_CLASSES else None)
     if italic and italic != "normal":
         attrs["font-style"] = "italic"
-    text = ET.SubElement(parent, _S + "text", attrs)
+    text = ET.SubElement(parent, "text", attrs)
     text.text = content
 
 
