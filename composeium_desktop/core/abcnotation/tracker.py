@@ -10,7 +10,9 @@ With ``strict=True`` (the default) ``feed`` also rejects a bar line where the ba
 length and any note that makes a bar too long (pickups and short section-final bars are fine,
 see :mod:`composeium_desktop.core.abcnotation.bars`).  A bar line that could still grow
 (``|`` -> ``||``) is judged once it is complete: ``feed("|")`` on a short bar is accepted, and
-the next piece then has to make it a section end (``|``, ``]``) or is rejected.
+the next piece then has to make it a section end (``|``, ``]``) or is rejected.  Likewise a
+note still pending (``A`` may become ``A/`` or ``A2``) only fails at once when the bar is
+already full; a note that turns out too long fails with the piece that completes it.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from composeium_desktop.core.abcnotation.header import parse_unit
 from composeium_desktop.core.abcnotation.lexer import (
     ANNOT,
     BAR,
+    CHORD_END,
     DECO,
     FIELD,
     GRACE_END,
     NEWLINE,
+    NOTE,
+    REST,
     SLUR_END,
     SPACE,
     SYMBOL,
@@ -36,12 +41,25 @@ from composeium_desktop.core.abcnotation.lexer import (
     raw_tokens,
 )
 
+_GROWING = frozenset({NOTE, REST, CHORD_END})  # their length may still change
 _FINAL_KINDS = frozenset({NEWLINE, FIELD, SYMBOL, ANNOT, GRACE_END, SLUR_END, TIE})
 # Text at the end of the input that is not an error yet: more text may complete it.
 _INCOMPLETE = re.compile(
     r'(?P<quote>"[^"\n]*)$|(?P<decoration>![^!\s]*|\+[^+\s]*)$|(?P<field>\[[A-Za-z+]:[^\]\n]*)$'
     r"|(?P<accidental>\^\^?|__?|=)$|(?P<bar>:+)$"
 )
+
+
+_FIELD_START = re.compile(r"\[[A-Za-z+]?$")
+
+
+def _position(text: str, line: int, col: int, offset: int) -> tuple[int, int]:
+    """Line and column of ``text[offset]`` when ``text`` starts at ``line``/``col``."""
+    before = text[:offset]
+    newlines = before.count("\n")
+    if newlines:
+        return line + newlines, offset - before.rindex("\n")
+    return line, col + offset
 
 
 def _offset(text: str, line0: int, col0: int, line: int, col: int) -> int:
@@ -76,6 +94,14 @@ def _scan(buf: str, line: int, col: int) -> tuple[list[Token], int, str | None]:
         else:
             tokens[0] = first._replace(text=first.text[1:], col=first.col + 1)
     if reason is None and tokens:
+        maybe_field = _FIELD_START.search(text)
+        if maybe_field is not None:  # "[K" may be a chord or the start of "[K:G]"
+            cut = maybe_field.start()
+            while tokens and (tokens[-1].line, tokens[-1].col) >= _position(
+                text, line, start_col, cut
+            ):
+                tokens.pop()
+            return tokens, max(cut - (1 if sentinel else 0), 0), None
         last = tokens[-1]
         final = last.kind in _FINAL_KINDS or (
             last.kind == DECO and len(last.text) > 1 and last.text[-1] in "!+"
@@ -171,6 +197,13 @@ class BarTracker:
                     if not state.bar_ok("||"):
                         raise ABCError(state.bar_message(), tok.line, tok.col)
                     state.step(tok, False)
+                elif strict and tok.kind in _GROWING and tok is tokens[-1]:
+                    # "A" may still become "A/": only a bar that is already full rejects it.
+                    before = state.elapsed
+                    state.step(tok, False)
+                    full = state.meter is not None and not state.rest_bars and before >= state.meter
+                    if full and state.elapsed > before:
+                        raise ABCError(state.bar_message(), tok.line, tok.col)
                 else:
                     state.step(tok, strict)
         self._view = state

@@ -113,8 +113,10 @@ def test_tracker_strict_bar_checks() -> None:
     assert t.feed("|").can_feed("|") and not t.feed("|").can_feed("A")
     assert t.can_feed("efga|")
     assert not t.can_feed("efgab")  # too long
-    assert not t.can_feed("e8")
-    assert t.can_feed("e4")
+    assert not t.can_feed("e8 ")
+    assert t.can_feed("e8")  # it may still become e8/4
+    assert not t.feed("efga").can_feed("b")  # the bar is full: no note fits
+    assert t.can_feed("e4 ")
     with pytest.raises(ABCError) as info:
         t.feed("e| ")
     assert (info.value.line, info.value.column) == (1, 9)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import random
 import time
 
 import pytest
 
-from composeium_desktop.core.abcnotation import ABCError, Tune, bar_lengths, lex, normalise_body
+from composeium_desktop.core.abcnotation import (
+    ABCError,
+    BarTracker,
+    Tune,
+    bar_errors,
+    bar_lengths,
+    lex,
+    normalise_body,
+)
 
 
 @pytest.mark.slow
@@ -45,3 +54,27 @@ def test_normalised_bodies_lex_and_keep_bar_lengths(corpus_tunes: list[tuple[str
             ], tune.title
             checked += 1
     assert checked > 2000
+
+
+@pytest.mark.slow
+def test_strict_tracker_accepts_well_barred_tunes_fed_in_random_pieces(
+    corpus_tunes: list[tuple[str, Tune]],
+) -> None:
+    rng = random.Random(0)
+    fed = 0
+    for _, tune in corpus_tunes[::11]:
+        try:
+            if bar_errors(tune.body, tune.meter, tune.unit):
+                continue
+        except ABCError:
+            continue
+        body = normalise_body(tune)
+        tracker = BarTracker.start(tune.meter, "1/8")
+        position = 0
+        while position < len(body):
+            step = rng.randint(1, 5)
+            tracker = tracker.feed(body[position : position + step])
+            position += step
+        assert tracker.finish().can_end(), tune.title
+        fed += 1
+    assert fed > 500
