@@ -291,7 +291,8 @@ def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:
     chord: Token | None = None
     grace: Token | None = None
     chord_notes = 0
-    for tok in tokens:
+    previous: Token | None = None
+    for previous, tok in zip([None, *tokens], tokens, strict=False):
         kind = tok.kind
         if kind == CHORD:
             if chord is not None:
@@ -303,6 +304,8 @@ def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:
             if not chord_notes:
                 raise ABCError("empty chord: a chord needs a note", chord.line, chord.col)
             chord = None
+        elif kind == BROKEN and previous is not None and previous.kind == BROKEN:
+            raise ABCError("bad broken rhythm: at most three > or <", tok.line, tok.col)
         elif kind == GRACE:
             if grace is not None:
                 raise ABCError("grace notes cannot nest", tok.line, tok.col)
@@ -321,6 +324,12 @@ def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:
         raise ABCError("unclosed chord: [ needs a closing ]", chord.line, chord.col)
     if at_end and grace is not None:
         raise ABCError("unclosed grace notes: { needs a closing }", grace.line, grace.col)
+    if at_end:
+        last = next((t for t in reversed(tokens) if t.kind not in LAYOUT_KINDS), None)
+        if last is not None and last.kind in (SLUR, TUPLET):
+            raise ABCError(
+                f"{last.text!r} at the end: a slur or tuplet needs notes", last.line, last.col
+            )
 
 
 _IN_CHORD = frozenset({NOTE, REST, TIE, DECO, SYMBOL, ANNOT, SPACE, SLUR, SLUR_END})

@@ -75,7 +75,7 @@ def test_token_details() -> None:
     assert (note.kind, note.length, note.data) == ("note", Fraction(3, 2), ("^", "c", "'"))
     bar = lex(":|2")[0]
     assert bar.data == (":|", "2")
-    tuplet = lex("(3:2:4")[0]
+    tuplet = lex("(3:2:4ABCD")[0]
     assert tuplet.data == (3, 2, 4)
     field = lex("[K: Em]")[0]
     assert field.data == ("K", "Em")
@@ -130,6 +130,12 @@ def test_parse_length(text: str, value: Fraction) -> None:
         ("A =\nB", 1, 3, "accidental without a note"),
         ("A]", 1, 2, "stray ']'"),
         ("(1A", 1, 1, "bad tuplet"),
+        ("AB (3", 1, 4, "tuplet needs notes"),
+        ("AB (\n", 1, 4, "slur or tuplet needs notes"),
+        ("A>>>>B", 1, 5, "bad broken rhythm"),
+        ("A<><B", 1, 3, "bad broken rhythm"),
+        ("A '", 1, 3, "unknown character"),
+        ("z/0", 1, 2, "bad length"),
         ("AB (3:0ABC", 1, 4, "bad tuplet"),
         ("A # B", 1, 3, "unknown character '#'"),
         ("AB:C", 1, 3, "stray ':'"),
