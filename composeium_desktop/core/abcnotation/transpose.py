@@ -3,10 +3,11 @@
 Spelling: every note moves by the same number of letter steps as the key's tonic (G -> A moves
 every letter up one step), so a tune keeps its scale degrees; the accidental is whatever makes
 the sounding pitch right (a pitch that would need a double accidental goes to the neighbouring
-letter instead: A, not B double-flat).  Accidentals follow ABC 2.1: an explicit accidental holds for notes of
-the same letter and octave until the bar line.  A note written with an explicit accidental in
-the source keeps an explicit accidental (courtesy accidentals survive); other notes get one only
-when the new key signature and the bar's accidentals would not give the right pitch.
+letter instead: A, not B double-flat).  Accidentals follow ABC 2.1: an explicit accidental
+holds for notes of the same letter and octave until the bar line.  A note written with an
+explicit accidental in the source keeps one (courtesy accidentals survive, unless
+``courtesy=False``); other notes get one only when the new key signature and the bar's
+accidentals would not give the right pitch.
 """
 
 from __future__ import annotations
@@ -107,8 +108,9 @@ def _key_text(spec: KeySpec) -> str:
 class _Transposer:
     """Walks tokens, tracking source and target key signatures and bar accidentals."""
 
-    def __init__(self, semitones: int, src: KeySpec, dst: KeySpec) -> None:
+    def __init__(self, semitones: int, src: KeySpec, dst: KeySpec, courtesy: bool = True) -> None:
         self.semitones = semitones
+        self.courtesy = courtesy
         self._set_keys(src, dst)
         self.src_bar: dict[tuple[str, int], int] = {}
         self.dst_bar: dict[tuple[str, int], int] = {}
@@ -134,7 +136,7 @@ class _Transposer:
         new_base, new_octave = LETTERS[dia % 7], dia // 7
         implied = self.dst_bar.get((new_base, new_octave), self.dst_sig_plain[new_base])
         written = ""
-        if explicit is not None or new_acc != implied:
+        if (explicit is not None and self.courtesy) or new_acc != implied:
             written = ACCIDENTAL_TEXT[new_acc]
             self.dst_bar[(new_base, new_octave)] = new_acc
         rest = tok.text[len(acc_text) + 1 + len(marks) :]
@@ -166,13 +168,22 @@ class _Transposer:
         return "".join(out)
 
 
-def transpose_body(body: str, semitones: int, from_key: str, to_key: str | None = None) -> str:
+def transpose_body(
+    body: str,
+    semitones: int,
+    from_key: str,
+    to_key: str | None = None,
+    *,
+    courtesy: bool = True,
+) -> str:
     """Transpose an ABC body by ``semitones``; notes are respelled for the target key.
 
     ``from_key`` is the tune's K: value.  ``to_key`` forces the spelling of the target key (it
     must lie ``semitones`` away, e.g. ``transpose_body(b, -2, "D", "C")``); by default the
     conventional spelling is chosen (fewest accidentals; flats on a tie).  Inline and body-line
-    K: changes are transposed too.  Raises :class:`ABCError` for a body the lexer rejects.
+    K: changes are transposed too.  With ``courtesy=False`` accidentals the new key signature
+    and the bar already imply are left out (``transpose_body("^F", 0, "G", courtesy=False)``
+    gives ``"F"``).  Raises :class:`ABCError` for a body the lexer rejects.
     """
     src = parse_key(from_key)
     if to_key is None:
@@ -181,7 +192,7 @@ def transpose_body(body: str, semitones: int, from_key: str, to_key: str | None 
         dst = parse_key(to_key)
         if not src.none and (tonic_pc(src.tonic) + semitones - tonic_pc(dst.tonic)) % 12:
             raise ABCError(f"{to_key!r} is not {semitones} semitones from {from_key!r}")
-    return _Transposer(semitones, src, dst).run(lex(body))
+    return _Transposer(semitones, src, dst, courtesy).run(lex(body))
 
 
 def transposed_key(key: str, semitones: int) -> str:

@@ -77,6 +77,12 @@ def test_explicit_key_signatures() -> None:
     assert transpose_body("FG|", 0, "C ^g", "C") == "F^G|"
 
 
+def test_courtesy_accidentals_can_be_dropped() -> None:
+    assert transpose_body("^F =C ^F|=F", 0, "G") == "^F =C ^F|=F"
+    assert transpose_body("^F =C ^F|=F", 0, "G", courtesy=False) == "F C F|=F"
+    assert transpose_body("^c c =c|", 2, "G", courtesy=False) == "^d d =d|"
+
+
 def test_transpose_symbol() -> None:
     assert transpose_symbol("G", 2, 1) == "A"
     assert transpose_symbol("F#m", 1, 1) == "Gm"
