@@ -30,6 +30,7 @@ from composeium_desktop.core.audio.synth import SAMPLE_RATE, Synth, note_schedul
 
 BLOCKSIZE = 256
 POSITION_INTERVAL_MS = 25.0
+SOUND_THRESHOLD = 64  # above FluidSynth's dither
 
 
 class AudioDeviceError(Exception):
@@ -452,7 +453,7 @@ def benchmark_first_sound(midi: MIDIResult, soundfont: str | os.PathLike | None 
             for block, when in zip(
                 stream.blocks[start_block:], stream.block_times[start_block:], strict=False
             ):
-                if np.abs(block).max() > 0:
+                if np.abs(block).max() > SOUND_THRESHOLD:
                     # The block is heard one block after it is handed to the device.
                     return (when - t0) * 1000.0 + stream.blocksize / stream.sample_rate * 1000.0
             time.sleep(0.001)
