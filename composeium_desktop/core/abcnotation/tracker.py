@@ -26,6 +26,7 @@ from composeium_desktop.core.abcnotation.header import parse_unit
 from composeium_desktop.core.abcnotation.lexer import (
     ANNOT,
     BAR,
+    CHORD,
     CHORD_END,
     DECO,
     FIELD,
@@ -96,12 +97,11 @@ def _scan(buf: str, line: int, col: int) -> tuple[list[Token], int, str | None]:
     if reason is None and tokens:
         maybe_field = _FIELD_START.search(text)
         if maybe_field is not None:  # "[K" may be a chord or the start of "[K:G]"
-            cut = maybe_field.start()
-            while tokens and (tokens[-1].line, tokens[-1].col) >= _position(
-                text, line, start_col, cut
-            ):
-                tokens.pop()
-            return tokens, max(cut - (1 if sentinel else 0), 0), None
+            where = _position(text, line, start_col, maybe_field.start())
+            opener = next((i for i, t in enumerate(tokens) if (t.line, t.col) == where), None)
+            if opener is not None and tokens[opener].kind == CHORD:
+                del tokens[opener:]
+                return tokens, max(maybe_field.start() - (1 if sentinel else 0), 0), None
         last = tokens[-1]
         final = last.kind in _FINAL_KINDS or (
             last.kind == DECO and len(last.text) > 1 and last.text[-1] in "!+"

@@ -136,6 +136,15 @@ def test_tracker_tuplets_chords_meter_changes() -> None:
     assert t.feed("[L:1/4]A3|").bar_elapsed == 0
 
 
+def test_tracker_inline_field_fed_letter_by_letter() -> None:
+    t = BarTracker.start("4/4", "1/8").feed("AB ")
+    for piece in "[M:3/4]":
+        t = t.feed(piece)
+    assert t.open_constructs == () and t.pending == ""
+    t = BarTracker.start("4/4", "1/8").feed("AB % see [K").feed("\n")
+    assert t.pending == "" and t.line == 2
+
+
 def test_tracker_line_breaks_and_fields() -> None:
     t = BarTracker.start("3/4", "1/8").feed("ABc def\n")
     assert t.bar_elapsed == 0 and t.bars_completed == 1
