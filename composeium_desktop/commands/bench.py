@@ -127,21 +127,27 @@ def time_cached(generator: Any, meta: Any, tokens: int, runs: int, seed: int = 0
     return times
 
 
-def time_pipeline(generator: Any, request: Any, runs: int) -> tuple[list[float], list[float]]:
-    """(ms per tune, ms to the first step) through Generator.generate, exactly N tokens."""
+def time_pipeline(
+    generator: Any, request: Any, runs: int
+) -> tuple[list[float], list[float], list[int]]:
+    """(ms per tune, ms to the first step, tokens per tune) through Generator.generate, with
+    exactly N tokens per tune."""
     from dataclasses import replace
 
-    tune_ms, first_ms = [], []
+    tune_ms, first_ms, counts = [], [], []
     for run in range(runs):
         start = time.perf_counter()
         first = None
-        for _step in generator.generate(replace(request, seed=run), exact_length=True):
+        last = None
+        for step in generator.generate(replace(request, seed=run), exact_length=True):
             if first is None:
                 first = time.perf_counter()
+            last = step
         end = time.perf_counter()
         tune_ms.append((end - start) * 1000.0)
         first_ms.append(((first or end) - start) * 1000.0)
-    return tune_ms, first_ms
+        counts.append(last.index if last is not None else 0)
+    return tune_ms, first_ms, counts
 
 
 def _render_ms() -> float | None:
@@ -176,7 +182,7 @@ def run_bench(
 
     time_pipeline(generator, request, 2)
     time_cached(generator, meta, tokens, 2)
-    tune_ms, first_ms = time_pipeline(generator, request, runs)
+    tune_ms, first_ms, counts = time_pipeline(generator, request, runs)
     cached_ms = time_cached(generator, meta, tokens, runs)
     naive_ms = time_naive(generator, meta, tokens, naive_runs)
     cached_rate = tokens / (statistics.median(cached_ms) / 1000.0)
@@ -191,6 +197,7 @@ def run_bench(
         "model_load_ms": round(model_load_ms, 1),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "model_loop_ms_p50": round(_percentile(cached_ms, 0.5), 1),
+        "pipeline_tokens_mean": round(statistics.mean(counts), 1),
         "tokens": tokens,
         "runs": runs,
         "naive_runs": naive_runs,

@@ -130,6 +130,8 @@ class BodyState:
         self.ending_ok = True
         self.chars = 0
         self.bar_end_at = 0
+        self.prev_space = False
+        self.strict_bar = False
 
     def clone(self) -> BodyState:
         other = BodyState.__new__(BodyState)
@@ -212,7 +214,10 @@ class BodyState:
         if self.line_len == 1:
             self.line_first = c
         if c == " ":
-            return self.tuplet_left == 0
+            ok = not self.prev_space and self.tuplet_left == 0 and not self.finishing
+            self.prev_space = True
+            return ok
+        self.prev_space = False
         if c == "[":
             self.mode = "bracket"
             can_close = not (self.slur_depth or self.tuplet_left or self.next_factor != 1)
@@ -234,7 +239,7 @@ class BodyState:
             self.broken = c
             return self._broken_fits()
         if c == ")":
-            if self.slur_depth == 0 or not after_note:
+            if self.slur_depth == 0:
                 return False
             self.slur_depth -= 1
             self.after_note = True
@@ -245,6 +250,8 @@ class BodyState:
         """Characters that begin something taking time (or decorating what does)."""
         if not self._fits(GRID):
             return False
+        if self.finishing and c in '("{~.':
+            return False  # near the length limit: plain notes only, to finish the bar
         if c in NOTE_LETTERS or c in REST_LETTERS:
             return self._begin_note(c, octave_ok=c in NOTE_LETTERS)
         if c in ACCIDENTALS:
@@ -256,7 +263,10 @@ class BodyState:
             return True
         if c == "(":
             self.mode = "paren"
-            return True
+            # Either a slur (at most two deep) or a tuplet must still be possible.
+            return self.slur_depth < 2 or (
+                not self.tuplet_left and self.remaining >= TUPLETS[3] * 6 * GRID
+            )
         if c == '"':
             self.mode = "quote"
             self.quote_len = 0
@@ -325,9 +335,11 @@ class BodyState:
         if self.next_factor != 1 and length != self.pair_len:
             return False
         duration = length * self.tuplet_factor * self.next_factor
+        # Only a plain note (not in a tuplet, not the second of a pair) may start a broken pair.
+        plain = self.tuplet_left == 0 and self.next_factor == 1
         self.next_factor = Fraction(1)
         self.pos += duration
-        self.last_dur = duration
+        self.last_dur = duration if plain else Fraction(0)
         self.bar_has_notes = True
         self.mode = "top"
         self.after_note = True
@@ -479,7 +491,7 @@ class BodyState:
 
     def _broken_fits(self) -> bool:
         """Broken rhythm pairs two notes of one written length: room for the second?"""
-        return self.remaining >= self.last_dur
+        return self.last_dur > 0 and self.remaining >= self.last_dur
 
     def _finish_broken(self) -> bool:
         prev, nxt = self._broken_factors()
@@ -500,6 +512,7 @@ class BodyState:
         if self.slur_depth or self.tuplet_left or self.next_factor != 1:
             return False
         self.lexeme = ""
+        self.strict_bar = self.finishing
         return self._continue_bar(c)
 
     def _continue_bar(self, c: str) -> bool:
@@ -517,10 +530,10 @@ class BodyState:
 
     def _finish_bar(self) -> bool:
         lexeme = self.lexeme
-        self.mode = "top"
-        self.lexeme = ""
         if not _bar_allowed(self, lexeme):
             return False
+        self.mode = "top"
+        self.lexeme = ""
         if self.bar_has_notes:
             if self.bars_done == 0 and self.pos < self.bar_len:
                 self.pickup = self.pos
@@ -570,7 +583,9 @@ def _bar_allowed(state: BodyState, lexeme: str) -> bool:
     """May `lexeme` close the state's current bar? (Pure: the state is not changed.)"""
     if lexeme not in BAR_LINES:
         return False
-    if state.finishing and lexeme not in FINAL_BAR_LINES:
+    # A bar line begun before the finishing phase may complete as it started.
+    strict = state.strict_bar if state.mode == "bar" else state.finishing
+    if strict and lexeme not in FINAL_BAR_LINES:
         return False
     if not state.bar_has_notes:
         # A bar line with nothing before it: at the very start ("|:"), or a section start
@@ -641,6 +656,26 @@ class PieceTable:
                 if len(child) > (1 if ids else 0):
                     stack.append((child, trial))
         return mask
+
+
+def rest_completion(state: BodyState) -> str | None:
+    """Text that fills the current bar with a rest and ends the body ("z3|]"), or None when
+    the bar cannot simply be closed here (an open chord, slur, tuplet ...)."""
+    settled = state.settled()
+    if settled is None or not settled.bar_has_notes:
+        return None
+    room = settled.bar_len - settled.pos
+    text = ""
+    if room:
+        spellings = [k for k, v in LENGTHS.items() if v == room]
+        if not spellings:
+            return None
+        text = " z" + min(spellings, key=len)
+    for bar_line in ("|]", ":|"):
+        trial = state.clone()
+        if trial.feed(text + bar_line) and trial.can_end():
+            return text + bar_line
+    return None
 
 
 def complete_bar_line(body: str) -> str:

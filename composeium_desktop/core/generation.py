@@ -24,6 +24,7 @@ from composeium_desktop.core.constraints import (
     BodyState,
     PieceTable,
     complete_bar_line,
+    rest_completion,
 )
 from composeium_desktop.core.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
 
@@ -192,7 +193,7 @@ class _Transposer:
     done_out: list[str] = field(default_factory=list)
 
     def __call__(self, text: str) -> str:
-        if (self.semitones == 0 and self.from_key == self.to_key) or not text.strip():
+        if not text.strip():
             return text
         from composeium_desktop.core.abcnotation import transpose_body
 
@@ -494,6 +495,34 @@ class _Run:
         self.transposer.rollback(snap.transposed)
         del self.logprobs[snap.n_logprobs :]
 
+    def _close(self) -> None:
+        """Makes the raw body end on a section-final bar line (length limit or dead end):
+        fill a well-advanced bar with a rest, else go back to the last complete bar."""
+        if self.state.can_end():
+            return
+        settled = self.state.settled()
+        half_full = settled is not None and 2 * settled.pos >= settled.bar_len
+        ending = rest_completion(self.state)
+        no_bars = self.snapshot is None or self.snapshot.state.bars_done == 0
+        if ending is not None and (half_full or no_bars):
+            self.raw += ending
+            self.state.feed(ending)
+            return
+        snap = self.snapshot
+        if snap is not None:
+            self._restore(snap)
+        settled = self.state.settled()
+        if settled is None or settled.bars_done == 0:
+            # Not one complete bar (a tiny budget or an untrained model): a bar's rest.
+            self.transposer.rollback((0, 0))
+            self.raw = f"z{self.state.bar_len}|]"
+            return
+        full = "".join(self.transposer.done_out)
+        full += self.transposer(self.raw[self.transposer.done_raw :])
+        self.raw = complete_bar_line(self.raw)
+        self.transposer.done_out = [complete_bar_line(full)]
+        self.transposer.done_raw = len(self.raw)
+
     def _body(self) -> str:
         try:
             return self.transposer.body(self.raw, self.safe_len)
@@ -504,17 +533,9 @@ class _Run:
         if not self.constrained:
             body = self.transposer(self.raw)
         else:
-            close = not self.state.can_end()
-            if close and self.snapshot is not None:
-                self._restore(self.snapshot)
-            if close and self.state.bars_done == 0:
-                # Not one complete bar (a tiny budget or an untrained model): a bar's rest.
-                body = f"z{self.state.bar_len}|]"
-            else:
-                body = "".join(self.transposer.done_out)
-                body += self.transposer(self.raw[self.transposer.done_raw :])
-                if close:
-                    body = complete_bar_line(body)
+            self._close()
+            body = "".join(self.transposer.done_out)
+            body += self.transposer(self.raw[self.transposer.done_raw :])
         body = body.rstrip() + "\n"
         abc = format_tune(self.request, self.key.name, body)
         mean = float(np.mean(self.logprobs)) if self.logprobs else 0.0

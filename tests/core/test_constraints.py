@@ -150,7 +150,7 @@ def test_random_piece_walks_stay_valid() -> None:
     table = PieceTable(pieces, special_ids=[])
     rng = np.random.default_rng(0)
     for meter in ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8"):
-        for _ in range(15):
+        for _ in range(8):
             state, text = BodyState(meter), ""
             for _ in range(300):
                 if state.bars_done >= 3 and state.can_end():

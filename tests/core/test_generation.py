@@ -1,0 +1,281 @@
+"""Generation on a tiny random model: cached == naive, determinism, always-valid tunes for every
+meter, any key, prime, cancel, variations, and the `generate` command."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from composeium_desktop.cli import main
+from composeium_desktop.core.abcnotation import lex, parse_tune, split_tunebook, transpose_body
+from composeium_desktop.core.abcnotation.bars import bar_errors
+from composeium_desktop.core.abcnotation.keys import TONICS, key_name, normalise_key
+from composeium_desktop.core.generation import (
+    OFFERED_METERS,
+    GenerationRequest,
+    Generator,
+    list_choices,
+    resolve_key,
+    tune_book,
+    validate_request,
+)
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from composeium_desktop.core.model.testing import make_tiny_model_dir
+
+    return make_tiny_model_dir(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="module")
+def generator(model_dir: Path) -> Generator:
+    return Generator.load(model_dir)
+
+
+def final(generator: Generator, request: GenerationRequest, **kwargs: object):
+    steps = list(generator.generate(request, **kwargs))
+    assert steps[-1].done
+    assert all(not s.done for s in steps[:-1])
+    return steps
+
+
+def assert_valid_tune(abc: str, request: GenerationRequest) -> None:
+    tune = parse_tune(abc)
+    assert tune.meter == request.meter
+    assert tune.unit == "1/8"
+    assert tune.key == normalise_key(request.key)
+    assert tune.rhythm == request.genre
+    lex(tune.body)
+    assert bar_errors(tune.body, tune.meter, tune.unit) == [], tune.body
+    assert tune.body.rstrip().endswith(("|]", ":|", "||", ":||")), tune.body
+
+
+def test_cached_greedy_equals_naive_full_forward(generator: Generator) -> None:
+    """Greedy cached decoding picks the same tokens as re-running the whole prefix."""
+    request = GenerationRequest(key="Em", meter="6/8", temperature=0.0, max_tokens=40, seed=0)
+    request = replace(request, constrained=False)
+    steps = final(generator, request)
+    ids = generator.tokenizer.encode(steps[-1].normalised_body)
+    meta = np.zeros((1, generator.max_meta_len), np.int32)
+    meta_ids = generator.meta_ids(request, resolve_key(request.key))
+    meta[0, : len(meta_ids)] = meta_ids
+    body = np.array([[generator.bos_id, *ids]], np.int32)
+    logits = np.asarray(generator.model({"meta": meta, "body": body}))[0]
+    banned = generator._banned
+    naive = [int(np.argmax(np.where(banned, -np.inf, row))) for row in logits[: len(ids)]]
+    assert naive == ids
+    # And the cached step's logits match the full forward pass.
+    cache = generator.start(meta_ids)
+    for position, token in enumerate([generator.bos_id, *ids[:10]]):
+        step_logits, cache = generator.step(token, position, cache)
+        np.testing.assert_allclose(step_logits, logits[position], atol=1e-4)
+
+
+def test_same_seed_same_tune_different_seed_differs(generator: Generator) -> None:
+    request = GenerationRequest(key="G", meter="4/4", genre="reel", seed=11, max_tokens=80)
+    a = final(generator, request)[-1].abc
+    b = final(generator, request)[-1].abc
+    c = final(generator, replace(request, seed=12))[-1].abc
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.parametrize("meter", OFFERED_METERS)
+def test_constrained_tunes_valid_for_every_meter(generator: Generator, meter: str) -> None:
+    """Property: for many seeds, the random model's constrained output lexes and every bar has
+    the meter's length (pickups and section-final bars excepted), ending on a final bar line."""
+    for seed in range(6):
+        request = GenerationRequest(
+            key="D", meter=meter, genre="reel", seed=seed, max_tokens=96, top_p=1.0
+        )
+        steps = final(generator, request)
+        assert_valid_tune(steps[-1].abc, request)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("meter", OFFERED_METERS)
+def test_constrained_tunes_valid_many_seeds(generator: Generator, meter: str) -> None:
+    for seed in range(100, 140):
+        request = GenerationRequest(
+            key="Ador", meter=meter, seed=seed, max_tokens=200, temperature=1.5, top_p=1.0
+        )
+        assert_valid_tune(final(generator, request)[-1].abc, request)
+
+
+def test_exact_length_writes_every_token(generator: Generator) -> None:
+    request = GenerationRequest(key="D", meter="4/4", seed=3, max_tokens=120)
+    steps = final(generator, request, exact_length=True)
+    assert steps[-1].index == 120
+    assert_valid_tune(steps[-1].abc, request)
+
+
+@pytest.mark.parametrize("mode", ["major", "minor", "dorian", "mixolydian"])
+def test_any_key_transposed_and_spelled_in_key(generator: Generator, mode: str) -> None:
+    for tonic in TONICS:
+        key = key_name(tonic, mode)
+        request = GenerationRequest(key=key, meter="6/8", seed=5, max_tokens=48)
+        last = final(generator, request)[-1]
+        assert_valid_tune(last.abc, request)
+        assert parse_tune(last.abc).key == key
+        choice = resolve_key(key)
+        source = key_name("C", mode)
+        expected = transpose_body(last.normalised_body, choice.semitones, source, key)
+        assert last.body.rstrip() == expected.rstrip()
+        # Same music: every note sounds `semitones` higher than the model's note.
+        low = sounding_pitches(last.normalised_body, source)
+        high = sounding_pitches(last.body, key)
+        assert [p - choice.semitones for p in high] == low
+
+
+def sounding_pitches(body: str, key: str) -> list[int]:
+    """MIDI pitch of every note, with the key signature and accidentals carried in the bar."""
+    from composeium_desktop.core.abcnotation import key_signature, note_midi, parse_key
+
+    signature = key_signature(parse_key(key))
+    carried: dict[tuple[str, int], int] = {}
+    values = {"^": 1, "^^": 2, "_": -1, "__": -2, "=": 0}
+    pitches = []
+    for token in lex(body):
+        if token.kind == "bar":
+            carried.clear()
+        elif token.kind == "note":
+            accidental, letter, marks = token.data
+            octave = (5 if letter.islower() else 4) + marks.count("'") - marks.count(",")
+            where = (letter.upper(), octave)
+            if accidental:
+                carried[where] = values[accidental]
+            value = carried.get(where, signature[letter.upper()])
+            pitches.append(note_midi(letter, marks, value))
+    return pitches
+
+
+def test_streamed_bodies_are_in_the_requested_key(generator: Generator) -> None:
+    request = GenerationRequest(key="Bb", meter="4/4", seed=2, max_tokens=60)
+    steps = final(generator, request)
+    for step in steps[:-1]:
+        lex(step.body)
+    assert steps[-1].body.startswith(steps[-2].body.rstrip()[:10])
+
+
+def test_prime_is_continued(generator: Generator) -> None:
+    prime = "|:GAB c2d|e2d"
+    request = GenerationRequest(key="G", meter="6/8", seed=1, max_tokens=80, prime=prime)
+    last = final(generator, request)[-1]
+    assert last.body.startswith(prime)
+    assert_valid_tune(last.abc, request)
+    # In another key the prime is read in that key: C major "CDE" is D major "DEF".
+    request = GenerationRequest(key="D", meter="4/4", seed=1, max_tokens=60, prime="DEF")
+    last = final(generator, request)[-1]
+    assert last.normalised_body.startswith("CDE")
+    assert last.body.startswith("DEF")
+
+
+def test_invalid_prime_rejected_before_generation(generator: Generator) -> None:
+    request = GenerationRequest(key="D", meter="4/4", prime="A9|")
+    with pytest.raises(ValueError, match="prime"):
+        generator.generate(request)
+
+
+def test_cancel_between_tokens_stops(generator: Generator) -> None:
+    seen: list[int] = []
+    request = GenerationRequest(key="D", meter="4/4", seed=0, max_tokens=200)
+    for step in generator.generate(request, cancelled=lambda: len(seen) >= 5):
+        seen.append(step.index)
+    assert seen == [1, 2, 3, 4, 5]
+
+
+def test_variations_ranked_by_likelihood(generator: Generator) -> None:
+    request = GenerationRequest(key="Em", meter="9/8", genre="slip jig", seed=4, max_tokens=60)
+    results = generator.variations(request, 3)
+    assert len(results) == 3
+    scores = [score for _, score in results]
+    assert scores == sorted(scores, reverse=True)
+    assert len({abc for abc, _ in results}) == 3
+    book = split_tunebook(tune_book([abc for abc, _ in results]))
+    assert [t.number for t in book] == [1, 2, 3]
+
+
+def test_header_fields(generator: Generator) -> None:
+    request = GenerationRequest(
+        title="Lark", key="F#m", meter="3/4", genre="waltz", tempo=96, seed=0, max_tokens=40
+    )
+    abc = final(generator, request)[-1].abc
+    lines = abc.splitlines()
+    assert [line[:2] for line in lines[:7]] == ["X:", "T:", "M:", "L:", "R:", "Q:", "K:"]
+    tune = parse_tune(abc)
+    assert (tune.title, tune.key, tune.meter, tune.rhythm, tune.tempo) == (
+        "Lark",
+        "F#m",
+        "3/4",
+        "waltz",
+        96,
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("key", "H#"), ("key", "Dlocrianish"), ("meter", "5/7"), ("genre", "techno")],
+)
+def test_validation_errors(field: str, value: str) -> None:
+    with pytest.raises(ValueError, match="unknown"):
+        validate_request(replace(GenerationRequest(), **{field: value}))
+
+
+def test_list_choices() -> None:
+    choices = list_choices()
+    assert {"major", "minor", "dorian", "mixolydian"} <= set(choices["modes"])
+    assert {"2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8"} <= set(choices["meters"])
+    assert "reel" in choices["genres"]
+    assert "F#m" in choices["keys"] and "Ador" in choices["keys"]
+    for key in choices["keys"]:
+        resolve_key(key)
+
+
+# The command line.
+
+
+def test_cli_list(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate", "--list"]) == 0
+    out = capsys.readouterr().out
+    assert "reel" in out and "dorian" in out and "6/8" in out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--key", "X"],
+        ["--meter", "7/3"],
+        ["--genre", "polka dot"],
+        ["--num", "0"],
+        ["--top-p", "0"],
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_cli_writes_tune_book(model_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "book.abc"
+    argv = ["generate", "--model", str(model_dir), "--key", "Amix", "--meter", "2/4"]
+    argv += ["--genre", "polka", "--num", "2", "--seed", "7", "--max-tokens", "60"]
+    argv += ["--out", str(out), "--title", "Test Polka"]
+    assert main(argv) == 0
+    tunes = split_tunebook(out.read_text())
+    assert [t.number for t in tunes] == [1, 2]
+    for tune in tunes:
+        assert (tune.key, tune.meter, tune.title) == ("Amix", "2/4", "Test Polka")
+        assert bar_errors(tune.body, tune.meter, tune.unit) == []
+
+
+def test_cli_missing_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["generate", "--model", str(tmp_path)]) == 2
+    assert "no trained model" in capsys.readouterr().err
