@@ -251,6 +251,13 @@ def abc_to_musicxml(abc: str, transpose: int = 0) -> bytes:
             score = score.scores[0] if score.scores else score
         if transpose:
             score = score.transpose(transpose)
+        title = _title(abc)
+        if title:
+            from music21 import metadata
+
+            if score.metadata is None:
+                score.metadata = metadata.Metadata()
+            score.metadata.title = title
         if not score.recurse().notes:
             raise ExportError("the tune has no notes to write as MusicXML")
         return GeneralObjectExporter(score).parse()
