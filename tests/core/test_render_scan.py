@@ -1,0 +1,121 @@
+"""The render scanner and timing: events, endings, crash guards, repeat expansion (no Verovio)."""
+
+from __future__ import annotations
+
+import pytest
+
+from composeium_desktop.core.render.scan import (
+    close_final_bar,
+    safe_repeats,
+    scan_tune,
+    tempo_bpm,
+)
+from composeium_desktop.core.render.timing import Measure, playing_order
+
+HEADER = "X:1\nT:t\nM:4/4\nL:1/8\nK:D\n"
+
+
+def test_events_and_positions_in_document_order():
+    scan = scan_tune(HEADER + '"D"A2 [DF]z {g}^f|]\n% comment A\nw: la\n')
+    assert [(e.kind, e.line, e.col) for e in scan.events] == [
+        ("note", 6, 4),
+        ("chord", 6, 7),
+        ("rest", 6, 11),
+        ("note", 6, 14),
+        ("note", 6, 16),
+    ]
+    assert scan.error is None and scan.has_key
+
+
+def test_ending_marks_point_at_the_next_event():
+    scan = scan_tune(HEADER + "|:AB|1 c:|2 d|]\n[1,2 e|]\n")
+    assert [(m.numbers, m.event_index) for m in scan.endings] == [((1,), 2), ((2,), 3), ((1, 2), 4)]
+
+
+@pytest.mark.parametrize(
+    ("body", "col", "words"),
+    [
+        ("abc d|]]]", 8, "without a matching"),
+        ("abc [[[", 6, "inside a chord"),
+        ("abc ]", 5, "without a matching"),
+        ('a"C', 2, "chord symbol"),
+        ('a"C%"', 2, "chord symbol"),
+        ("a{gf", 2, "grace"),
+        ("a!trill", 2, "decoration"),
+    ],
+)
+def test_structural_errors_have_line_and_column(body, col, words):
+    error = scan_tune(HEADER + body + "\n").error
+    assert error is not None and words in error.message
+    assert (error.line, error.col) == (6, col)
+
+
+@pytest.mark.parametrize(
+    ("q", "bpm"),
+    [
+        ("1/4=110", 110.0),
+        ("3/8=120", 180.0),
+        ("120", 120.0),
+        ('"Allegro" 1/2=80', 160.0),
+        ("x", None),
+    ],
+)
+def test_tempo_is_in_quarter_notes_per_minute(q, bpm):
+    assert tempo_bpm(f"X:1\nQ:{q}\nK:C\nC|\n") == bpm
+
+
+@pytest.mark.parametrize(
+    ("body", "safe"),
+    [
+        ("|:A:|1B:|", "|:A:|1B|"),
+        ("|:A:|:B:|", "|:A::B:|"),
+        ("[|:A:|", "|:A:|"),
+        ("|:|A", "||A"),
+        ("|:A|1B:|2C|]", "|:A|1B:|2C|]"),
+        ('"C:|"A!x:|!B', '"C:|"A!x:|!B'),
+        ("A! G3!|B", "A|B"),
+    ],
+)
+def test_repeats_and_decorations_are_made_safe_for_verovio(body, safe):
+    assert safe_repeats(HEADER + body + "\n") == HEADER + safe + "\n"
+
+
+def test_a_missing_final_bar_line_is_added():
+    assert close_final_bar(HEADER + "ABc\nw: x y z\n").splitlines()[5] == "ABc |"
+    assert close_final_bar(HEADER + "ABc|]\n") == HEADER + "ABc|]\n"
+
+
+def _measures(spec: str) -> list[Measure]:
+    """'|:a b:| c' style: one letter per measure, bars between them."""
+    measures, left = [], None
+    tokens = spec.split()
+    for i, token in enumerate(tokens):
+        if token in ("|:", ":|", "::", "||"):
+            continue
+        right = tokens[i + 1] if i + 1 < len(tokens) else None
+        measures.append(
+            Measure(
+                token,
+                "rptstart" if i > 0 and tokens[i - 1] in ("|:", "::") else left,
+                {":|": "rptend", "::": "rptboth", "||": "dbl"}.get(right),
+            )
+        )
+    return measures
+
+
+@pytest.mark.parametrize(
+    ("spec", "endings", "order"),
+    [
+        ("a b", {}, "ab"),
+        ("|: a b :|", {}, "abab"),
+        ("|: a b :| c", {"b": (1,), "c": (2,)}, "abac"),
+        ("a :| b", {}, "aab"),
+        ("|: a :: b :|", {}, "aabb"),
+        ("|: a :| b || c :|", {}, "aabcc"),
+        ("|: a b :| c |: d e :| f", {"b": (1,), "c": (2,), "e": (1,), "f": (2,)}, "abacdedf"),
+    ],
+)
+def test_playing_order_takes_repeats_once_and_chooses_endings(spec, endings, order):
+    measures = _measures(spec)
+    played = playing_order(measures, endings)
+    assert "".join(measures[i].id for i in played) == order
