@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
@@ -23,33 +24,36 @@ _HREF_KEYS = ("{" + XLINK_NS + "}href", "href")
 
 TEXT_FONT = "Times New Roman, Times, serif"
 SHAPES = ("path", "polygon", "polyline", "ellipse", "circle", "rect", "line")
-_KEEP_ATTRS = (
-    "id",
-    "class",
-    "transform",
-    "d",
-    "points",
-    "cx",
-    "cy",
-    "r",
-    "rx",
-    "ry",
-    "x",
-    "y",
-    "x1",
-    "y1",
-    "x2",
-    "y2",
-    "width",
-    "height",
-    "stroke-width",
-    "stroke-linecap",
-    "stroke-linejoin",
-    "stroke-dasharray",
-    "stroke-opacity",
-    "fill-opacity",
-    "fill-rule",
+_KEEP = frozenset(
+    (
+        "id",
+        "class",
+        "transform",
+        "d",
+        "points",
+        "cx",
+        "cy",
+        "r",
+        "rx",
+        "ry",
+        "x",
+        "y",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "width",
+        "height",
+        "stroke-width",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-dasharray",
+        "stroke-opacity",
+        "fill-opacity",
+        "fill-rule",
+    )
 )
+_PX_ATTRS = frozenset(("stroke-width", "width", "height"))
 # Verovio's CSS: which group classes make their text bold or italic.
 _BOLD_CLASSES = {"ending", "fing", "reh", "tempo"}
 _ITALIC_CLASSES = {"dir", "dynam", "mNum"}
@@ -86,10 +90,6 @@ def _px(value: str | None) -> str | None:
     return value[:-2] if value.endswith("px") else value
 
 
-def _classes(elem: ET.Element) -> set[str]:
-    return set(elem.get("class", "").split())
-
-
 def flatten_svg(verovio_svg: str) -> str:
     """Return a Qt-displayable SVG document equivalent to one Verovio page."""
     root = ET.fromstring(verovio_svg)
@@ -103,88 +103,97 @@ def flatten_svg(verovio_svg: str) -> str:
     width, height = _px(root.get("width")), _px(root.get("height"))
     if view_box is None:
         view_box = f"0 0 {width} {height}"
-    out = ET.Element(
-        "svg",
-        {
-            "xmlns": SVG_NS,
-            "version": "1.2",
-            "baseProfile": "tiny",
-            "width": width or "100",
-            "height": height or "100",
-            "viewBox": view_box,
-        },
-    )
-    top = ET.SubElement(out, "g", {"fill": "black", "stroke": "none"})
-    source = inner if inner is not None else root
-    for child in source:
-        _convert(child, top, defs, frozenset())
-    return ET.tostring(out, encoding="unicode")
+    out = [
+        f'<svg xmlns="{SVG_NS}" version="1.2" baseProfile="tiny" width="{width or 100}" '
+        f'height="{height or 100}" viewBox="{view_box}"><g fill="black" stroke="none">'
+    ]
+    writer = _Writer(defs, out)
+    for child in inner if inner is not None else root:
+        writer.convert(child, frozenset())
+    out.append("</g></svg>")
+    return "".join(out)
 
 
-def _convert(elem: ET.Element, parent: ET.Element, defs: dict, style: frozenset) -> None:
-    tag = _local(elem.tag)
-    classes = _classes(elem)
-    if tag in ("style", "desc", "defs", "title", "metadata") or "placeholder" in classes:
-        return
-    if tag == "g" or tag == "svg":
-        style = style | (classes & (_BOLD_CLASSES | _ITALIC_CLASSES | {"label"}))
-        attrs = _copy_attrs(elem)
-        if tag == "svg":
-            attrs = {k: v for k, v in attrs.items() if k in ("id", "class")}
-        group = ET.SubElement(parent, "g", attrs)
-        for child in elem:
-            _convert(child, group, defs, style)
-        return
-    if tag == "use":
-        _inline_use(elem, parent, defs)
-        return
-    if tag == "text":
-        _convert_text(elem, parent, style)
-        return
-    if tag in SHAPES:
-        _convert_shape(elem, parent)
+def quoteattr(value: str) -> str:
+    """A double-quoted attribute value (faster than saxutils; values come from parsed XML)."""
+    if "&" in value or "<" in value or '"' in value or ">" in value:
+        value = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        value = value.replace('"', "&quot;")
+    return '"' + value + '"'
 
 
-def _copy_attrs(elem: ET.Element) -> dict[str, str]:
-    attrs = {}
-    for key in _KEEP_ATTRS:
-        value = elem.get(key)
-        if value is not None:
-            attrs[key] = _px(value) if key in ("stroke-width", "width", "height") else value
-    return attrs
+def _attrs(elem: ET.Element) -> str:
+    parts = []
+    for key, value in elem.attrib.items():
+        if key in _KEEP:
+            if key in _PX_ATTRS and value.endswith("px"):
+                value = value[:-2]
+            parts.append(f" {key}={quoteattr(value)}")
+    return "".join(parts)
 
 
-def _paint(elem: ET.Element, attrs: dict[str, str]) -> None:
+def _paint(elem: ET.Element) -> str:
     fill = elem.get("fill")
     stroke = elem.get("stroke")
-    attrs["fill"] = "black" if fill in (None, "currentColor", "currentcolor") else fill
-    # Verovio's CSS strokes every shape with currentColor; keep explicit "none".
-    attrs["stroke"] = "black" if stroke in (None, "currentColor", "currentcolor") else stroke
+    # Verovio's CSS strokes every shape with currentColor; keep an explicit "none".
+    fill = "black" if fill in (None, "currentColor", "currentcolor") else fill
+    stroke = "black" if stroke in (None, "currentColor", "currentcolor") else stroke
+    return f" fill={quoteattr(fill)} stroke={quoteattr(stroke)}"
 
 
-def _convert_shape(elem: ET.Element, parent: ET.Element) -> None:
-    attrs = _copy_attrs(elem)
-    _paint(elem, attrs)
-    ET.SubElement(parent, _local(elem.tag), attrs)
+class _Writer:
+    def __init__(self, defs: dict[str, ET.Element], out: list[str]) -> None:
+        self.defs = defs
+        self.out = out
+        self.glyphs: dict[str, str] = {}
 
+    def convert(self, elem: ET.Element, style: frozenset) -> None:
+        tag = _local(elem.tag)
+        cls = elem.get("class", "")
+        if tag in ("style", "desc", "defs", "title", "metadata") or "placeholder" in cls:
+            return
+        if tag in ("g", "svg"):
+            if cls:
+                style = style | (set(cls.split()) & _STYLE_CLASSES)
+            attrs = _attrs(elem)
+            if tag == "svg":
+                attrs = "".join(
+                    f" {k}={quoteattr(v)}" for k, v in elem.attrib.items() if k in ("id", "class")
+                )
+            if len(elem) == 0:
+                self.out.append(f"<g{attrs} />")
+                return
+            self.out.append(f"<g{attrs}>")
+            for child in elem:
+                self.convert(child, style)
+            self.out.append("</g>")
+        elif tag == "use":
+            self._inline_use(elem)
+        elif tag == "text":
+            self.out.append(_text(elem, style))
+        elif tag in SHAPES:
+            self.out.append(f"<{tag}{_attrs(elem)}{_paint(elem)} />")
 
-def _inline_use(elem: ET.Element, parent: ET.Element, defs: dict) -> None:
-    href = next((elem.get(k) for k in _HREF_KEYS if elem.get(k)), "")
-    target = defs.get(href.lstrip("#"))
-    if target is None:
-        return
-    attrs = {}
-    transform = " ".join(
-        t for t in (_use_offset(elem), elem.get("transform", ""), target.get("transform", "")) if t
-    )
-    if transform:
-        attrs["transform"] = transform
-    group = ET.SubElement(parent, "g", attrs)
-    for child in target:
-        if _local(child.tag) in SHAPES:
-            _convert_shape(child, group)
+    def _inline_use(self, elem: ET.Element) -> None:
+        href = next((elem.get(k) for k in _HREF_KEYS if elem.get(k)), "").lstrip("#")
+        glyph = self.glyphs.get(href)
+        if glyph is None:
+            target = self.defs.get(href)
+            if target is None:
+                return
             # Glyph outlines are filled only; a default-width stroke would thicken them.
-            group[-1].set("stroke", "none")
+            shapes = "".join(
+                f'<{_local(c.tag)}{_attrs(c)} fill="black" stroke="none" />'
+                for c in target
+                if _local(c.tag) in SHAPES
+            )
+            glyph = self.glyphs[href] = shapes
+        transform = " ".join(t for t in (_use_offset(elem), elem.get("transform", "")) if t)
+        attrs = f" transform={quoteattr(transform)}" if transform else ""
+        self.out.append(f"<g{attrs}>{glyph}</g>")
+
+
+_STYLE_CLASSES = _BOLD_CLASSES | _ITALIC_CLASSES | {"label"}
 
 
 def _use_offset(elem: ET.Element) -> str:
@@ -194,7 +203,7 @@ def _use_offset(elem: ET.Element) -> str:
     return ""
 
 
-def _convert_text(elem: ET.Element, parent: ET.Element, style: frozenset) -> None:
+def _text(elem: ET.Element, style: frozenset) -> str:
     runs: list[str] = []
     info: dict[str, str] = {}
     _collect_text(elem, runs, info)
@@ -203,26 +212,20 @@ def _convert_text(elem: ET.Element, parent: ET.Element, style: frozenset) -> Non
         _SMUFL_TEXT.get(ch, "" if "\ue000" <= ch <= "\uf8ff" else ch) for ch in content
     )
     if not content or "x" not in info or "y" not in info:
-        return
-    size = info.get("font-size", "405")
-    attrs = {
-        "x": info["x"],
-        "y": info["y"],
-        "font-family": TEXT_FONT,
-        "font-size": size,
-        "fill": "black",
-        "stroke": "none",
-    }
+        return ""
+    attrs = (
+        f" x={quoteattr(info['x'])} y={quoteattr(info['y'])} font-family={quoteattr(TEXT_FONT)}"
+        f' font-size={quoteattr(info.get("font-size", "405"))} fill="black" stroke="none"'
+    )
     if info.get("text-anchor"):
-        attrs["text-anchor"] = info["text-anchor"]
+        attrs += f" text-anchor={quoteattr(info['text-anchor'])}"
     weight = info.get("font-weight") or ("bold" if style & _BOLD_CLASSES else None)
     if weight and weight != "normal" and "label" not in style:
-        attrs["font-weight"] = "bold"
+        attrs += ' font-weight="bold"'
     italic = info.get("font-style") or ("italic" if style & _ITALIC_CLASSES else None)
     if italic and italic != "normal":
-        attrs["font-style"] = "italic"
-    text = ET.SubElement(parent, "text", attrs)
-    text.text = content
+        attrs += ' font-style="italic"'
+    return f"<text{attrs}>{escape(content)}</text>"
 
 
 def _collect_text(elem: ET.Element, runs: list[str], info: dict[str, str]) -> None:
