@@ -56,8 +56,16 @@ class PlaybackPosition:
     playing: bool
 
 
-def sounddevice_stream(sample_rate: int, blocksize: int, fill: FillCallback) -> OutputStream:
-    """Open a sounddevice output stream that calls `fill(outdata, frames)`."""
+def output_device_problem() -> str | None:
+    """Why there is no audio output (a one-line reason), or None when PortAudio has one."""
+    try:
+        _check_output_devices()
+    except AudioDeviceError as exc:
+        return str(exc)
+    return None
+
+
+def _check_output_devices() -> Any:
     try:
         import sounddevice as sd
     except (ImportError, OSError) as exc:
@@ -70,6 +78,12 @@ def sounddevice_stream(sample_rate: int, blocksize: int, fill: FillCallback) -> 
         ) from None
     if not any(d.get("max_output_channels", 0) > 0 for d in devices):
         raise AudioDeviceError("no audio output device found (PortAudio reports 0 output devices)")
+    return sd
+
+
+def sounddevice_stream(sample_rate: int, blocksize: int, fill: FillCallback) -> OutputStream:
+    """Open a sounddevice output stream that calls `fill(outdata, frames)`."""
+    sd = _check_output_devices()
 
     def callback(outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
         fill(outdata, frames)
@@ -323,6 +337,13 @@ class Player:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def prepare(self) -> None:
+        """Load the SoundFont and open the output now, so that play() sounds at once.
+
+        Raises AudioDeviceError without an output device, SoundFontError without a SoundFont.
+        """
+        self._ensure_stream()
+
     # -- internals -----------------------------------------------------------------------------
     def _ensure_stream(self) -> None:
         with self._lock:
@@ -442,7 +463,7 @@ def benchmark_first_sound(midi: MIDIResult, soundfont: str | os.PathLike | None 
 
     with Player(soundfont, stream_factory=factory) as player:
         player.load(midi)
-        player._ensure_stream()  # warm: the stream is open, as after the first play
+        player.prepare()  # warm: the stream is open, as after the first play
         time.sleep(0.05)
         stream = streams[0]
         start_block = len(stream.blocks)

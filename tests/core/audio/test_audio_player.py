@@ -48,7 +48,7 @@ def rig(midi):
 
     player = Player(bundled_soundfont(), RATE, BLOCK, stream_factory=factory)
     player.load(midi)
-    player._ensure_stream()
+    player.prepare()
     yield player, streams[0]
     player.close()
 
@@ -175,6 +175,9 @@ def test_the_default_stream_reports_the_devices_portaudio_sees(monkeypatch):
     monkeypatch.setattr(sd, "query_devices", lambda: [{"max_output_channels": 0}])
     with pytest.raises(AudioDeviceError, match=r"PortAudio reports 0 output devices"):
         sounddevice_stream(RATE, BLOCK, lambda out, frames: None)
+    assert "0 output devices" in player_module.output_device_problem()
+    monkeypatch.setattr(sd, "query_devices", lambda: [{"max_output_channels": 2}])
+    assert player_module.output_device_problem() is None
 
 
 def test_first_sound_benchmark_runs_on_a_simulated_stream(midi):
