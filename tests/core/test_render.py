@@ -167,3 +167,10 @@ def test_benchmark_reports_a_median():
     figures = benchmark_render(JIG, runs=3)
     assert figures["runs"] == 3
     assert 0 < figures["min_ms"] <= figures["median_ms"] <= figures["max_ms"]
+
+
+def test_only_the_first_tune_of_a_text_is_engraved(renderer):
+    book = JIG + "\nX:2\nT:Second\nM:4/4\nL:1/8\nK:D\nABcd efga|]\n"
+    assert len(renderer.render(book).timemap) == len(renderer.render(JIG).timemap)
+    joined = JIG.rstrip("\n") + "\n\nabc|]\n"  # after a blank line: not the tune any more
+    assert len(renderer.perform(joined).notes) == len(renderer.perform(JIG).notes)

@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from composeium_desktop.core.render.scan import scan_tune
+from composeium_desktop.core.render.scan import first_tune, scan_tune
 from composeium_desktop.core.render.worker import _HEADER
 
 __all__ = [
@@ -119,6 +119,7 @@ def check_tune(abc: str) -> None:
     """
     from composeium_desktop.core.abcnotation import ABCError, lex, parse_tune
 
+    abc = first_tune(abc)
     try:
         tune = parse_tune(abc)
         lex(tune.body, tune.body_line)
@@ -132,7 +133,10 @@ def check_tune(abc: str) -> None:
 
 
 class Renderer:
-    """A persistent, crash-isolated Verovio worker. Thread-safe; one request at a time."""
+    """A persistent, crash-isolated Verovio worker. Thread-safe; one request at a time.
+
+    Each request engraves the first tune in the text (up to a blank line or the next X:).
+    """
 
     def __init__(self, timeout_s: float = 30.0, start_timeout_s: float = 60.0) -> None:
         self.timeout_s = timeout_s

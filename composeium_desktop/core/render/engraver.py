@@ -17,6 +17,7 @@ from typing import Any
 from composeium_desktop.core.render.scan import (
     Scan,
     close_final_bar,
+    first_tune,
     safe_repeats,
     scan_tune,
     tempo_bpm,
@@ -99,6 +100,7 @@ class Engraver:
         }
 
     def _load(self, abc: str, options: dict[str, Any], engrave: bool) -> dict[str, Any]:
+        abc = first_tune(abc)
         scan = scan_tune(abc)
         if scan.error is not None:
             raise EngraveError(scan.error.message, scan.error.line, scan.error.col)

@@ -340,3 +340,20 @@ def _canonical_bar(token: str, ended: bool) -> tuple[str, bool]:
     if token.startswith("["):
         return "[|", ended
     return ("||" if token.count("|") > 1 else "|"), ended
+
+
+def first_tune(text: str) -> str:
+    """The text up to the end of the first tune's body: a blank line or the next X: field.
+
+    Line numbers are unchanged (only the tail is cut), so positions still match the editor.
+    """
+    lines = text.splitlines(keepends=True)
+    in_body = False
+    for index, raw in enumerate(lines):
+        stripped = raw.strip()
+        if not in_body:
+            in_body = stripped.startswith("K:")
+            continue
+        if not stripped or stripped.startswith("X:"):
+            return "".join(lines[:index])
+    return text
