@@ -174,3 +174,12 @@ def test_only_the_first_tune_of_a_text_is_engraved(renderer):
     assert len(renderer.render(book).timemap) == len(renderer.render(JIG).timemap)
     joined = JIG.rstrip("\n") + "\n\nabc|]\n"  # after a blank line: not the tune any more
     assert len(renderer.perform(joined).notes) == len(renderer.perform(JIG).notes)
+
+
+def test_element_at_links_the_editor_cursor_to_the_score(renderer):
+    result = renderer.render(JIG)
+    line = JIG.splitlines()[7]
+    col = _col(line, '|2"G"A3', 5)
+    assert result.element_at(8, col) == _id_at(result, 8, col)
+    assert result.element_at(8, col + 1) == _id_at(result, 8, col)  # inside "A3"
+    assert result.element_at(1, 1) is None

@@ -93,6 +93,14 @@ class RenderResult:
     page_of: dict[str, int] = field(default_factory=dict)
     tempo: float = 120.0
 
+    def element_at(self, line: int, col: int) -> str | None:
+        """The engraved note/rest at or just before an editor position (for cursor syncing)."""
+        best: tuple[tuple[int, int], str] | None = None
+        for element_id, position in self.positions.items():
+            if position <= (line, col) and (best is None or position > best[0]):
+                best = (position, element_id)
+        return best[1] if best else None
+
 
 @dataclass(frozen=True)
 class Performance:
