@@ -229,6 +229,8 @@ class _BarState:
             if first is None:
                 raise ABCError("empty chord: a chord needs a note", tok.line, tok.col)
             self.add(first * tok.length, tok)  # type: ignore[operator]
+        elif self.grace is not None and kind in (TUPLET, BROKEN):
+            return  # rhythm inside grace notes takes no time either
         elif kind == TUPLET:
             p, q, r = tok.data  # type: ignore[misc]
             if q is None:

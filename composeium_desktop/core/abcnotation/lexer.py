@@ -108,8 +108,8 @@ _PATTERNS = [
     ("grace", r"\{(/?)"),
     ("graceend", r"\}"),
     ("quoted", r'"([^"\n]*)"'),
-    ("deco", r"!([^!\s]+)!|\+([^+\s]+)\+|([.~H-Wh-w])"),
-    ("misc", r"[y`$&]|!(?=[\s|!]|$)"),
+    ("deco", r"!([^!\s|]+)!|\+([^+\s|]+)\+|([.~H-Wh-w])"),
+    ("misc", r"[y`$&]|!(?=[\s|!])"),
     ("error", r"."),
 ]
 _MASTER = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _PATTERNS), re.S)
@@ -183,12 +183,15 @@ def _error_for(text: str, pos: int, end: int) -> str:
     return f"unknown character {char!r}"
 
 
-def raw_tokens(text: str, line: int = 1, col: int = 1) -> list[Token]:
+def raw_tokens(
+    text: str, line: int = 1, col: int = 1, out: list[Token] | None = None
+) -> list[Token]:
     """Tokens of ``text`` without checking chords/grace notes are closed (see :func:`lex`).
 
-    ``line``/``col`` are the position of ``text[0]``.  Raises :class:`ABCError`.
+    ``line``/``col`` are the position of ``text[0]``.  Raises :class:`ABCError`; the tokens
+    before the error are then in ``out`` when it is given (the list the tokens go into).
     """
-    tokens: list[Token] = []
+    tokens: list[Token] = out if out is not None else []
     append = tokens.append
     line_start = -(col - 1)  # offset such that col = pos - line_start + 1
     gi = _GI

@@ -29,6 +29,7 @@ from composeium_desktop.core.abcnotation.lexer import (
     CHORD,
     CHORD_END,
     DECO,
+    ENDING,
     FIELD,
     GRACE_END,
     NEWLINE,
@@ -46,21 +47,13 @@ _GROWING = frozenset({NOTE, REST, CHORD_END})  # their length may still change
 _FINAL_KINDS = frozenset({NEWLINE, FIELD, SYMBOL, ANNOT, GRACE_END, SLUR_END, TIE})
 # Text at the end of the input that is not an error yet: more text may complete it.
 _INCOMPLETE = re.compile(
-    r'(?P<quote>"[^"\n]*)$|(?P<decoration>![^!\s]*|\+[^+\s]*)$|(?P<field>\[[A-Za-z+]:[^\]\n]*)$'
-    r"|(?P<accidental>\^\^?|__?|=)$|(?P<bar>:+)$"
+    r'(?P<quote>"[^"\n]*)$|(?P<decoration>![^!\s|]*|\+[^+\s|]*)$|(?P<field>\[[A-Za-z+]:[^\]\n]*)$'
+    r"|(?P<accidental>\^\^?|__?|=)$|(?P<bar>:+[.\[]?)$|(?P<fieldline>[A-Za-z+]:[^\n]*)$"
 )
 
 
+_ENDING_TAIL = re.compile(r"[\[|]\d+(?:[-,]\d+)*[-,]$")
 _FIELD_START = re.compile(r"\[[A-Za-z+]?$")
-
-
-def _position(text: str, line: int, col: int, offset: int) -> tuple[int, int]:
-    """Line and column of ``text[offset]`` when ``text`` starts at ``line``/``col``."""
-    before = text[:offset]
-    newlines = before.count("\n")
-    if newlines:
-        return line + newlines, offset - before.rindex("\n")
-    return line, col + offset
 
 
 def _offset(text: str, line0: int, col0: int, line: int, col: int) -> int:
@@ -73,13 +66,40 @@ def _offset(text: str, line0: int, col0: int, line: int, col: int) -> int:
     return start + col - 1
 
 
+def _drop_sentinel(tokens: list[Token], sentinel: bool) -> list[Token]:
+    """Remove the space put in front of text that starts inside a line."""
+    if sentinel and tokens:
+        first = tokens[0]
+        if first.text == " ":
+            tokens.pop(0)
+        else:
+            tokens[0] = first._replace(text=first.text[1:], col=first.col + 1)
+    return tokens
+
+
 def _scan(buf: str, line: int, col: int) -> tuple[list[Token], int, str | None]:
     """Tokens of ``buf`` that are certainly complete, where the rest starts, and why it waits."""
     sentinel = col > 1  # keep "K:" inside a line from reading as a field line
     text = " " + buf if sentinel else buf
     start_col = col - 1 if sentinel else col
+    if _ENDING_TAIL.search(text):  # "|1-" or "[1," may become "|1-3" or "[1,2"
+        tokens = raw_tokens(text[:-1], line, start_col)
+        if tokens and tokens[-1].kind in (BAR, ENDING):
+            last = tokens.pop()
+            cut = _offset(text, line, start_col, last.line, last.col)
+            return _drop_sentinel(tokens, sentinel), max(cut - sentinel, 0), None
+    maybe_field = _FIELD_START.search(text)
+    if maybe_field is not None:  # "[K" may be a chord or the start of "[K:G]"
+        start = maybe_field.start()
+        try:
+            head = raw_tokens(text[: start + 1], line, start_col)
+        except ABCError:
+            head = []
+        if head and head[-1].kind == CHORD:
+            return _drop_sentinel(head[:-1], sentinel), max(start - sentinel, 0), None
+    tokens: list[Token] = []
     try:
-        tokens = raw_tokens(text, line, start_col)
+        raw_tokens(text, line, start_col, tokens)
         cut, reason = len(text), None
     except ABCError as exc:
         cut = _offset(text, line, start_col, exc.line, exc.column)
@@ -87,21 +107,8 @@ def _scan(buf: str, line: int, col: int) -> tuple[list[Token], int, str | None]:
         if match is None:
             raise
         reason = match.lastgroup
-        tokens = raw_tokens(text[:cut], line, start_col)
-    if sentinel and tokens:
-        first = tokens[0]
-        if first.text == " ":
-            tokens.pop(0)
-        else:
-            tokens[0] = first._replace(text=first.text[1:], col=first.col + 1)
+    tokens = _drop_sentinel(tokens, sentinel)
     if reason is None and tokens:
-        maybe_field = _FIELD_START.search(text)
-        if maybe_field is not None:  # "[K" may be a chord or the start of "[K:G]"
-            where = _position(text, line, start_col, maybe_field.start())
-            opener = next((i for i, t in enumerate(tokens) if (t.line, t.col) == where), None)
-            if opener is not None and tokens[opener].kind == CHORD:
-                del tokens[opener:]
-                return tokens, max(maybe_field.start() - (1 if sentinel else 0), 0), None
         last = tokens[-1]
         final = last.kind in _FINAL_KINDS or (
             last.kind == DECO and len(last.text) > 1 and last.text[-1] in "!+"

@@ -186,3 +186,32 @@ def test_tracker_raises_only_abc_errors_on_random_text() -> None:
             t.finish()
         except ABCError:
             pass
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_feeding_in_pieces_equals_feeding_at_once(strict: bool) -> None:
+    rng = random.Random(13)
+    alphabet = "ABCabcz|:[]{}()<>-^_=,'/23\"!.~ \nK:LM&y+%\\"
+    for _ in range(4000):
+        body = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30)))
+        outcomes = []
+        for pieces in ([body], _cut(body, rng)):
+            tracker = BarTracker.start("4/4", "1/8", strict=strict)
+            try:
+                for piece in pieces:
+                    tracker = tracker.feed(piece)
+                done = tracker.finish()
+            except ABCError:
+                outcomes.append(None)
+                continue
+            outcomes.append((done.bars_completed, done.bar_elapsed, done.line, done.col))
+        assert outcomes[0] == outcomes[1], body
+
+
+def _cut(text: str, rng: random.Random) -> list[str]:
+    pieces, position = [], 0
+    while position < len(text):
+        step = rng.randint(1, 4)
+        pieces.append(text[position : position + step])
+        position += step
+    return pieces
