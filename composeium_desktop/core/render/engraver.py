@@ -108,7 +108,11 @@ class Engraver:
             raise EngraveError("the tune has no K: (key) line, so it has no body", 1, 1)
         text = _safe_for_verovio(abc)
         tk = self._tk
-        tk.setOptions(_verovio_options(options))
+        verovio_options = _verovio_options(options)
+        # Laying out pages is most of a load's cost: skip it when the layout will not be
+        # used (performing, or engraving a tune whose MEI is reloaded with its endings).
+        layout_now = engrave and not scan.endings
+        tk.setOptions({**verovio_options, "breaks": "auto" if layout_now else "none"})
         if not tk.loadData(text):
             raise EngraveError("the engraver could not read this tune")
         root = ET.fromstring(tk.getMEI())
@@ -122,8 +126,12 @@ class Engraver:
             # The MEI must not go through the ABC importer (it would crash on it).
             # Its pitches are already transposed: do not transpose twice.
             tk.setOptions({"inputFrom": "mei", "transpose": ""})
+            tk.setOptions({"breaks": verovio_options["breaks"]})
             if not tk.loadData(_mei_text(root)):
                 raise EngraveError("the engraver could not lay out the endings of this tune")
+        elif engrave and not layout_now:
+            tk.setOptions({"breaks": verovio_options["breaks"]})
+            tk.redoLayout()
         bpm = tempo_bpm(abc) or DEFAULT_BPM
         events, duration = expand(timing, endings, bpm)
         positions = {eid: (scan.events[i].line, scan.events[i].col) for eid, i in mapping.items()}
