@@ -322,6 +322,8 @@ class BodyState:
 
     def _fits(self, length: Fraction) -> bool:
         """Can a note of `length` (and the rest of an open tuplet) still fit in the bar?"""
+        if self.tuplet_left == 0 and self.next_factor == 1:
+            return self.pos + length <= self.bar_len
         need = length * self.tuplet_factor * self.next_factor
         if self.tuplet_left > 1:
             # Leave room for the rest of the tuplet, up to a whole unit for its last note.
@@ -332,17 +334,20 @@ class BodyState:
         length = LENGTHS.get(self.note_len)
         if length is None or not self._fits(length):
             return False
-        if self.next_factor != 1 and length != self.pair_len:
-            return False
-        duration = length * self.tuplet_factor * self.next_factor
-        # Only a plain note (not in a tuplet, not the second of a pair) may start a broken pair.
-        plain = self.tuplet_left == 0 and self.next_factor == 1
-        self.next_factor = Fraction(1)
-        self.pos += duration
-        self.last_dur = duration if plain else Fraction(0)
         self.bar_has_notes = True
         self.mode = "top"
         self.after_note = True
+        if self.tuplet_left == 0 and self.next_factor == 1:
+            # A plain note: lengths are on the grid, so the position stays on it.
+            self.pos += length
+            self.last_dur = length
+            return True
+        if self.next_factor != 1 and length != self.pair_len:
+            return False
+        # Only a plain note may start a broken pair.
+        self.last_dur = Fraction(0)
+        self.pos += length * self.tuplet_factor * self.next_factor
+        self.next_factor = Fraction(1)
         if self.tuplet_left:
             self.tuplet_left -= 1
             if self.tuplet_left:

@@ -13,6 +13,7 @@ Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow)
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -33,8 +34,10 @@ TRAIN_UNIT = "1/8"
 OFFERED_MODES = ("major", "minor", "dorian", "mixolydian", "lydian", "phrygian", "locrian")
 OFFERED_METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8", "3/2", "6/4")
 MIN_BARS = 4
-REJECTION_TRIES = 8
+REJECTION_TRIES = 16
 MAX_ROLLBACKS = 3
+SMALL_CACHE = 320
+PARTIAL_REFRESH_S = 0.015
 _KEY_RE = re.compile(
     r"^\s*([A-Ga-g])([#b]?)\s*(m|min|minor|maj|major|ion|ionian|aeo|aeolian|dor|dorian"
     r"|mix|mixolydian|lyd|lydian|phr|phrygian|loc|locrian)?\s*$",
@@ -65,7 +68,8 @@ class GenerationRequest:
 class GenerationStep:
     """One token of progress. ``token`` is the model's piece (text in the normalised key);
     ``body`` is the whole body so far in the requested key (authoritative: it is not always
-    ``previous body + token``, e.g. a bar is respelled when it completes); ``abc`` is the
+    ``previous body + token``: a bar is respelled when it completes, and the unfinished bar is
+    refreshed at most every 15 ms, so it may lag the newest pieces); ``abc`` is the
     complete tune on the last step (``done``), with ``logprob`` (mean log-likelihood per token)
     and ``normalised_body`` (the model's own text, in C of the mode)."""
 
@@ -232,6 +236,9 @@ class Generator:
         self.meta_vocab = meta_vocab
         self.max_len = int(model.config.max_body_len)
         self.max_meta_len = int(model.config.max_meta_len)
+        # Attention over a fixed-length cache costs in proportion to its length, so tunes
+        # start in a short cache and move to the full one only if they grow past it.
+        self.cache_sizes = sorted({min(SMALL_CACHE, self.max_len), self.max_len})
         self.eos_id = int(tokenizer.eos_id)
         self.bos_id = int(tokenizer.bos_id)
         self.pieces = list(tokenizer.pieces)
@@ -256,17 +263,37 @@ class Generator:
         return generator
 
     def warm_up(self) -> None:
-        """Compile the start and step programs now, so the first real token is fast."""
+        """Compile the start and step programs (both cache sizes) now, so the first token and
+        the switch to the large cache are fast."""
         cache = self.start([0, 0, 0, 0])
         self.step(self.bos_id, 0, cache)
+        if self.cache_sizes[-1] > self.cache_sizes[0]:
+            self.step(self.bos_id, 0, self.grow(cache))
 
     # Model calls.
 
-    def start(self, meta_ids: list[int]) -> Any:
+    def start(self, meta_ids: list[int], positions: int = 1) -> Any:
+        """Encode the metadata; a cache for at least `positions` (the small one if it fits)."""
         meta = np.zeros((1, self.max_meta_len), dtype=np.int32)
         ids = meta_ids[: self.max_meta_len]
         meta[0, : len(ids)] = ids
-        return self.model.start_decoding(meta, self.max_len)
+        size = next((n for n in self.cache_sizes if n >= positions), self.cache_sizes[-1])
+        return self.model.start_decoding(meta, size)
+
+    def grow(self, cache: Any) -> Any:
+        """The same cache in the model's full length (self-attention keys/values padded)."""
+        from keras import ops
+
+        self_kv = cache["self_kv"]
+        extra = self.cache_sizes[-1] - int(self_kv.shape[4])
+        if extra <= 0:
+            return cache
+        padded = ops.pad(self_kv, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra], [0, 0]])
+        return {**cache, "self_kv": padded}
+
+    @staticmethod
+    def cache_size(cache: Any) -> int:
+        return int(cache["self_kv"].shape[4])
 
     def step(self, token: int, position: int, cache: Any) -> tuple[np.ndarray, Any]:
         logits, cache = self.model.decode_step(
@@ -359,6 +386,9 @@ class _Run:
         self.logprobs: list[float] = []
         self.snapshot: _Snapshot | None = None
         self.rollbacks = 0
+        self._partial = ""
+        self._partial_head = -1
+        self._partial_time = 0.0
         self.prime_ids = self._prime_ids()
 
     def _prime_ids(self) -> list[int]:
@@ -380,9 +410,13 @@ class _Run:
     def steps(self) -> Iterator[GenerationStep]:
         gen = self.gen
         budget = min(self.request.max_tokens, gen.max_len - 2 - len(self.prime_ids))
-        cache = gen.start(gen.meta_ids(self.request, self.key))
+        cache = gen.start(gen.meta_ids(self.request, self.key), len(self.prime_ids) + 2)
+        cache_size = gen.cache_size(cache)
         token, position = gen.bos_id, 0
         for pid in self.prime_ids:
+            if position >= cache_size:
+                cache = gen.grow(cache)
+                cache_size = gen.cache_size(cache)
             _, cache = gen.step(token, position, cache)
             self._accept(pid, position + 1)
             token, position = pid, position + 1
@@ -395,6 +429,9 @@ class _Run:
         while index < budget:
             if self.cancelled():
                 return
+            if position >= cache_size:
+                cache = gen.grow(cache)
+                cache_size = gen.cache_size(cache)
             logits, cache = gen.step(token, position, cache)
             if self.constrained and index >= finish_at:
                 self.state.finishing = True
@@ -524,10 +561,19 @@ class _Run:
         self.transposer.done_raw = len(self.raw)
 
     def _body(self) -> str:
-        try:
-            return self.transposer.body(self.raw, self.safe_len)
-        except ValueError:
-            return "".join(self.transposer.done_out)
+        """Completed bars (always current) plus the bar being written, transposed at most
+        every PARTIAL_REFRESH_S: the steps stream faster than a screen can show them, and
+        transposing the unfinished bar for every token would cost more than the model step."""
+        now = time.perf_counter()
+        head_len = self.transposer.done_raw
+        if head_len != self._partial_head or now - self._partial_time >= PARTIAL_REFRESH_S:
+            try:
+                self._partial = self.transposer.body(self.raw, self.safe_len)
+            except ValueError:
+                self._partial = "".join(self.transposer.done_out)
+            self._partial_head = head_len
+            self._partial_time = now
+        return self._partial
 
     def _final(self, index: int) -> GenerationStep:
         if not self.constrained:
