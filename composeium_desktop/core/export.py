@@ -13,7 +13,7 @@ import errno
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -111,7 +111,7 @@ def _checked(abc: str) -> None:
 
 
 @contextlib.contextmanager
-def _as_export_error():
+def _as_export_error() -> Iterator[None]:
     try:
         yield
     except RenderError as exc:

@@ -289,10 +289,15 @@ def _figure(scene: _Scene, width_in: float, height_in: float):
 
 def pages_to_pdf(pages: Sequence[str], file, paper: str = "a4", title: str = "") -> None:
     """Write the pages (flattened SVG, each laid out for `paper`) as a vector PDF."""
+    import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
     width_mm, height_mm = PAPER_MM[paper]
-    with PdfPages(file, metadata={"Title": title or "Score", "Creator": "Composeium"}) as pdf:
+    # TrueType (42) keeps the text selectable and searchable in PDF readers.
+    with (
+        matplotlib.rc_context({"pdf.fonttype": 42}),
+        PdfPages(file, metadata={"Title": title or "Score", "Creator": "Composeium"}) as pdf,
+    ):
         for svg in pages:
             scene = parse_scene(svg)
             fig = _figure(scene, width_mm / MM_PER_INCH, height_mm / MM_PER_INCH)
