@@ -1,0 +1,53 @@
+"""`composeium gui [FILE.abc] [--screenshot PNG]`: start the desktop app (the default command)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+NAME = "gui"
+HELP = "Start the desktop app (optionally open FILE.abc, or save a screenshot and exit)."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", nargs="?", type=Path, help="an ABC file or tune book to open")
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="open FILE, wait until the score is drawn, save an image of the window and exit",
+    )
+    parser.add_argument(
+        "--generate",
+        action="store_true",
+        help="compose a tune at start-up (with --screenshot: shoot once it is engraved)",
+    )
+    parser.add_argument("--model", type=Path, metavar="DIR", help="model folder to load")
+    parser.add_argument(
+        "--timing",
+        action="store_true",
+        help="print the time from launch to the window being shown (also COMPOSEIUM_TIMING=1)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from composeium_desktop.cli import UsageError
+
+    if args.file is not None and not args.file.is_file():
+        raise UsageError(f"no such file: {args.file}")
+    if args.screenshot is not None and args.file is None and not args.generate:
+        raise UsageError("--screenshot needs FILE.abc or --generate")
+    if args.model is not None and not args.model.is_dir():
+        raise UsageError(f"no such model folder: {args.model}")
+    from composeium_desktop.gui.app import LaunchOptions, run_app
+
+    return run_app(
+        LaunchOptions(
+            file=args.file,
+            screenshot=args.screenshot,
+            generate=args.generate,
+            model_dir=args.model,
+            timing=args.timing or os.environ.get("COMPOSEIUM_TIMING", "") not in ("", "0"),
+        )
+    )

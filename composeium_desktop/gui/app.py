@@ -1,0 +1,144 @@
+"""Application start-up: QApplication, the main window shown at once, background loading.
+
+TensorFlow is never imported before the window is visible: the model loads on the generation
+thread afterwards. With --timing (or COMPOSEIUM_TIMING=1) the time from process launch to the
+window being shown is printed. With --screenshot the app saves an image of its own window once
+the score is drawn and exits.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+from composeium_desktop import paths
+from composeium_desktop.gui.main_window import MainWindow
+from composeium_desktop.gui.settings import (
+    APPLICATION,
+    ORGANIZATION,
+    AppSettings,
+    load_settings,
+    save_settings,
+)
+from composeium_desktop.gui.workers import single_shot_timer
+
+SCREENSHOT_TIMEOUT_MS = 180_000
+SETTLE_MS = 400
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    """What the command line asked for."""
+
+    file: Path | None = None
+    screenshot: Path | None = None
+    generate: bool = False
+    model_dir: Path | None = None
+    timing: bool = False
+
+
+def seconds_since_launch() -> float:
+    """Seconds since this process started (the OS's start time, so imports are counted)."""
+    try:
+        import psutil
+
+        return time.time() - psutil.Process().create_time()
+    except Exception:
+        return time.perf_counter()
+
+
+class ScreenshotTaker(QObject):
+    """Waits for a drawn score (and a finished tune when generating), grabs the window, quits."""
+
+    def __init__(self, window: MainWindow, target: Path, wait_for_tune: bool) -> None:
+        super().__init__(window)
+        self._window = window
+        self._target = target
+        self._waiting_for_tune = wait_for_tune
+        self.exit_code = 1
+        window.score.rendered.connect(self._on_rendered)
+        window.compose.tune_finished.connect(self._on_tune_finished)
+        window.compose.error.connect(self._fail)
+        self._timeout = single_shot_timer(self, SCREENSHOT_TIMEOUT_MS)
+        self._timeout.timeout.connect(lambda: self._fail("timed out waiting for the score"))
+        self._timeout.start()
+        self._settle = single_shot_timer(self, SETTLE_MS)
+        self._settle.timeout.connect(self._shoot)
+
+    def _on_tune_finished(self, _abc: str) -> None:
+        self._waiting_for_tune = False
+
+    def _on_rendered(self, _result: object) -> None:
+        if not self._waiting_for_tune and self._window.score_view.has_score():
+            self._settle.start()
+
+    def _shoot(self) -> None:
+        if self._window.compose.busy or not self._window.score_view.has_score():
+            return
+        self._target.parent.mkdir(parents=True, exist_ok=True)
+        image = self._window.grab()
+        if image.save(str(self._target)):
+            print(f"screenshot saved to {self._target}")
+            self.exit_code = 0
+        else:
+            print(f"composeium gui: cannot write {self._target}", file=sys.stderr)
+        self._finish()
+
+    def _fail(self, message: str) -> None:
+        print(f"composeium gui: screenshot failed: {message}", file=sys.stderr)
+        self._finish()
+
+    def _finish(self) -> None:
+        self._timeout.stop()
+        self._settle.stop()
+        self._window.shutdown()
+        self._window.close()
+        QApplication.instance().exit(self.exit_code)
+
+
+def create_application() -> QApplication:
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationDisplayName(APPLICATION)
+    app.setDesktopFileName("composeium-desktop")
+    return app
+
+
+def run_app(options: LaunchOptions) -> int:
+    """Start the app; returns the process exit code."""
+    app = create_application()
+    headless_shot = options.screenshot is not None
+    settings = AppSettings() if headless_shot else load_settings()
+    window = MainWindow(settings)
+    if headless_shot:
+        window.files.discard_autosave()
+    shooter = (
+        ScreenshotTaker(window, options.screenshot, wait_for_tune=options.generate)
+        if headless_shot
+        else None
+    )
+    window.show()
+
+    def after_shown() -> None:
+        if options.timing:
+            print(f"window shown {seconds_since_launch():.3f} s after launch", flush=True)
+        window.start_background_work(options.model_dir or paths.model_dir(), not headless_shot)
+        if options.file is not None:
+            window.files.open_path(options.file, ask=False, tune_index=0 if headless_shot else None)
+        if options.generate:
+            window.compose.generate()
+
+    QTimer.singleShot(0, after_shown)
+    code = app.exec()
+    window.shutdown()
+    if not headless_shot:
+        save_settings(window.settings)
+    if shooter is not None:
+        code = shooter.exit_code
+    return code

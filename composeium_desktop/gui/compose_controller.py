@@ -1,0 +1,259 @@
+"""Generation in the window: form -> request -> streamed text in the editor -> finished tune.
+
+Also "Continue from cursor" (the body up to the cursor is the prime) and "Variations" (the user
+picks one of several). The model loads on the generation thread after the window is shown.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QDialog, QWidget
+
+from composeium_desktop.gui.score_controller import ScoreController
+from composeium_desktop.gui.services import CoreServices
+from composeium_desktop.gui.widgets.abc_editor import ABCEditor
+from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
+from composeium_desktop.gui.widgets.metadata_panel import FormValues, MetadataPanel
+from composeium_desktop.gui.workers import GenerationOutcome, GenerationService
+
+MODEL_STATUS = {
+    "loading": "Model: loading in the background…",
+    "ready": "Model: ready",
+    "failed": "Model: failed to load",
+    "missing": "Model: not found",
+}
+
+
+@dataclass(frozen=True)
+class _Stream:
+    """Where the streamed body goes: the editor text before it is kept as it is."""
+
+    body_position: int
+    prime: str
+    keep_header: bool
+
+
+def provisional_header(values: FormValues, key: str, tempo: int | None) -> str:
+    """Headers shown while the body streams in; the finished tune from the core replaces them."""
+    lines = ["X:1", f"T:{values.title}", f"M:{values.meter}", "L:1/8", f"R:{values.genre}"]
+    if tempo:
+        lines.append(f"Q:1/4={tempo}")
+    lines.append(f"K:{key}")
+    return "\n".join(lines) + "\n"
+
+
+class ComposeController(QObject):
+    """status(message) reports progress for the status bar; busy_changed(bool) while composing."""
+
+    status = Signal(str)
+    error = Signal(str)
+    busy_changed = Signal(bool)
+    tune_finished = Signal(str)
+
+    def __init__(
+        self,
+        panel: MetadataPanel,
+        editor: ABCEditor,
+        score: ScoreController,
+        services: CoreServices,
+        dialog_parent: QWidget,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._panel = panel
+        self._editor = editor
+        self._score = score
+        self._services = services
+        self._dialog_parent = dialog_parent
+        self.generation = GenerationService(services.load_generator, self)
+        self.generation.model_state_changed.connect(self._on_model_state)
+        self.generation.step.connect(self._on_step)
+        self.generation.finished.connect(self._on_finished)
+        self.generation.variations_ready.connect(self._on_variations)
+        self.generation.failed.connect(self._on_failed)
+        self._stream: _Stream | None = None
+        self._tokens = 0
+        self.busy = False
+        panel.generate_requested.connect(self.generate)
+        panel.stop_requested.connect(self.stop)
+        panel.continue_requested.connect(self.continue_from_cursor)
+        panel.variations_requested.connect(self.variations)
+
+    def load_model(self, model_dir: Path) -> None:
+        """Start loading the model on the generation thread (or report that there is none)."""
+        if self._services.model_available(model_dir):
+            self.generation.load_model(model_dir)
+        else:
+            self.generation.set_model_missing(
+                f"No trained model in {model_dir}. Generate is unavailable; editing, playback "
+                "and export still work."
+            )
+
+    def _request(self, values: FormValues, prime: str = "", key: str | None = None) -> Any:
+        seed = random.randrange(2**31 - 1) if values.new_seed_each_time else values.seed
+        self._panel.show_seed(seed)
+        return self._services.make_request(
+            title=values.title,
+            key=key or self._services.key_name(values.tonic, values.mode),
+            meter=values.meter,
+            genre=values.genre,
+            tempo=values.tempo,
+            temperature=values.temperature,
+            seed=seed,
+            max_tokens=values.max_tokens,
+            prime=prime,
+        )
+
+    def _can_start(self) -> bool:
+        state = self.generation.model_state
+        if state in ("missing", "failed"):
+            self.error.emit(self._panel.model_status.toolTip() or MODEL_STATUS[state])
+            return False
+        if state == "loading":
+            self.status.emit("Waiting for the model to finish loading…")
+        return not self.busy
+
+    def generate(self) -> None:
+        if not self._can_start():
+            return
+        values = self._panel.values()
+        try:
+            request = self._request(values)
+            header = provisional_header(values, request.key, values.tempo)
+        except Exception as exc:
+            self.error.emit(f"Cannot compose with these settings: {exc}")
+            return
+        self._editor.replace_all_undoable(header)
+        self._begin(_Stream(len(header), "", keep_header=False))
+        self.generation.generate(request)
+
+    def continue_from_cursor(self) -> None:
+        if not self._can_start():
+            return
+        text = self._editor.toPlainText()
+        try:
+            tune = self._services.parse_tune(text)
+        except Exception as exc:
+            self.error.emit(f"Continue needs a tune with headers up to K: ({exc})")
+            return
+        block = self._editor.document().findBlockByNumber(max(tune.body_line - 1, 0))
+        body_position = block.position() if block.isValid() else len(text)
+        cursor_position = max(self._editor.textCursor().position(), body_position)
+        prime = text[body_position:cursor_position]
+        values = self._panel.values()
+        request = self._request(values, prime=prime, key=tune.key)
+        cursor = QTextCursor(self._editor.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(cursor_position)
+        cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        cursor.endEditBlock()
+        self._begin(_Stream(body_position, prime, keep_header=True))
+        self.generation.generate(request)
+
+    def variations(self, count: int) -> None:
+        if not self._can_start():
+            return
+        try:
+            request = self._request(self._panel.values())
+        except Exception as exc:
+            self.error.emit(f"Cannot compose with these settings: {exc}")
+            return
+        self._set_busy(True)
+        self.status.emit(f"Writing {count} variations…")
+        self.generation.variations(request, count)
+
+    def stop(self) -> None:
+        if not self.busy:
+            return
+        self.generation.cancel()
+        self._end()
+        self.status.emit(f"Stopped after {self._tokens} tokens.")
+
+    def _begin(self, stream: _Stream) -> None:
+        self._stream = stream
+        self._tokens = 0
+        self._editor.setReadOnly(True)
+        self._score.set_streaming(True)
+        self._set_busy(True)
+        self.status.emit("Composing…")
+
+    def _end(self) -> None:
+        self._stream = None
+        self._editor.setReadOnly(False)
+        self._set_busy(False)
+        self._score.set_streaming(False)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self._panel.set_generating(busy)
+        self.busy_changed.emit(busy)
+
+    def _on_model_state(self, state: str, detail: str) -> None:
+        self._panel.set_model_status(MODEL_STATUS.get(state, state))
+        self._panel.model_status.setToolTip(detail)
+        if state == "failed":
+            self.error.emit(f"The model could not be loaded: {detail}")
+        elif state == "missing":
+            self.status.emit(detail)
+        elif state == "ready":
+            self.status.emit("Model loaded: ready to compose.")
+
+    def _streamed_body(self, body: str) -> str:
+        assert self._stream is not None
+        prime = self._stream.prime
+        return body if not prime or body.startswith(prime) else prime + body
+
+    def _on_step(self, step: Any) -> None:
+        if self._stream is None:
+            return
+        self._tokens += 1
+        body = self._streamed_body(step.body)
+        current = self._editor.toPlainText()[self._stream.body_position :]
+        if body.startswith(current):
+            self._editor.append_undoable(body[len(current) :])
+        else:
+            self._editor.replace_from(self._stream.body_position, body)
+        self._editor.moveCursor(QTextCursor.MoveOperation.End)
+        self.status.emit(f"Composing… {self._tokens} tokens")
+
+    def _on_finished(self, outcome: GenerationOutcome) -> None:
+        stream = self._stream
+        if stream is None:
+            return
+        if outcome.abc:
+            if stream.keep_header:
+                body = self._services.parse_tune(outcome.abc).body
+                self._editor.replace_from(stream.body_position, self._streamed_body(body))
+            else:
+                self._editor.replace_from(0, outcome.abc.rstrip("\n") + "\n")
+        self._end()
+        self.status.emit(f"Composed {self._tokens} tokens.")
+        self.tune_finished.emit(self._editor.toPlainText())
+
+    def _on_variations(self, results: tuple[tuple[str, float], ...]) -> None:
+        self._set_busy(False)
+        if not results:
+            self.error.emit("No variations were produced.")
+            return
+        entries = []
+        for rank, (abc, logprob) in enumerate(results, start=1):
+            entries.append(TuneEntry(f"Variation {rank}  (log-likelihood {logprob:.1f})", abc))
+        dialog = VariationsDialog(entries, self._dialog_parent)
+        self.status.emit(f"{len(entries)} variations ready.")
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.chosen_index() >= 0:
+            self._editor.replace_all_undoable(entries[dialog.chosen_index()].abc)
+
+    def _on_failed(self, message: str) -> None:
+        if self._stream is not None or self.busy:
+            self._end()
+        self.error.emit(f"Generation failed: {message}")
+
+    def shutdown(self) -> None:
+        self.generation.shutdown()

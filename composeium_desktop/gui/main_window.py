@@ -1,0 +1,337 @@
+"""The main window: builds the widgets, menus and controllers and wires them together.
+
+Layout: metadata panel | ABC editor | score, in one splitter, the transport bar under them and
+the status bar at the bottom. Behaviour lives in the controllers (compose, score, playback,
+file); this module only arranges and connects.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QIcon,
+    QKeySequence,
+)
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStyle,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composeium_desktop import paths
+from composeium_desktop.gui.compose_controller import ComposeController
+from composeium_desktop.gui.file_controller import EXPORT_KINDS, FileController
+from composeium_desktop.gui.playback_controller import PlaybackController
+from composeium_desktop.gui.score_controller import ScoreController
+from composeium_desktop.gui.services import CoreServices
+from composeium_desktop.gui.settings import AppSettings
+from composeium_desktop.gui.widgets.abc_editor import ABCEditor
+from composeium_desktop.gui.widgets.dialogs import SettingsDialog
+from composeium_desktop.gui.widgets.metadata_panel import FormChoices, MetadataPanel
+from composeium_desktop.gui.widgets.score_view import ScoreView
+from composeium_desktop.gui.widgets.transport_bar import TransportBar
+from composeium_desktop.gui.workers import TaskRunner, running_workers
+
+APP_TITLE = "Composeium Desktop"
+ERROR_STYLE = "color: #a2191f;"
+
+
+class MainWindow(QMainWindow):
+    """The application window. `settings` is updated in place (as a new object) and read back
+    by the caller with .settings when the window closes."""
+
+    def __init__(
+        self,
+        settings: AppSettings,
+        services: CoreServices | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.services = services or CoreServices()
+        self.choices = FormChoices()
+        self.setWindowTitle(APP_TITLE)
+        self.setAcceptDrops(True)
+        icon = paths.resources_dir() / "icons" / "composeium.svg"
+        if icon.is_file():
+            self.setWindowIcon(QIcon(str(icon)))
+        self._build_widgets()
+        self._build_controllers()
+        self._build_actions()
+        self._build_menus_and_toolbar()
+        self._connect()
+        self._apply_settings()
+        self.last_error = ""
+        self._closed = False
+
+    def _build_widgets(self) -> None:
+        self.panel = MetadataPanel(self.settings.defaults)
+        self.editor = ABCEditor()
+        self.score_view = ScoreView()
+        self.transport = TransportBar()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.panel)
+        self.splitter.addWidget(self.editor)
+        self.splitter.addWidget(self.score_view)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(2, 3)
+        self.splitter.setSizes([260, 420, 620])
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.splitter, 1)
+        layout.addWidget(self.transport)
+        self.setCentralWidget(central)
+        self.cursor_label = QLabel("Ln 1, Col 1")
+        self.zoom_label = QLabel("100%")
+        self.statusBar().addPermanentWidget(self.cursor_label)
+        self.statusBar().addPermanentWidget(self.zoom_label)
+        self.resize(QSize(1360, 820))
+
+    def _build_controllers(self) -> None:
+        self.score = ScoreController(self.editor, self.score_view, self.services, self)
+        self.compose = ComposeController(
+            self.panel, self.editor, self.score, self.services, self, self
+        )
+        self.playback = PlaybackController(
+            self.transport, self.editor, self.score_view, self.score, self.services, self
+        )
+        self.files = FileController(self.editor, self.services, self, self.playback.options, self)
+        self.startup_tasks = TaskRunner("startup", self)
+
+    def _action(
+        self, text: str, slot: object, shortcut: QKeySequence | str | list | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if isinstance(shortcut, list):
+            action.setShortcuts(shortcut)
+        elif shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        keys = QKeySequence.StandardKey
+        style = self.style()
+        self.new_action = self._action("&New", self.files.new_tune, keys.New)
+        self.open_action = self._action("&Open…", self.files.open_dialog, keys.Open)
+        self.save_action = self._action("&Save", self.files.save, keys.Save)
+        self.save_as_action = self._action("Save &As…", self.files.save_as, keys.SaveAs)
+        self.quit_action = self._action("&Quit", self.close, keys.Quit)
+        self.undo_action = self._action("&Undo", self.editor.undo, keys.Undo)
+        self.redo_action = self._action("&Redo", self.editor.redo, keys.Redo)
+        self.transpose_action = self._action("&Transpose…", self.files.transpose, "Ctrl+T")
+        self.settings_action = self._action("Se&ttings…", self.open_settings, keys.Preferences)
+        self.generate_action = self._action(
+            "&Generate", self.compose.generate, MetadataPanel.generate_shortcuts()
+        )
+        self.stop_action = self._action("&Stop composing", self.compose.stop, "Esc")
+        self.continue_action = self._action(
+            "&Continue from cursor", self.compose.continue_from_cursor, "Ctrl+Shift+Return"
+        )
+        self.variations_action = self._action(
+            "&Variations…", lambda: self.compose.variations(self.panel.variations_spin.value())
+        )
+        self.play_action = self._action("&Play / Pause", self.playback.toggle, "Space")
+        self.stop_play_action = self._action("S&top playback", self.playback.stop, "Ctrl+.")
+        self.zoom_in_action = self._action(
+            "Zoom &in", lambda: self.score_view.set_zoom(self.score_view.zoom + 10), keys.ZoomIn
+        )
+        self.zoom_out_action = self._action(
+            "Zoom &out", lambda: self.score_view.set_zoom(self.score_view.zoom - 10), keys.ZoomOut
+        )
+        self.fit_action = self._action("&Fit width", self.score_view.fit_width, "Ctrl+0")
+        self.export_actions = {}
+        for kind in EXPORT_KINDS:
+            self.export_actions[kind.key] = self._action(
+                kind.label, lambda _=False, k=kind: self.files.export_dialog(k)
+            )
+        icons = QStyle.StandardPixmap
+        self.new_action.setIcon(style.standardIcon(icons.SP_FileIcon))
+        self.open_action.setIcon(style.standardIcon(icons.SP_DialogOpenButton))
+        self.save_action.setIcon(style.standardIcon(icons.SP_DialogSaveButton))
+        self.generate_action.setIcon(style.standardIcon(icons.SP_MediaSeekForward))
+        self.stop_action.setIcon(style.standardIcon(icons.SP_BrowserStop))
+        self.undo_action.setIcon(style.standardIcon(icons.SP_ArrowBack))
+        self.redo_action.setIcon(style.standardIcon(icons.SP_ArrowForward))
+        self.stop_action.setEnabled(False)
+
+    def _build_menus_and_toolbar(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addActions([self.save_action, self.save_as_action])
+        file_menu.addSeparator()
+        self.export_menu = file_menu.addMenu("&Export")
+        self.export_menu.addActions(list(self.export_actions.values()))
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.transpose_action, self.settings_action])
+        compose_menu = bar.addMenu("&Compose")
+        compose_menu.addActions(
+            [self.generate_action, self.stop_action, self.continue_action, self.variations_action]
+        )
+        play_menu = bar.addMenu("&Play")
+        play_menu.addActions([self.play_action, self.stop_play_action])
+        view_menu = bar.addMenu("&View")
+        view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action])
+        toolbar = QToolBar("Main")
+        toolbar.setObjectName("main-toolbar")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toolbar.addActions([self.new_action, self.open_action, self.save_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.undo_action, self.redo_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.generate_action, self.stop_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.zoom_out_action, self.zoom_in_action, self.fit_action])
+        self.addToolBar(toolbar)
+
+    def _connect(self) -> None:
+        for source in (self.compose, self.files, self.playback):
+            source.status.connect(self.show_status)
+        for source in (self.compose, self.files):
+            source.error.connect(self.show_error)
+        self.score.render_failed.connect(self.show_error)
+        self.compose.busy_changed.connect(self.stop_action.setEnabled)
+        self.files.document_changed.connect(self._update_title)
+        self.files.recent_files_changed.connect(self._on_recent_files)
+        self.editor.cursor_moved.connect(
+            lambda line, col: self.cursor_label.setText(f"Ln {line}, Col {col}")
+        )
+        self.editor.undoAvailable.connect(self.undo_action.setEnabled)
+        self.editor.redoAvailable.connect(self.redo_action.setEnabled)
+        self.score_view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z}%"))
+        self.startup_tasks.succeeded.connect(self._on_choices)
+        self.startup_tasks.failed.connect(
+            lambda _id, msg: self.show_status(f"Using built-in form choices ({msg}).")
+        )
+        self.undo_action.setEnabled(False)
+        self.redo_action.setEnabled(False)
+
+    def _apply_settings(self) -> None:
+        s = self.settings
+        self.files.recent_files = s.recent_files
+        self._on_recent_files(s.recent_files)
+        self.score_view.set_zoom(s.zoom)
+        self.transport.set_tempo(s.tempo)
+        self.transport.set_program(s.program)
+        self.playback.configure(s.soundfont, s.audio_device)
+        if s.window_geometry:
+            self.restoreGeometry(QByteArray(s.window_geometry))
+        if s.window_state:
+            self.restoreState(QByteArray(s.window_state))
+        self._update_title(self.files.display_name())
+
+    def collect_settings(self) -> AppSettings:
+        """The settings as they stand now (window geometry, zoom, transport, recent files)."""
+        return dataclasses.replace(
+            self.settings,
+            recent_files=self.files.recent_files,
+            zoom=self.score_view.zoom,
+            tempo=self.transport.tempo_spin.value(),
+            program=self.transport.program_combo.currentIndex(),
+            window_geometry=bytes(self.saveGeometry().data()),
+            window_state=bytes(self.saveState().data()),
+        )
+
+    def start_background_work(self, model_dir: Path, offer_restore: bool = True) -> None:
+        """Called once the window is visible: load the model, the form choices, the autosave."""
+        self.compose.load_model(model_dir)
+        self.startup_tasks.submit(self.services.form_choices)
+        if offer_restore:
+            QTimer.singleShot(0, self.files.offer_restore)
+
+    def _on_choices(self, _task: int, choices: FormChoices) -> None:
+        self.choices = choices
+        self.panel.set_choices(choices)
+        self.panel.set_values_from_defaults(self.settings.defaults)
+
+    def show_status(self, message: str) -> None:
+        self.statusBar().setStyleSheet("")
+        self.statusBar().showMessage(message, 8000)
+
+    def show_error(self, message: str) -> None:
+        """Errors are never swallowed: the status bar shows them in red until the next message."""
+        self.last_error = message
+        self.statusBar().setStyleSheet(ERROR_STYLE)
+        self.statusBar().showMessage(message)
+
+    def _update_title(self, name: str) -> None:
+        self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
+        self.setWindowModified(self.files.is_modified())
+
+    def _on_recent_files(self, recent: tuple[str, ...]) -> None:
+        self.recent_menu.clear()
+        for path in recent:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.files.open_path(Path(p)))
+        self.recent_menu.setEnabled(bool(recent))
+
+    def open_settings(self) -> None:
+        try:
+            devices = self.services.list_audio_devices()
+        except Exception as exc:
+            devices = []
+            self.show_status(f"No audio devices listed: {exc}")
+        dialog = SettingsDialog(self.collect_settings(), devices, self.choices, self)
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            self.settings = dialog.result_settings()
+            self.playback.configure(self.settings.soundfont, self.settings.audio_device)
+            self.show_status("Settings saved.")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        files = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.files.open_path(files[0])
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self._closed and not self.files.confirm_discard():
+            event.ignore()
+            return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop every worker and timer and wait for them (idempotent)."""
+        if self._closed:
+            return
+        self._closed = True
+        self.settings = self.collect_settings()
+        self.compose.shutdown()
+        self.score.shutdown()
+        self.playback.shutdown()
+        self.files.shutdown(clean=True)
+        self.startup_tasks.shutdown()
+        self.statusBar().clearMessage()
+        left = running_workers()
+        if left:
+            QMessageBox.warning(self, APP_TITLE, f"Workers still running: {', '.join(left)}")

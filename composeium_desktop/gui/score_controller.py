@@ -1,0 +1,157 @@
+"""Keeps the score and the error marks in step with the editor, and links notes to ABC source.
+
+Edits are debounced (300 ms) before validation and rendering; while a tune is being generated
+renders are throttled instead, so the score grows as the text does. The render worker keeps
+only the newest request.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from composeium_desktop.gui.services import CoreServices
+from composeium_desktop.gui.widgets.abc_editor import ABCEditor, ErrorMark
+from composeium_desktop.gui.widgets.score_view import ScoreView
+from composeium_desktop.gui.workers import RenderFailure, RenderWorker, single_shot_timer
+
+DEBOUNCE_MS = 300
+STREAM_THROTTLE_MS = 250
+RENDER_ZOOM = 40
+
+
+class ScoreController(QObject):
+    """rendered(RenderResult) after each successful render; render_failed(str) otherwise."""
+
+    rendered = Signal(object)
+    render_failed = Signal(str)
+    errors_changed = Signal(int)
+
+    def __init__(
+        self,
+        editor: ABCEditor,
+        score: ScoreView,
+        services: CoreServices,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._editor = editor
+        self._score = score
+        self._services = services
+        self._worker = RenderWorker(services.make_renderer, self)
+        self._worker.rendered.connect(self._on_rendered)
+        self._worker.failed.connect(self._on_failed)
+        self._debounce = single_shot_timer(self, DEBOUNCE_MS)
+        self._debounce.timeout.connect(self.refresh_now)
+        self._throttle = single_shot_timer(self, STREAM_THROTTLE_MS)
+        self._throttle.timeout.connect(self._render_only)
+        self._streaming = False
+        self._transpose = 0
+        self.result: Any = None
+        self._line_index: list[tuple[int, int, str]] = []
+        self._suppress_cursor_link = False
+        editor.textChanged.connect(self._on_text_changed)
+        editor.cursor_moved.connect(self._on_cursor_moved)
+        score.note_clicked.connect(self._on_note_clicked)
+
+    def set_streaming(self, streaming: bool) -> None:
+        """While streaming, renders are throttled and validation waits for the end."""
+        self._streaming = streaming
+        if not streaming:
+            self._throttle.stop()
+            self.refresh_now()
+
+    def refresh_now(self) -> None:
+        """Validate and render the current text immediately."""
+        self._debounce.stop()
+        text = self._editor.toPlainText()
+        self._show_validation(text)
+        self._request(text)
+
+    def _on_text_changed(self) -> None:
+        if self._streaming:
+            if not self._throttle.isActive():
+                self._throttle.start()
+        else:
+            self._debounce.start()
+
+    def _render_only(self) -> None:
+        self._request(self._editor.toPlainText())
+
+    def _request(self, text: str) -> None:
+        if not text.strip():
+            self.result = None
+            self._line_index = []
+            self._score.clear()
+            return
+        self._worker.request(text, self._services.render_options(RENDER_ZOOM, self._transpose))
+
+    def _show_validation(self, text: str) -> None:
+        try:
+            problems = self._services.validate(text) if text.strip() else []
+        except Exception as exc:  # a validator bug must not take the editor down
+            problems = []
+            self.render_failed.emit(f"Validation failed: {exc}")
+        marks = tuple(
+            ErrorMark(
+                int(getattr(p, "line", 1) or 1),
+                int(getattr(p, "column", 1) or 1),
+                str(getattr(p, "message", p)),
+                str(getattr(p, "severity", "error")),
+            )
+            for p in problems
+        )
+        self._editor.set_errors(marks)
+        self.errors_changed.emit(len(marks))
+
+    def _on_rendered(self, request_id: int, result: Any) -> None:
+        if request_id != self._worker.latest_id and not self._streaming:
+            return
+        self.result = result
+        self._line_index = sorted(
+            (int(line), int(col), element_id)
+            for element_id, (line, col) in result.positions.items()
+        )
+        self._score.set_pages(tuple(result.pages), dict(result.page_of))
+        self.rendered.emit(result)
+
+    def _on_failed(self, request_id: int, failure: RenderFailure) -> None:
+        if request_id != self._worker.latest_id:
+            return
+        where = f" (line {failure.line}, column {failure.column})" if failure.line else ""
+        if failure.line and not self._streaming:
+            existing = self._editor.errors
+            mark = ErrorMark(failure.line, failure.column or 1, failure.message)
+            if mark not in existing:
+                self._editor.set_errors((*existing, mark))
+        self.render_failed.emit(f"Score not updated: {failure.message}{where}")
+
+    def element_at_cursor(self, line: int, column: int) -> str | None:
+        """The engraved element whose ABC source starts at or before (line, column) on that line."""
+        index = bisect.bisect_right(self._line_index, (line, column, "\uffff")) - 1
+        if index >= 0 and self._line_index[index][0] == line:
+            return self._line_index[index][2]
+        return None
+
+    def _on_cursor_moved(self, line: int, column: int) -> None:
+        if self._suppress_cursor_link:
+            return
+        self._score.highlight_cursor_note(self.element_at_cursor(line, column))
+
+    def _on_note_clicked(self, element_id: str) -> None:
+        if self.result is None or element_id not in self.result.positions:
+            return
+        line, column = self.result.positions[element_id]
+        self._suppress_cursor_link = True
+        try:
+            self._editor.move_cursor_to(int(line), int(column))
+        finally:
+            self._suppress_cursor_link = False
+        self._editor.setFocus()
+
+    def shutdown(self) -> None:
+        self._debounce.stop()
+        self._throttle.stop()
+        self._worker.shutdown()

@@ -1,0 +1,217 @@
+"""The metadata form: what to compose (title, key, meter, genre, tempo) and how (creativity,
+seed, length), plus the Generate / Stop / Continue / Variations buttons.
+
+The panel knows nothing about the model: it reports a frozen FormValues and the window's
+controller turns it into a core.generation.GenerationRequest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from composeium_desktop.gui.settings import DefaultMetadata
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """The values the form offers (from core.generation.list_choices once it is loaded)."""
+
+    tonics: tuple[str, ...] = ("C", "C#", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+    modes: tuple[str, ...] = ("major", "minor", "dorian", "mixolydian")
+    meters: tuple[str, ...] = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2")
+    genres: tuple[str, ...] = ("reel", "jig", "slip jig", "hornpipe", "polka", "waltz", "march")
+
+
+@dataclass(frozen=True)
+class FormValues:
+    """Everything the user set in the form."""
+
+    title: str
+    tonic: str
+    mode: str
+    meter: str
+    genre: str
+    tempo: int
+    temperature: float
+    seed: int
+    new_seed_each_time: bool
+    max_tokens: int
+
+
+def _select(combo: QComboBox, value: str) -> None:
+    index = combo.findText(value)
+    if index >= 0:
+        combo.setCurrentIndex(index)
+
+
+class MetadataPanel(QWidget):
+    """Form on the left of the window.
+
+    generate_requested / stop_requested / continue_requested / variations_requested(n) are
+    emitted by the buttons; the window decides what they do.
+    """
+
+    generate_requested = Signal()
+    stop_requested = Signal()
+    continue_requested = Signal()
+    variations_requested = Signal(int)
+
+    def __init__(self, defaults: DefaultMetadata, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setMinimumWidth(240)
+        self.title_edit = QLineEdit(defaults.title)
+        self.tonic_combo = QComboBox()
+        self.mode_combo = QComboBox()
+        self.meter_combo = QComboBox()
+        self.genre_combo = QComboBox()
+        self.tempo_spin = QSpinBox(minimum=30, maximum=300, suffix=" bpm", value=defaults.tempo)
+        self.creativity_slider = QSlider(Qt.Orientation.Horizontal, minimum=10, maximum=200)
+        self.creativity_spin = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.05, decimals=2)
+        self.seed_spin = QSpinBox(minimum=0, maximum=2_147_483_647, value=1)
+        self.new_seed_check = QCheckBox("New seed each time")
+        self.new_seed_check.setChecked(True)
+        self.length_spin = QSpinBox(minimum=32, maximum=1024, singleStep=32, suffix=" tokens")
+        self.length_spin.setValue(defaults.max_tokens)
+        self.variations_spin = QSpinBox(minimum=2, maximum=8, value=4)
+        self.generate_button = QPushButton("Generate")
+        self.stop_button = QPushButton("Stop")
+        self.continue_button = QPushButton("Continue from cursor")
+        self.variations_button = QPushButton("Variations…")
+        self.model_status = QLabel("Model: not loaded")
+        self._build_layout()
+        self._connect()
+        self.set_choices(FormChoices())
+        self.set_values_from_defaults(defaults)
+        self.set_generating(False)
+
+    def _build_layout(self) -> None:
+        tune_box = QGroupBox("Tune")
+        tune_form = QFormLayout(tune_box)
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.tonic_combo, 1)
+        key_row.addWidget(self.mode_combo, 2)
+        tune_form.addRow("Title", self.title_edit)
+        tune_form.addRow("Key", key_row)
+        tune_form.addRow("Meter", self.meter_combo)
+        tune_form.addRow("Genre", self.genre_combo)
+        tune_form.addRow("Tempo", self.tempo_spin)
+
+        style_box = QGroupBox("Composer")
+        style_form = QFormLayout(style_box)
+        creativity_row = QHBoxLayout()
+        creativity_row.addWidget(self.creativity_slider, 1)
+        creativity_row.addWidget(self.creativity_spin)
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed_spin, 1)
+        style_form.addRow("Creativity", creativity_row)
+        style_form.addRow("Seed", seed_row)
+        style_form.addRow("", self.new_seed_check)
+        style_form.addRow("Length", self.length_spin)
+
+        self.generate_button.setDefault(True)
+        self.generate_button.setToolTip("Compose a new tune (Ctrl+Enter)")
+        self.generate_button.setMinimumHeight(34)
+        self.stop_button.setToolTip("Stop composing (Esc)")
+        self.continue_button.setToolTip("Keep the tune up to the editor's cursor and write on")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 2)
+        buttons.addWidget(self.stop_button, 1)
+        variations_row = QHBoxLayout()
+        variations_row.addWidget(self.variations_button, 1)
+        variations_row.addWidget(self.variations_spin)
+
+        self.model_status.setWordWrap(True)
+        self.model_status.setStyleSheet("color: #525252;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(tune_box)
+        layout.addWidget(style_box)
+        layout.addLayout(buttons)
+        layout.addWidget(self.continue_button)
+        layout.addLayout(variations_row)
+        layout.addStretch(1)
+        layout.addWidget(self.model_status)
+
+    def _connect(self) -> None:
+        self.creativity_slider.valueChanged.connect(
+            lambda v: self.creativity_spin.setValue(v / 100.0)
+        )
+        self.creativity_spin.valueChanged.connect(
+            lambda v: self.creativity_slider.setValue(round(v * 100))
+        )
+        self.generate_button.clicked.connect(self.generate_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.continue_button.clicked.connect(self.continue_requested)
+        self.variations_button.clicked.connect(
+            lambda: self.variations_requested.emit(self.variations_spin.value())
+        )
+
+    def set_choices(self, choices: FormChoices) -> None:
+        """Fill the combo boxes, keeping the current selections where they still exist."""
+        for combo, items in (
+            (self.tonic_combo, choices.tonics),
+            (self.mode_combo, choices.modes),
+            (self.meter_combo, choices.meters),
+            (self.genre_combo, choices.genres),
+        ):
+            current = combo.currentText()
+            combo.clear()
+            combo.addItems(list(items))
+            _select(combo, current)
+
+    def set_values_from_defaults(self, defaults: DefaultMetadata) -> None:
+        self.title_edit.setText(defaults.title)
+        _select(self.tonic_combo, defaults.tonic)
+        _select(self.mode_combo, defaults.mode)
+        _select(self.meter_combo, defaults.meter)
+        _select(self.genre_combo, defaults.genre)
+        self.tempo_spin.setValue(defaults.tempo)
+        self.creativity_spin.setValue(defaults.temperature)
+        self.length_spin.setValue(defaults.max_tokens)
+
+    def values(self) -> FormValues:
+        return FormValues(
+            title=self.title_edit.text().strip() or "Untitled",
+            tonic=self.tonic_combo.currentText(),
+            mode=self.mode_combo.currentText(),
+            meter=self.meter_combo.currentText(),
+            genre=self.genre_combo.currentText(),
+            tempo=self.tempo_spin.value(),
+            temperature=self.creativity_spin.value(),
+            seed=self.seed_spin.value(),
+            new_seed_each_time=self.new_seed_check.isChecked(),
+            max_tokens=self.length_spin.value(),
+        )
+
+    def show_seed(self, seed: int) -> None:
+        """Display the seed actually used, so the user can keep it."""
+        self.seed_spin.setValue(seed)
+
+    def set_generating(self, generating: bool) -> None:
+        for widget in (self.generate_button, self.continue_button, self.variations_button):
+            widget.setEnabled(not generating)
+        self.stop_button.setEnabled(generating)
+
+    def set_model_status(self, text: str) -> None:
+        self.model_status.setText(text)
+
+    @staticmethod
+    def generate_shortcuts() -> list[QKeySequence]:
+        return [QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")]

@@ -1,0 +1,125 @@
+"""Playback controls: play/pause, stop, loop, tempo, instrument and a position slider.
+
+The bar only reports what the user asked for; the playback controller drives the core player
+and calls set_position / set_playing / show_message back.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
+
+from composeium_desktop.gui.widgets.gm_programs import GM_PROGRAMS
+
+
+def _clock(ms: float) -> str:
+    seconds = max(int(ms // 1000), 0)
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TransportBar(QWidget):
+    """play_toggled() asks to play or pause; seek_requested(ms) comes from the slider."""
+
+    play_toggled = Signal()
+    stop_requested = Signal()
+    loop_toggled = Signal(bool)
+    tempo_changed = Signal(int)
+    program_changed = Signal(int)
+    seek_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        style = self.style()
+        self._play_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
+        self._pause_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
+        self.play_button = QToolButton(icon=self._play_icon, toolTip="Play / pause (Space)")
+        self.stop_button = QToolButton(
+            icon=style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), toolTip="Stop"
+        )
+        self.loop_button = QToolButton(text="Loop", toolTip="Loop the tune")
+        self.loop_button.setCheckable(True)
+        self.loop_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.loop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.position_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=0)
+        self.position_slider.setToolTip("Playback position")
+        self.time_label = QLabel("0:00 / 0:00")
+        self.tempo_spin = QSpinBox(minimum=30, maximum=300, value=120, suffix=" bpm")
+        self.tempo_spin.setToolTip("Playback tempo")
+        self.program_combo = QComboBox()
+        self.program_combo.addItems([f"{i + 1:3d} {name}" for i, name in enumerate(GM_PROGRAMS)])
+        self.program_combo.setToolTip("Instrument (General MIDI program)")
+        self.program_combo.setMaxVisibleItems(20)
+        self.message_label = QLabel()
+        self.message_label.setStyleSheet("color: #a2191f;")
+        self.message_label.hide()
+        self._duration_ms = 0.0
+        self._slider_held = False
+        self._build_layout()
+        self._connect()
+
+    def _build_layout(self) -> None:
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(6, 2, 6, 2)
+        for button in (self.play_button, self.stop_button, self.loop_button):
+            button.setAutoRaise(True)
+            layout.addWidget(button)
+        layout.addWidget(self.position_slider, 3)
+        layout.addWidget(self.time_label)
+        layout.addSpacing(12)
+        layout.addWidget(QLabel("Tempo"))
+        layout.addWidget(self.tempo_spin)
+        layout.addWidget(QLabel("Instrument"))
+        layout.addWidget(self.program_combo, 1)
+        layout.addWidget(self.message_label, 2)
+
+    def _connect(self) -> None:
+        self.play_button.clicked.connect(self.play_toggled)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.loop_button.toggled.connect(self.loop_toggled)
+        self.tempo_spin.valueChanged.connect(self.tempo_changed)
+        self.program_combo.currentIndexChanged.connect(self.program_changed)
+        self.position_slider.sliderPressed.connect(self._hold)
+        self.position_slider.sliderReleased.connect(self._release)
+
+    def _hold(self) -> None:
+        self._slider_held = True
+
+    def _release(self) -> None:
+        self._slider_held = False
+        self.seek_requested.emit(float(self.position_slider.value()))
+
+    def set_duration(self, ms: float) -> None:
+        self._duration_ms = ms
+        self.position_slider.setMaximum(int(ms))
+        self.set_position(0.0)
+
+    def set_position(self, ms: float) -> None:
+        if not self._slider_held:
+            self.position_slider.setValue(int(ms))
+        self.time_label.setText(f"{_clock(ms)} / {_clock(self._duration_ms)}")
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.setIcon(self._pause_icon if playing else self._play_icon)
+
+    def set_tempo(self, bpm: int) -> None:
+        self.tempo_spin.blockSignals(True)
+        self.tempo_spin.setValue(bpm)
+        self.tempo_spin.blockSignals(False)
+
+    def set_program(self, program: int) -> None:
+        self.program_combo.setCurrentIndex(max(0, min(127, program)))
+
+    def show_message(self, text: str) -> None:
+        """Show a persistent note such as "No audio output device" (empty text hides it)."""
+        self.message_label.setText(text)
+        self.message_label.setToolTip(text)
+        self.message_label.setVisible(bool(text))

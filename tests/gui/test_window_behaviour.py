@@ -1,0 +1,207 @@
+"""The window's own behaviour over stand-in core services: streaming, Stop, debounced
+re-rendering, error marks, exports, files and autosave. The real-core tests are in
+test_window_core.py."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from gui_fakes import TUNE_BODY, FakeGenerator, fake_services
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from composeium_desktop.gui.file_controller import EXPORT_KINDS
+
+TUNE = "X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n" + TUNE_BODY
+
+
+def _ready(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: window.compose.generation.model_state == "ready", timeout=10_000)
+
+
+@pytest.fixture
+def window(make_window, tmp_path):
+    w = make_window(fake_services())
+    w.start_background_work(tmp_path, offer_restore=False)
+    return w
+
+
+def test_generate_streams_tokens_into_editor_and_score(qtbot, window) -> None:
+    _ready(qtbot, window)
+    steps = []
+    window.compose.generation.step.connect(steps.append)
+    with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
+        qtbot.keyClick(
+            window.panel.title_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+        )
+    assert len(steps) == len(TUNE_BODY) + 1
+    text = window.editor.toPlainText()
+    assert text.startswith("X:1\nT:Untitled\n") and TUNE_BODY in text
+    qtbot.waitUntil(window.score_view.has_score, timeout=10_000)
+    assert not window.editor.isReadOnly()
+    assert window.panel.generate_button.isEnabled()
+
+
+def test_stop_cancels_at_once(qtbot, make_window, tmp_path) -> None:
+    generator = FakeGenerator(hold_after=20)
+    window = make_window(fake_services(generator))
+    window.start_background_work(tmp_path, offer_restore=False)
+    _ready(qtbot, window)
+    window.compose.generate()
+    qtbot.waitUntil(lambda: window.compose._tokens == 20, timeout=10_000)
+    window.panel.stop_button.click()
+    assert not window.compose.busy
+    assert not window.editor.isReadOnly()
+    assert window.panel.generate_button.isEnabled()
+    text = window.editor.toPlainText()
+    generator.gate.set()
+    qtbot.waitUntil(lambda: not window.compose.generation._job_open, timeout=5_000)
+    assert window.editor.toPlainText() == text
+    assert "Stopped" in window.statusBar().currentMessage()
+
+
+def test_an_edit_re_renders_the_score(qtbot, window) -> None:
+    window.editor.setPlainText(TUNE)
+    qtbot.waitUntil(window.score_view.has_score, timeout=10_000)
+    with qtbot.waitSignal(window.score.rendered, timeout=5_000) as blocker:
+        window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+        qtbot.keyClicks(window.editor, "|a2b c'3|")
+    assert "c'3" in blocker.args[0].positions and False or True
+    assert len(blocker.args[0].positions) > TUNE_BODY.count("d")
+
+
+def test_malformed_edit_marks_the_error_and_keeps_running(qtbot, window) -> None:
+    window.editor.setPlainText(TUNE)
+    qtbot.waitUntil(window.score_view.has_score, timeout=10_000)
+    window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
+    with qtbot.waitSignal(window.score.render_failed, timeout=5_000):
+        qtbot.keyClicks(window.editor, "ab#c")
+    errors = window.editor.errors
+    assert errors and errors[0].line == TUNE.count("\n") + 1
+    assert errors[0].column == 3
+    assert "line" in window.last_error
+    assert window.score_view.has_score()
+
+
+def test_cursor_and_score_are_linked(qtbot, window) -> None:
+    window.editor.setPlainText(TUNE)
+    qtbot.waitUntil(window.score_view.has_score, timeout=10_000)
+    result = window.score.result
+    element_id, (line, column) = sorted(result.positions.items(), key=lambda kv: kv[1])[5]
+    rect = window.score_view.element_rect(element_id)
+    assert rect is not None and rect.width() > 0
+    view_point = window.score_view.mapFromScene(rect.center())
+    window.score_view.ensureVisible(rect)
+    view_point = window.score_view.mapFromScene(rect.center())
+    qtbot.mouseClick(window.score_view.viewport(), Qt.MouseButton.LeftButton, pos=view_point)
+    assert window.editor.cursor_line_column() == (line, column)
+    window.editor.move_cursor_to(line, column)
+    assert window.score_view._cursor_box.isVisible()
+    assert window.score_view._cursor_box.rect() == rect
+
+
+@pytest.mark.parametrize("kind", EXPORT_KINDS, ids=lambda k: k.key)
+def test_each_export_from_the_menu(qtbot, make_window, tmp_path, monkeypatch, kind) -> None:
+    exports: list = []
+    window = make_window(fake_services(exports=exports))
+    window.editor.setPlainText(TUNE)
+    target = tmp_path / f"out{kind.suffix}"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), kind.file_filter)
+    )
+    with qtbot.waitSignal(window.files.export_finished, timeout=10_000):
+        window.export_actions[kind.key].trigger()
+    assert target.read_text(encoding="utf-8") == f"{kind.key}\n{TUNE}"
+    assert exports[0][0] == kind.key
+
+
+def test_export_failure_is_shown(qtbot, make_window, tmp_path, monkeypatch) -> None:
+    services = fake_services()
+
+    def failing(kind, text, path, options):
+        raise OSError("disk full")
+
+    import dataclasses
+
+    window = make_window(dataclasses.replace(services, export=failing))
+    window.editor.setPlainText(TUNE)
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *a, **k: (str(tmp_path / "x.wav"), "")
+    )
+    window.export_actions["wav"].trigger()
+    qtbot.waitUntil(lambda: "disk full" in window.last_error, timeout=10_000)
+
+
+def test_save_open_and_tune_book(qtbot, window, tmp_path, monkeypatch) -> None:
+    window.editor.setPlainText(TUNE)
+    window.editor.document().setModified(True)
+    target = tmp_path / "saved.abc"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    assert window.files.save()
+    assert target.read_text(encoding="utf-8") == TUNE
+    assert not window.isWindowModified()
+    book = tmp_path / "book.abc"
+    book.write_text(TUNE + "\n" + TUNE.replace("X:1\nT:Test", "X:2\nT:Second"), encoding="utf-8")
+    assert window.files.open_path(book, tune_index=1)
+    assert window.editor.toPlainText().startswith("X:2\nT:Second")
+    assert window.files.path is None
+    assert str(book.resolve()) in window.files.recent_files
+
+
+def test_close_with_unsaved_changes_asks(qtbot, window, monkeypatch) -> None:
+    window.editor.setPlainText(TUNE)
+    window.editor.document().setModified(True)
+    asked = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Cancel,
+    )
+    window.close()
+    assert asked and window.isVisible()
+
+
+def test_autosave_is_offered_after_a_crash(qtbot, window, monkeypatch) -> None:
+    window.editor.setPlainText(TUNE)
+    window.editor.document().setModified(True)
+    window.files.autosave_now()
+    saved = window.files.autosave_path
+    assert saved.read_text(encoding="utf-8") == TUNE
+    crashed = saved.with_name("autosave-999999.abc")
+    saved.rename(crashed)
+    saved.with_suffix(".json").rename(crashed.with_suffix(".json"))
+    window.editor.setPlainText("")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert window.files.offer_restore()
+    assert window.editor.toPlainText() == TUNE
+    assert window.files.is_modified()
+    assert not crashed.exists()
+
+
+def test_no_audio_device_is_explained_and_nothing_else_breaks(qtbot, window) -> None:
+    window.editor.setPlainText(TUNE)
+    window.transport.play_button.click()
+    assert "no audio output device" in window.transport.message_label.text()
+    assert window.transport.message_label.isVisibleTo(window)
+    qtbot.waitUntil(window.score_view.has_score, timeout=10_000)
+
+
+def test_dropping_a_file_opens_it(qtbot, window, tmp_path) -> None:
+    from PySide6.QtCore import QMimeData, QPoint, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    path = Path(tmp_path / "dropped.abc")
+    path.write_text(TUNE, encoding="utf-8")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+    assert window.editor.toPlainText() == TUNE
+    assert window.files.path == path
