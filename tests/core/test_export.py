@@ -73,8 +73,9 @@ def test_pdf_pages_show_engraved_notes(renderer, tmp_path, paper, size_pt):
     first = np.asarray(Image.open(pages[0]).convert("L"))
     top = first[: first.shape[0] // 12]
     assert (top < 100).any()  # the title sits at the top of page 1
-    text = subprocess.run(["pdftotext", "-l", "1", str(path), "-"], capture_output=True, text=True)
-    assert text.stdout.lstrip().startswith("The Long Reel")
+    layout = ["pdftotext", "-layout", "-l", "1", str(path), "-"]
+    text = subprocess.run(layout, capture_output=True, text=True, check=True).stdout
+    assert text.strip().splitlines()[0].strip() == "The Long Reel"
 
 
 def test_musicxml_parsed_by_music21_has_the_tunes_notes(tmp_path):
