@@ -182,6 +182,7 @@ class Player:
         self._stream: OutputStream | None = None
         self._listeners: list[Callable[[PlaybackPosition], None]] = []
         self._finished_listeners: list[Callable[[], None]] = []
+        self._error_listeners: list[Callable[[Exception], None]] = []
         self._midi: MIDIResult | None = None
         self._schedule: list[tuple[float, int, int, int]] = []
         self._times: list[float] = []
@@ -219,6 +220,10 @@ class Player:
     def add_finished_listener(self, listener: Callable[[], None]) -> None:
         """Called from the audio thread when the tune ends (not when looping)."""
         self._finished_listeners.append(listener)
+
+    def add_error_listener(self, listener: Callable[[Exception], None]) -> None:
+        """Called from the audio thread if rendering a block fails; playback then stops."""
+        self._error_listeners.append(listener)
 
     # -- transport ---------------------------------------------------------------------------
     def play(self, from_ms: float | None = None) -> None:
@@ -379,7 +384,21 @@ class Player:
                     self._sounding.add(note.pitch)
 
     def _fill(self, out: np.ndarray, frames: int) -> None:
-        """The audio callback: write `frames` frames into `out` (int16, (frames, 2))."""
+        """The audio callback: write `frames` frames into `out` (int16, (frames, 2)).
+
+        It never raises: an exception would stop the device stream silently. A failure
+        silences the output, stops playback and goes to the error listeners.
+        """
+        try:
+            self._render_block(out, frames)
+        except Exception as exc:  # noqa: BLE001 - reported to listeners, never swallowed
+            out[:] = 0
+            with self._lock:
+                self._playing = False
+            for listener in list(self._error_listeners):
+                listener(exc)
+
+    def _render_block(self, out: np.ndarray, frames: int) -> None:
         finished = False
         with self._lock:
             synth = self._synth

@@ -182,3 +182,18 @@ def test_the_default_stream_reports_the_devices_portaudio_sees(monkeypatch):
 
 def test_first_sound_benchmark_runs_on_a_simulated_stream(midi):
     assert player_module.benchmark_first_sound(midi, bundled_soundfont()) > 0
+
+
+def test_a_failure_in_the_audio_callback_stops_playback_and_is_reported(rig, monkeypatch):
+    player, stream = rig
+    errors = []
+    player.add_error_listener(errors.append)
+    player.play()
+
+    def broken(frames):
+        raise RuntimeError("synth exploded")
+
+    monkeypatch.setattr(player._synth, "samples", broken)
+    block = stream.pull(1)
+    assert np.abs(block).max() == 0
+    assert [str(e) for e in errors] == ["synth exploded"] and not player.playing
