@@ -39,15 +39,6 @@ class _Stream:
     keep_header: bool
 
 
-def provisional_header(values: FormValues, key: str, tempo: int | None) -> str:
-    """Headers shown while the body streams in; the finished tune from the core replaces them."""
-    lines = ["X:1", f"T:{values.title}", f"M:{values.meter}", "L:1/8", f"R:{values.genre}"]
-    if tempo:
-        lines.append(f"Q:1/4={tempo}")
-    lines.append(f"K:{key}")
-    return "\n".join(lines) + "\n"
-
-
 class ComposeController(QObject):
     """status(message) reports progress for the status bar; busy_changed(bool) while composing."""
 
@@ -125,7 +116,7 @@ class ComposeController(QObject):
         values = self._panel.values()
         try:
             request = self._request(values)
-            header = provisional_header(values, request.key, values.tempo)
+            header = self._services.tune_header(request)
         except Exception as exc:
             self.error.emit(f"Cannot compose with these settings: {exc}")
             return

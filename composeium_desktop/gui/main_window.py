@@ -235,7 +235,10 @@ class MainWindow(QMainWindow):
         s = self.settings
         self.files.recent_files = s.recent_files
         self._on_recent_files(s.recent_files)
-        self.score_view.set_zoom(s.zoom)
+        if s.zoom:
+            self.score_view.set_zoom(s.zoom)
+        else:
+            self.score_view.fit_width()
         self.transport.set_tempo(s.tempo)
         self.transport.set_program(s.program)
         self.playback.configure(s.soundfont, s.audio_device)
@@ -250,7 +253,7 @@ class MainWindow(QMainWindow):
         return dataclasses.replace(
             self.settings,
             recent_files=self.files.recent_files,
-            zoom=self.score_view.zoom,
+            zoom=0 if self.score_view.auto_fit else self.score_view.zoom,
             tempo=self.transport.tempo_spin.value(),
             program=self.transport.program_combo.currentIndex(),
             window_geometry=bytes(self.saveGeometry().data()),

@@ -1,13 +1,14 @@
 """Playback in the window: transport bar <-> core player, and the score cursor that follows it.
 
-The core player runs its own audio thread and reports positions through the PlayerAdapter's
-signals. Without an audio device the transport shows why and everything else keeps working.
-The text played is always the editor's current text (replay plays the edit).
+The core Player renders audio on its own thread and reports PlaybackPosition values, which the
+PlayerAdapter turns into signals. MIDI is made off the GUI thread. Without an audio device the
+transport says why and everything else keeps working. Play always plays the editor's current
+text, so a replay after an edit plays the edit.
 """
 
 from __future__ import annotations
 
-import bisect
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -17,7 +18,15 @@ from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
 from composeium_desktop.gui.widgets.score_view import ScoreView
 from composeium_desktop.gui.widgets.transport_bar import TransportBar
-from composeium_desktop.gui.workers import PlayerAdapter, describe_error
+from composeium_desktop.gui.workers import PlayerAdapter, TaskRunner, describe_error
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    """MIDI made for one text at one tempo and instrument."""
+
+    text: str
+    midi: Any
 
 
 class PlaybackController(QObject):
@@ -43,15 +52,17 @@ class PlaybackController(QObject):
         self.adapter = PlayerAdapter(self)
         self.adapter.position_changed.connect(self._on_position)
         self.adapter.finished.connect(self._on_finished)
-        self.adapter.error.connect(self._on_error)
+        self._tasks = TaskRunner("audio", self)
+        self._tasks.succeeded.connect(self._on_prepared)
+        self._tasks.failed.connect(lambda _id, message: self._on_error(message))
         self._player: Any = None
         self._loaded_text: str | None = None
+        self._pending_task = 0
+        self._tune_tempo: float | None = None
         self.playing = False
         self.paused = False
         self.soundfont = ""
         self.device = ""
-        self._onsets: list[float] = []
-        self._timemap: list[Any] = []
         transport.play_toggled.connect(self.toggle)
         transport.stop_requested.connect(self.stop)
         transport.loop_toggled.connect(self._on_loop)
@@ -60,30 +71,33 @@ class PlaybackController(QObject):
         transport.seek_requested.connect(self.seek)
         score.rendered.connect(self._on_rendered)
 
-    def options(self) -> dict[str, int]:
-        """Tempo and instrument as the exports of audio should use them."""
-        return {
+    def options(self) -> dict[str, Any]:
+        """Tempo, instrument and SoundFont as audio exports should use them."""
+        options: dict[str, Any] = {
             "tempo": self._transport.tempo_spin.value(),
             "program": self._transport.program_combo.currentIndex(),
         }
+        if self.soundfont:
+            options["soundfont"] = self.soundfont
+        return options
 
     def configure(self, soundfont: str, device: str) -> None:
         """New SoundFont or output device: the next Play uses them."""
         if (soundfont, device) != (self.soundfont, self.device):
             self.soundfont, self.device = soundfont, device
+            self.stop()
             self._close_player()
 
     def _ensure_player(self) -> bool:
         if self._player is not None:
             return True
         try:
-            self._player = self._services.make_player(self.adapter, self.soundfont, self.device)
+            player = self._services.make_player(self.soundfont, self.device)
         except Exception as exc:
-            self._transport.show_message(f"No sound: {describe_error(exc)}")
-            self.status.emit(
-                f"Playback unavailable: {describe_error(exc)}. Editing and export still work."
-            )
+            self._on_error(describe_error(exc))
             return False
+        self.adapter.attach(player)
+        self._player = player
         self._transport.show_message("")
         return True
 
@@ -106,20 +120,43 @@ class PlaybackController(QObject):
             return
         if not self._ensure_player():
             return
+        if text == self._loaded_text:
+            self._start()
+            return
+        tempo = self._transport.tempo_spin.value()
+        program = self._transport.program_combo.currentIndex()
+        make_midi = self._services.make_midi
+        self.status.emit("Preparing playback…")
+        self._pending_task = self._tasks.submit(
+            lambda: _Prepared(text, make_midi(text, tempo, program))
+        )
+
+    def _on_prepared(self, task_id: int, prepared: _Prepared) -> None:
+        if task_id != self._pending_task or self._player is None:
+            return
         try:
-            if text != self._loaded_text:
-                duration = self._player.load(text, **self.options())
-                self._loaded_text = text
-                self._transport.set_duration(float(duration))
-            self._player.set_loop(self._transport.loop_button.isChecked())
+            self._player.load(prepared.midi)
+        except Exception as exc:
+            self._on_error(describe_error(exc))
+            return
+        self._loaded_text = prepared.text
+        self._transport.set_duration(float(prepared.midi.duration_ms))
+        self._start()
+
+    def _start(self) -> None:
+        try:
+            self._player.set_loop(0.0 if self._transport.loop_button.isChecked() else None)
             self._player.play()
         except Exception as exc:
             self._on_error(describe_error(exc))
             return
         self.playing, self.paused = True, False
         self._transport.set_playing(True)
+        self._transport.show_message("")
+        self.status.emit("Playing.")
 
     def stop(self) -> None:
+        self._pending_task = 0
         if self._player is not None:
             self._call("stop")
         self.playing = self.paused = False
@@ -129,7 +166,7 @@ class PlaybackController(QObject):
         self._editor.set_note_highlight(0, 0)
 
     def seek(self, ms: float) -> None:
-        if self._player is not None and self.playing:
+        if self._player is not None and self._loaded_text is not None:
             self._call("seek", ms)
 
     def _call(self, name: str, *args: Any) -> None:
@@ -139,45 +176,34 @@ class PlaybackController(QObject):
             self._on_error(describe_error(exc))
 
     def _on_loop(self, loop: bool) -> None:
-        if self._player is not None:
-            self._call("set_loop", loop)
+        if self._player is not None and self._loaded_text is not None:
+            self._call("set_loop", 0.0 if loop else None)
 
     def _on_tempo(self, bpm: int) -> None:
         if self._player is not None and self._loaded_text is not None:
-            self._call("set_tempo", bpm)
+            self._call("set_tempo", float(bpm))
 
     def _on_program(self, program: int) -> None:
-        if self._player is not None and self._loaded_text is not None:
+        if self._player is not None:
             self._call("set_program", program)
 
     def _on_rendered(self, result: Any) -> None:
-        self._timemap = sorted(result.timemap, key=lambda e: e.on_ms)
-        self._onsets = [float(e.on_ms) for e in self._timemap]
+        """A tune whose own tempo (Q:) changed brings that tempo to the transport."""
+        tempo = getattr(result, "tempo", None)
+        if tempo and tempo != self._tune_tempo:
+            self._tune_tempo = tempo
+            self._transport.set_tempo(round(tempo))
 
-    def element_at_time(self, ms: float) -> Any:
-        index = bisect.bisect_right(self._onsets, ms) - 1
-        if index < 0:
-            return None
-        element = self._timemap[index]
-        return element if ms < float(element.off_ms) + 1 else None
-
-    def _on_position(self, ms: float) -> None:
+    def _on_position(self, position: Any) -> None:
         if not self.playing:
             return
-        self._transport.set_position(ms)
-        element = self.element_at_time(self._tempo_scaled(ms))
-        element_id = element.id if element is not None else None
+        self._transport.set_position(float(position.ms))
+        element_id = position.element_ids[0] if position.element_ids else None
         self._view.highlight_playing_note(element_id)
         result = self._score.result
         if element_id and result is not None and element_id in result.positions:
             line, column = result.positions[element_id]
             self._editor.set_note_highlight(int(line), int(column))
-
-    def _tempo_scaled(self, ms: float) -> float:
-        """Player time -> score time: the timemap is engraved at the tune's own tempo."""
-        player = self._player
-        factor = getattr(player, "timemap_scale", None)
-        return ms * float(factor()) if callable(factor) else ms
 
     def _on_finished(self) -> None:
         self.stop()
@@ -186,7 +212,7 @@ class PlaybackController(QObject):
         self.playing = self.paused = False
         self._transport.set_playing(False)
         self._transport.show_message(f"No sound: {message}")
-        self.status.emit(f"Playback: {message}")
+        self.status.emit(f"Playback unavailable: {message}. Editing and export still work.")
 
     def _close_player(self) -> None:
         if self._player is not None:
@@ -198,5 +224,6 @@ class PlaybackController(QObject):
             self._loaded_text = None
 
     def shutdown(self) -> None:
+        self._tasks.shutdown()
         self.stop()
         self._close_player()

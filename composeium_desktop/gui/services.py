@@ -37,16 +37,23 @@ def _render_options(zoom: int = 40, transpose: int = 0) -> Any:
 
 
 def _form_choices() -> FormChoices:
+    from composeium_desktop.core.abcnotation import TONICS
     from composeium_desktop.core.generation import list_choices
 
     choices = list_choices()
-    defaults = FormChoices()
     return FormChoices(
-        tonics=tuple(choices.get("tonics", defaults.tonics)),
-        modes=tuple(choices.get("modes", defaults.modes)),
-        meters=tuple(choices.get("meters", defaults.meters)),
-        genres=tuple(choices.get("genres", defaults.genres)),
+        tonics=tuple(TONICS),
+        modes=tuple(choices["modes"]),
+        meters=tuple(choices["meters"]),
+        genres=tuple(choices["genres"]),
     )
+
+
+def _tune_header(request: Any) -> str:
+    """The headers the generator will write for `request` (shown while the body streams)."""
+    from composeium_desktop.core.generation import format_tune, resolve_key
+
+    return format_tune(request, resolve_key(request.key).name, "").rstrip("\n") + "\n"
 
 
 def _validate(abc_text: str) -> list[Any]:
@@ -85,16 +92,34 @@ def _make_request(**fields: Any) -> Any:
     return GenerationRequest(**fields)
 
 
-def _make_player(adapter: Any, soundfont: str, device: str) -> Any:
-    from composeium_desktop.gui.playback_bridge import make_core_player
+def _make_player(soundfont: str, device: str) -> Any:
+    """A core Player on the chosen output device; AudioDeviceError when there is none."""
+    from composeium_desktop.core.audio.player import AudioDeviceError, Player, output_device_problem
 
-    return make_core_player(adapter, soundfont, device)
+    problem = output_device_problem()
+    if problem:
+        raise AudioDeviceError(problem)
+    if device:
+        import sounddevice
+
+        sounddevice.default.device = (sounddevice.default.device[0], device)
+    return Player(soundfont or None)
+
+
+def _make_midi(abc_text: str, tempo: int | None, program: int) -> Any:
+    from composeium_desktop.core.audio.midi import abc_to_midi
+
+    return abc_to_midi(abc_text, tempo=tempo, program=program)
 
 
 def _list_audio_devices() -> list[str]:
-    from composeium_desktop.gui.playback_bridge import list_output_devices
+    from composeium_desktop.core.audio.player import output_device_problem
 
-    return list_output_devices()
+    if output_device_problem():
+        return []
+    import sounddevice
+
+    return [d["name"] for d in sounddevice.query_devices() if d.get("max_output_channels", 0) > 0]
 
 
 def _export(kind: str, abc_text: str, path: Path, options: dict[str, Any]) -> None:
@@ -119,6 +144,8 @@ class CoreServices:
     key_name: Callable[[str, str], str] = _key_name
     parse_tune: Callable[[str], Any] = _parse_tune
     make_request: Callable[..., Any] = _make_request
-    make_player: Callable[[Any, str, str], Any] = _make_player
+    tune_header: Callable[[Any], str] = _tune_header
+    make_player: Callable[[str, str], Any] = _make_player
+    make_midi: Callable[[str, int | None, int], Any] = _make_midi
     list_audio_devices: Callable[[], list[str]] = _list_audio_devices
     export: Callable[[str, str, Path, dict[str, Any]], None] = _export

@@ -41,7 +41,7 @@ class AppSettings:
     audio_device: str = ""
     defaults: DefaultMetadata = field(default_factory=DefaultMetadata)
     recent_files: tuple[str, ...] = ()
-    zoom: int = 100
+    zoom: int = 0  # percent; 0 follows the score view's width
     program: int = 0
     tempo: int = 120
     window_geometry: bytes = b""

@@ -373,21 +373,15 @@ class TaskRunner(QObject):
 
 
 class PlayerAdapter(QObject):
-    """Turns the core player's callbacks (called on the audio thread) into Qt signals.
+    """Turns the core player's listener calls (made on the audio thread) into Qt signals.
 
-    Signals emitted from a foreign thread are queued to receivers on the GUI thread, so the
-    callbacks themselves do nothing but emit.
+    A signal emitted from a foreign thread is queued to receivers on the GUI thread, so the
+    listeners do nothing but emit the immutable PlaybackPosition they are given.
     """
 
-    position_changed = Signal(float)
+    position_changed = Signal(object)
     finished = Signal()
-    error = Signal(str)
 
-    def on_position(self, ms: float) -> None:
-        self.position_changed.emit(float(ms))
-
-    def on_finished(self) -> None:
-        self.finished.emit()
-
-    def on_error(self, message: str) -> None:
-        self.error.emit(str(message))
+    def attach(self, player: Any) -> None:
+        player.add_position_listener(self.position_changed.emit)
+        player.add_finished_listener(self.finished.emit)

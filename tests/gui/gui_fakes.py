@@ -175,11 +175,13 @@ def fake_services(
         key_name=lambda tonic, mode: tonic + {"major": "", "minor": "m"}.get(mode, mode[:3]),
         parse_tune=fake_parse_tune,
         make_request=FakeRequest,
+        tune_header=lambda r: f"X:1\nT:{r.title}\nM:{r.meter}\nL:1/8\nR:{r.genre}\nK:{r.key}\n",
         make_player=_no_device,
+        make_midi=lambda text, tempo, program: None,
         list_audio_devices=lambda: [],
         export=export,
     )
 
 
-def _no_device(adapter: Any, soundfont: str, device: str) -> Any:
+def _no_device(soundfont: str, device: str) -> Any:
     raise RuntimeError("no audio output device found")

@@ -8,7 +8,7 @@ page's viewBox), so highlights are drawn as rectangles over the page rather than
 from __future__ import annotations
 
 from PySide6.QtCore import QByteArray, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPen, QWheelEvent
+from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
 from PySide6.QtWidgets import (
@@ -26,14 +26,23 @@ PLAYBACK_COLOR = QColor(255, 131, 43, 110)
 
 
 class _Page:
-    """One SVG page: its renderer, its graphics item and a cache of note rectangles."""
+    """One SVG page on a white sheet: its renderer, items and a cache of note rectangles."""
 
     def __init__(self, svg: str, top: float) -> None:
         self.renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
         self.item = QGraphicsSvgItem()
         self.item.setSharedRenderer(self.renderer)
         self.item.setPos(0.0, top)
-        self.item.setCacheMode(QGraphicsSvgItem.CacheMode.NoCache)
+        self.item.setZValue(1)
+        self.sheet = QGraphicsRectItem(self.item.mapRectToScene(self.item.boundingRect()))
+        self.sheet.setBrush(QBrush(QColor("white")))
+        self.sheet.setPen(QPen(QColor("#c6c6c6")))
+        self.sheet.setZValue(0)
+        shadow = QGraphicsDropShadowEffect()
+        shadow.setBlurRadius(14)
+        shadow.setOffset(0, 2)
+        shadow.setColor(QColor(0, 0, 0, 70))
+        self.sheet.setGraphicsEffect(shadow)
         self._rects: dict[str, QRectF | None] = {}
 
     def height(self) -> float:
@@ -89,6 +98,7 @@ class ScoreView(QGraphicsView):
         self._pages: list[_Page] = []
         self._page_of: dict[str, int] = {}
         self._zoom = 100
+        self.auto_fit = True
         self._cursor_box = self._make_box(CURSOR_COLOR)
         self._playback_box = self._make_box(PLAYBACK_COLOR)
 
@@ -108,18 +118,14 @@ class ScoreView(QGraphicsView):
         scroll = self.verticalScrollBar().value()
         for page in self._pages:
             self.scene().removeItem(page.item)
+            self.scene().removeItem(page.sheet)
         self._pages = []
         self._page_of = dict(page_of)
         top = 0.0
         width = 0.0
         for svg in pages:
             page = _Page(svg, top)
-            page.item.setZValue(0)
-            shadow = QGraphicsDropShadowEffect()
-            shadow.setBlurRadius(12)
-            shadow.setOffset(0, 2)
-            shadow.setColor(QColor(0, 0, 0, 80))
-            page.item.setGraphicsEffect(shadow)
+            self.scene().addItem(page.sheet)
             self.scene().addItem(page.item)
             self._pages.append(page)
             top += page.height() + PAGE_GAP
@@ -129,12 +135,19 @@ class ScoreView(QGraphicsView):
         )
         self._cursor_box.hide()
         self._playback_box.hide()
+        if self.auto_fit:
+            self._fit()
         self.verticalScrollBar().setValue(scroll)
 
     def clear(self) -> None:
         self.set_pages((), {})
 
     def set_zoom(self, percent: int) -> None:
+        """Zoom to `percent` and stop following the view's width."""
+        self.auto_fit = False
+        self._apply_zoom(percent)
+
+    def _apply_zoom(self, percent: int) -> None:
         percent = max(MIN_ZOOM, min(MAX_ZOOM, int(percent)))
         if percent == self._zoom and not self.transform().isIdentity():
             return
@@ -144,11 +157,22 @@ class ScoreView(QGraphicsView):
         self.zoom_changed.emit(percent)
 
     def fit_width(self) -> None:
+        """Zoom so that a page fills the view's width, now and whenever the view resizes."""
+        self.auto_fit = True
+        self._fit()
+
+    def _fit(self) -> None:
         if not self._pages:
             return
         width = self._pages[0].item.boundingRect().width() + 2 * PAGE_GAP
         available = self.viewport().width() - 4
-        self.set_zoom(int(100 * available / width))
+        if available > 50:
+            self._apply_zoom(int(100 * available / width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        if self.auto_fit:
+            self._fit()
 
     def element_rect(self, element_id: str) -> QRectF | None:
         """Where `element_id` is drawn, in scene coordinates (None when it is not on any page)."""
@@ -191,6 +215,7 @@ class ScoreView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             step = 10 if event.angleDelta().y() > 0 else -10
+            self.auto_fit = False
             self.set_zoom(self._zoom + step)
             event.accept()
             return
