@@ -597,11 +597,7 @@ def _bar_allowed(state: BodyState, lexeme: str) -> bool:
         # right after a plain section end (":| |:").
         if state.bars_done == 0 and not state.last_bar:
             return lexeme in SECTION_START
-        return (
-            lexeme in SECTION_START
-            and state.last_bar in SECTION_END
-            and not state.last_bar.endswith(":")
-        )
+        return lexeme == "|:" and state.last_bar in SECTION_END and not state.last_bar.endswith(":")
     if state.pos == state.bar_len or state.bars_done == 0:
         return True
     return (
@@ -684,13 +680,13 @@ def rest_completion(state: BodyState) -> str | None:
 
 
 def complete_bar_line(body: str) -> str:
-    """Text that turns a body ending right after a bar into one ending with a final bar line."""
+    """A body ending right after a bar, made to end with "|]" or ":|"."""
     stripped = body.rstrip()
     for lexeme in sorted(BAR_LINES, key=len, reverse=True):
         if stripped.endswith(lexeme):
-            if lexeme in FINAL_BAR_LINES:
+            if lexeme in ("|]", ":|"):
                 return stripped
-            if lexeme in (":|1", ":|2", "::", ":|:", ":||:"):
+            if lexeme in (":|1", ":|2", "::", ":|:", ":||:", ":||"):
                 return stripped[: -len(lexeme)] + ":|"
             return stripped[: -len(lexeme)] + "|]"
     return stripped + "|]"

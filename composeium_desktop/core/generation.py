@@ -504,7 +504,10 @@ class _Run:
         self.state = state
         if state.mode in ("top", "note", "bar"):
             self.safe_len = len(self.raw)
+        bar_ended = state.bar_end_at > self.transposer.done_raw or state.mode == "bar"
         self.transposer.complete_to(self.raw, state.bar_end_at)
+        if not bar_ended:
+            return
         settled = state.settled()
         if settled is not None and settled.at_bar_start and settled.bars_done >= 1:
             self.snapshot = _Snapshot(
@@ -582,6 +585,9 @@ class _Run:
             self._close()
             body = "".join(self.transposer.done_out)
             body += self.transposer(self.raw[self.transposer.done_raw :])
+            # The model may end on "||" or ":||"; the tune ends on "|]" or ":|".
+            body = complete_bar_line(body)
+            self.raw = complete_bar_line(self.raw)
         body = body.rstrip() + "\n"
         abc = format_tune(self.request, self.key.name, body)
         mean = float(np.mean(self.logprobs)) if self.logprobs else 0.0

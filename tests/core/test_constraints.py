@@ -127,6 +127,8 @@ def test_complete_bar_line() -> None:
     assert complete_bar_line("A8|B8|") == "A8|B8|]"
     assert complete_bar_line("A8|B8:|") == "A8|B8:|"
     assert complete_bar_line("A8|B8::") == "A8|B8:|"
+    assert complete_bar_line("A8|B8||") == "A8|B8|]"
+    assert complete_bar_line("A8|B8:||\n") == "A8|B8:|"
 
 
 def test_piece_table_mask_matches_brute_force() -> None:
