@@ -128,6 +128,10 @@ def test_known_verovio_crashers_are_rejected_with_line_and_column(renderer, body
         "X:1\nT:t\nM:4/4\nQ:1/4=(20\nL:1/8\nK:G\nabc|\n",
         "X:1\nT:t\nM:4/4\nL:1/8\nK:\nabc|\n",
         HEADER + 'B2G/A2F`"%G"G3 G3:|\n',
+        HEADER + '|:A3 G3:|[2"G"(A3 GA||\n',
+        HEADER + "A! G3!|2B|\n",
+        HEADER + "[|:ABc:|\n",
+        HEADER + "|:|ABc:|\n",
     ],
 )
 def test_inputs_that_crashed_verovio_in_fuzzing_no_longer_crash(renderer, text):

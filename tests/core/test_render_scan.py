@@ -67,16 +67,18 @@ def test_tempo_is_in_quarter_notes_per_minute(q, bpm):
 @pytest.mark.parametrize(
     ("body", "safe"),
     [
-        ("|:A:|1B:|", "|:A:|1B|"),
+        ("|:A:|1B:|", "|:A:| B|"),
         ("|:A:|:B:|", "|:A::B:|"),
         ("[|:A:|", "|:A:|"),
         ("|:|A", "||A"),
-        ("|:A|1B:|2C|]", "|:A|1B:|2C|]"),
+        ("|:A|1B:|2C|]", "|:A| B:| C|]"),
+        ('|:A:|[2"G"B|]', '|:A:| "G"B|]'),
+        ("[CEG]2 A2|", "[CEG]2 A2|"),
         ('"C:|"A!x:|!B', '"C:|"A!x:|!B'),
         ("A! G3!|B", "A|B"),
     ],
 )
-def test_repeats_and_decorations_are_made_safe_for_verovio(body, safe):
+def test_repeats_endings_and_decorations_are_made_safe_for_verovio(body, safe):
     assert safe_repeats(HEADER + body + "\n") == HEADER + safe + "\n"
 
 

@@ -78,112 +78,143 @@ def scan_tune(text: str) -> Scan:
 def _scan_music_line(
     line: str, line_no: int, events: list[Event], endings: list[EndingMark]
 ) -> ScanError | None:
-    i = 0
-    n = len(line)
-    in_chord: int | None = None
-    in_grace: int | None = None
-    after_bar = False
-    while i < n:
-        ch = line[i]
-        col = i + 1
-        if ch == "%":
-            break
-        if ch == '"':
-            close = _closing(line, '"', i + 1)
-            if close < 0:
-                return ScanError("unclosed chord symbol or annotation (missing '\"')", line_no, col)
-            i = close + 1
-            continue
-        if ch == "!" or (ch == "+" and in_chord is None):
-            close = _closing(line, ch, i + 1)
-            if close < 0:
-                return ScanError(f"unclosed decoration (missing '{ch}')", line_no, col)
-            i = close + 1
-            continue
-        if after_bar and ch.isdigit():
-            numbers, i = _ending_numbers(line, i)
-            endings.append(EndingMark(numbers, line_no, col, len(events)))
-            after_bar = False
-            continue
-        after_bar = False
-        if ch == "[":
-            nxt = line[i + 1] if i + 1 < n else ""
-            if nxt.isdigit():
-                numbers, i = _ending_numbers(line, i + 1)
-                endings.append(EndingMark(numbers, line_no, col, len(events)))
-                continue
-            if nxt == "|":
-                i += 2
-                after_bar = True
-                continue
-            if re.match(r"[A-Za-z]:", line[i + 1 : i + 3]):
-                close = line.find("]", i)
-                if close < 0:
-                    return ScanError("unclosed inline field (missing ']')", line_no, col)
-                i = close + 1
-                continue
-            if in_chord is not None:
-                return ScanError("'[' inside a chord", line_no, col)
-            in_chord = col
-            events.append(Event("chord", line_no, col))
-            i += 1
-            continue
-        if ch == "]":
-            if in_chord is None:
-                return ScanError("']' without a matching '['", line_no, col)
-            if i == in_chord:
-                return ScanError("empty chord '[]'", line_no, col - 1)
-            in_chord = None
-            i += 1
-            continue
-        if ch == "{":
-            if in_grace is not None:
-                return ScanError("'{' inside grace notes", line_no, col)
-            in_grace = col
-            i += 1
-            continue
-        if ch == "}":
-            if in_grace is None:
-                return ScanError("'}' without a matching '{'", line_no, col)
-            in_grace = None
-            i += 1
-            continue
-        if ch in "|:":
-            if in_chord is not None:
-                return ScanError("bar line inside a chord (missing ']')", line_no, in_chord)
-            while i < n and line[i] in "|:]":
-                if line[i] == "]" and line[i - 1] != "|":
-                    break
-                i += 1
-            after_bar = True
-            continue
-        if ch in "^_=":
-            j = i
-            while j < n and line[j] in "^_=":
-                j += 1
-            if j >= n or line[j] not in _NOTE_LETTERS:
-                return ScanError("accidental without a note", line_no, col)
-            if in_chord is None:
-                events.append(Event("note", line_no, col, line[j].lower()))
-            i = j + 1
-            continue
-        if ch in _NOTE_LETTERS:
-            if in_chord is None:
-                events.append(Event("note", line_no, col, ch.lower()))
-            i += 1
-            continue
-        if ch in _REST_LETTERS:
-            if in_chord is not None:
-                return ScanError("rest inside a chord", line_no, col)
-            events.append(Event("rest", line_no, col, ch))
-            i += 1
-            continue
-        i += 1
-    if in_chord is not None:
-        return ScanError("unclosed chord (missing ']')", line_no, in_chord)
-    if in_grace is not None:
-        return ScanError("unclosed grace notes (missing '}')", line_no, in_grace)
+    try:
+        _LineScanner(line, line_no, events, endings).scan()
+    except _Stop as stop:
+        return stop.error
     return None
+
+
+class _Stop(Exception):
+    def __init__(self, error: ScanError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+class _LineScanner:
+    """One music line, left to right; each handler consumes its token and returns the next index."""
+
+    def __init__(
+        self, line: str, line_no: int, events: list[Event], endings: list[EndingMark]
+    ) -> None:
+        self.line = line
+        self.line_no = line_no
+        self.events = events
+        self.endings = endings
+        self.chord: int | None = None  # column of the open '['
+        self.grace: int | None = None  # column of the open '{'
+        self.after_bar = False
+
+    def fail(self, message: str, col: int) -> None:
+        raise _Stop(ScanError(message, self.line_no, col))
+
+    def scan(self) -> None:
+        i, line = 0, self.line
+        while i < len(line):
+            ch = line[i]
+            if ch == "%":
+                break
+            if self.after_bar and ch.isdigit():
+                i = self.ending(i, i)
+                continue
+            self.after_bar = False
+            i = self.step(ch, i)
+        if self.chord is not None:
+            self.fail("unclosed chord (missing ']')", self.chord)
+        if self.grace is not None:
+            self.fail("unclosed grace notes (missing '}')", self.grace)
+
+    def step(self, ch: str, i: int) -> int:
+        if ch == '"' or ch == "!" or (ch == "+" and self.chord is None):
+            return self.quoted(ch, i)
+        if ch == "[":
+            return self.open_bracket(i)
+        if ch == "]":
+            return self.close_chord(i)
+        if ch in "{}":
+            return self.grace_mark(ch, i)
+        if ch in "|:":
+            return self.bar(i)
+        if ch in "^_=" or ch in _NOTE_LETTERS:
+            return self.note(i)
+        if ch in _REST_LETTERS:
+            if self.chord is not None:
+                self.fail("rest inside a chord", i + 1)
+            self.events.append(Event("rest", self.line_no, i + 1, ch))
+        return i + 1
+
+    def quoted(self, quote: str, i: int) -> int:
+        close = _closing(self.line, quote, i + 1)
+        if close < 0:
+            if quote == '"':
+                self.fail("unclosed chord symbol or annotation (missing '\"')", i + 1)
+            self.fail(f"unclosed decoration (missing '{quote}')", i + 1)
+        return close + 1
+
+    def ending(self, start: int, digits: int) -> int:
+        numbers, end = _ending_numbers(self.line, digits)
+        self.endings.append(EndingMark(numbers, self.line_no, start + 1, len(self.events)))
+        self.after_bar = False
+        return end
+
+    def open_bracket(self, i: int) -> int:
+        line, col = self.line, i + 1
+        nxt = line[i + 1] if i + 1 < len(line) else ""
+        if nxt.isdigit():
+            return self.ending(i, i + 1)
+        if nxt == "|":
+            self.after_bar = True
+            return i + 2
+        if re.match(r"[A-Za-z]:", line[i + 1 : i + 3]):
+            close = line.find("]", i)
+            if close < 0:
+                self.fail("unclosed inline field (missing ']')", col)
+            return close + 1
+        if self.chord is not None:
+            self.fail("'[' inside a chord", col)
+        self.chord = col
+        self.events.append(Event("chord", self.line_no, col))
+        return i + 1
+
+    def close_chord(self, i: int) -> int:
+        if self.chord is None:
+            self.fail("']' without a matching '['", i + 1)
+        if i == self.chord:
+            self.fail("empty chord '[]'", i)
+        self.chord = None
+        return i + 1
+
+    def grace_mark(self, ch: str, i: int) -> int:
+        if ch == "{":
+            if self.grace is not None:
+                self.fail("'{' inside grace notes", i + 1)
+            self.grace = i + 1
+        else:
+            if self.grace is None:
+                self.fail("'}' without a matching '{'", i + 1)
+            self.grace = None
+        return i + 1
+
+    def bar(self, i: int) -> int:
+        line = self.line
+        if self.chord is not None:
+            self.fail("bar line inside a chord (missing ']')", self.chord)
+        while i < len(line) and line[i] in "|:]":
+            if line[i] == "]" and line[i - 1] != "|":
+                break
+            i += 1
+        self.after_bar = True
+        return i
+
+    def note(self, i: int) -> int:
+        line, j = self.line, i
+        while j < len(line) and line[j] in "^_=":
+            j += 1
+        if j >= len(line) or line[j] not in _NOTE_LETTERS:
+            self.fail("accidental without a note", i + 1)
+        if self.chord is None:
+            self.events.append(Event("note", self.line_no, i + 1, line[j].lower()))
+        return j + 1
 
 
 def _closing(line: str, quote: str, start: int) -> int:
@@ -261,14 +292,21 @@ def close_final_bar(text: str) -> str:
 
 
 _BAR = re.compile(r"\[?[|:]+\]?")
+_ENDING_MARK = re.compile(r"\[?\d+(?:[-,]\d+)*")
+
+
+def _ends_with_bar(parts: list[str]) -> bool:
+    """Whether the text written so far ends with a bar line (so digits are an ending)."""
+    return bool(parts) and parts[-1][-1:] in ("|", ":") and len(parts[-1]) <= 2
 
 
 def safe_repeats(text: str) -> str:
     """Rewrite repeat bar lines that crash Verovio's ABC importer into equivalent safe ones.
 
     Verovio (6.4) crashes on a second repeat end with no repeat start since the first one
-    (`|:A|1B:|2C:|`), on unusual bar tokens (`:|:`, `[|:`, `|:|`) and on decorations with
-    blanks (`! G3!`, dropped). Every bar token becomes
+    (`|:A|1B:|2C:|`), on unusual bar tokens (`:|:`, `[|:`, `|:|`), on decorations with
+    blanks (`! G3!`, dropped) and on some ending marks (`[2"G"`); ending marks are dropped
+    because the importer ignores them anyway (the engraver adds endings from this scan). Every bar token becomes
     one of `|`, `||`, `|]`, `[|`, `|:`, `:|`, `::`, and a repeat end that could not repeat
     anything new becomes a plain bar. Only bar-line characters change, so note order stays.
     """
@@ -306,6 +344,12 @@ def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
                 token = ""
             parts.append(token)
             i = close + 1
+            continue
+        ending = _ENDING_MARK.match(line, i) if ch == "[" or _ends_with_bar(parts) else None
+        if ending is not None and ending.group(0):
+            # Verovio ignores endings (they come from this scan) and aborts on some (`[2"G"`).
+            parts.append(" ")
+            i = ending.end()
             continue
         if ch == "[" and re.match(r"\[[A-Za-z]:", line[i:]):
             close = line.find("]", i)
