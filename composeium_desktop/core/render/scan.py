@@ -305,10 +305,10 @@ def safe_repeats(text: str) -> str:
 
     Verovio (6.4) crashes on a second repeat end with no repeat start since the first one
     (`|:A|1B:|2C:|`), on unusual bar tokens (`:|:`, `[|:`, `|:|`), on decorations with
-    blanks (`! G3!`, dropped) and on some ending marks (`[2"G"`); ending marks are dropped
-    because the importer ignores them anyway (the engraver adds endings from this scan). Every bar token becomes
-    one of `|`, `||`, `|]`, `[|`, `|:`, `:|`, `::`, and a repeat end that could not repeat
-    anything new becomes a plain bar. Only bar-line characters change, so note order stays.
+    blanks (`! G3!`, dropped) and on some ending marks (`[2"G"`). Ending marks are dropped,
+    since the importer ignores them anyway (the engraver adds endings from this scan). Every
+    bar token becomes one of `|`, `||`, `|]`, `[|`, `|:`, `:|`, `::`, and a repeat end that
+    could not repeat anything new becomes a plain bar. Note order never changes.
     """
     out: list[str] = []
     in_body = False
