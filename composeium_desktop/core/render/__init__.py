@@ -45,9 +45,6 @@ __all__ = [
     "shared_renderer",
 ]
 
-A4 = (2100, 2970)
-LETTER = (2159, 2794)
-
 
 class RenderError(Exception):
     """A tune that could not be engraved; `line`/`col` are 1-based when known."""
@@ -161,8 +158,11 @@ class Renderer:
         self.close()
 
     def __del__(self) -> None:
-        with contextlib.suppress(Exception):
+        # Not contextlib.suppress: at interpreter shutdown modules may already be gone.
+        try:
             self._stop()
+        except Exception:  # noqa: BLE001
+            self._proc = None
 
     @property
     def worker_pid(self) -> int | None:
