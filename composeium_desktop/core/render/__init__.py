@@ -63,7 +63,14 @@ class RenderError(Exception):
 
 @dataclass(frozen=True)
 class RenderOptions:
-    """Page size in tenths of a millimetre at zoom 100; zoom in percent; transpose in semitones."""
+    """How to engrave.
+
+    page_width/page_height: layout units (a tenth of a millimetre at zoom 100; A4 is
+    2100 x 2970). zoom: percent; the SVG's pixel width is page_width * zoom / 100, so a view
+    W pixels wide fits page_width = W * 100 / zoom. transpose: semitones, up or down.
+    adjust_page_height: shrink each page to its content (screen) or keep the paper height.
+    page_margin: margin on every side, in layout units.
+    """
 
     page_width: int = 2100
     zoom: int = 40
