@@ -132,6 +132,9 @@ def test_known_verovio_crashers_are_rejected_with_line_and_column(renderer, body
         HEADER + "A! G3!|2B|\n",
         HEADER + "[|:ABc:|\n",
         HEADER + "|:|ABc:|\n",
+        "X:1\nT:x\nK:C",
+        "X:1\nT:x\nK:\n\nG\n",
+        HEADER + "ABcd efga|1\n",
     ],
 )
 def test_inputs_that_crashed_verovio_in_fuzzing_no_longer_crash(renderer, text):

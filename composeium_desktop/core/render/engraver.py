@@ -166,8 +166,10 @@ def _safe_for_verovio(abc: str) -> str:
         text,
         flags=re.M,
     )
-    text = re.sub(r"^K:\s*$", "K:C", text, flags=re.M)
-    return close_final_bar(safe_repeats(text))
+    text = re.sub(r"^K:[ \t]*$", "K:C", text, flags=re.M)
+    text = close_final_bar(safe_repeats(text))
+    # A tune whose text ends right after its K: line, with no newline, crashes the importer.
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _verovio_options(options: dict[str, Any]) -> dict[str, Any]:
