@@ -392,8 +392,8 @@ class _Run:
         self.prime_ids = self._prime_ids()
 
     def _prime_ids(self) -> list[int]:
-        prime = self.request.prime.strip("\n")
-        if not prime.strip():
+        prime = _normalised_prime(self.request, self.key)
+        if not prime:
             return []
         to_c = _Transposer(-self.key.semitones, self.key.name, self.transposer.from_key)
         raw = to_c(prime)
@@ -403,8 +403,8 @@ class _Run:
                 "(only full bars, closed chords/slurs/quotes)"
             )
         ids = list(self.gen.tokenizer.encode(raw))
-        if len(ids) > self.gen.max_len // 2:
-            raise ValueError("prime is too long")
+        if len(ids) > self.gen.max_len - 34:
+            raise ValueError("prime is too long for the model's maximum length")
         return ids
 
     def steps(self) -> Iterator[GenerationStep]:
@@ -600,6 +600,22 @@ class _Run:
             logprob=mean,
             normalised_body=self.raw,
         )
+
+
+def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:
+    """The prime as the model's training text (comments, decorations, odd units normalised by
+    the notation core). A whole tune (with headers) or a body in the requested key."""
+    from composeium_desktop.core.abcnotation import ABCError, normalise_body, parse_tune
+
+    text = request.prime.strip("\n")
+    if not text.strip():
+        return ""
+    if not re.search(r"^K:", text, re.MULTILINE):
+        text = f"X:1\nM:{request.meter}\nL:{TRAIN_UNIT}\nK:{key.name}\n{text}"
+    try:
+        return normalise_body(parse_tune(text))
+    except ABCError as exc:
+        raise ValueError(f"prime: {exc}") from None
 
 
 def _key_name(tonic: str, mode: str) -> str:

@@ -174,6 +174,15 @@ def test_prime_is_continued(generator: Generator) -> None:
     assert last.body.startswith("DEF")
 
 
+def test_prime_normalised_like_training_text(generator: Generator) -> None:
+    """Comments and decorations in a prime, or a whole tune with headers, are normalised."""
+    for prime in ("GAB c2d|e2d % a comment\n", "X:1\nT:Mine\nM:6/8\nL:1/8\nK:G\nGAB c2d|e2d"):
+        request = GenerationRequest(key="G", meter="6/8", seed=2, max_tokens=40, prime=prime)
+        last = final(generator, request)[-1]
+        assert last.body.startswith("GAB c2d|e2d")
+        assert "%" not in last.body
+
+
 def test_invalid_prime_rejected_before_generation(generator: Generator) -> None:
     request = GenerationRequest(key="D", meter="4/4", prime="A9|")
     with pytest.raises(ValueError, match="prime"):
