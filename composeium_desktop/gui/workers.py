@@ -122,8 +122,7 @@ class _GenerationWorker(QObject):
             traceback.print_exc()
             self.failed.emit(job_id, describe_error(exc))
             return
-        if not self._is_cancelled(job_id):
-            self.variations_ready.emit(job_id, tuple((str(a), float(lp)) for a, lp in results))
+        self.variations_ready.emit(job_id, tuple((str(a), float(lp)) for a, lp in results))
 
 
 class GenerationService(QObject):
@@ -138,6 +137,7 @@ class GenerationService(QObject):
     finished = Signal(object)
     variations_ready = Signal(object)
     failed = Signal(str)
+    job_ended = Signal(int)  # every job, cancelled or not, once its last signal has arrived
 
     _load = Signal(object)
     _generate = Signal(int, object)
@@ -161,7 +161,6 @@ class GenerationService(QObject):
         self._worker.variations_ready.connect(self._relay_variations)
         self._worker.failed.connect(self._relay_failed)
         self._job = 0
-        self._job_open = False
         self.model_state = "idle"
         self._thread.start()
         _LIVE.add(self)
@@ -183,19 +182,16 @@ class GenerationService(QObject):
 
     def generate(self, request: Any) -> int:
         self._job += 1
-        self._job_open = True
         self._generate.emit(self._job, request)
         return self._job
 
     def variations(self, request: Any, count: int) -> int:
         self._job += 1
-        self._job_open = True
         self._variations.emit(self._job, request, count)
         return self._job
 
     def cancel(self) -> None:
         self._worker.cancelled_upto = self._job
-        self._job_open = False
 
     def shutdown(self) -> None:
         """Cancel everything, stop the thread and wait for it."""
@@ -221,18 +217,18 @@ class GenerationService(QObject):
 
     def _relay_finished(self, job_id: int, outcome: GenerationOutcome) -> None:
         if self._current(job_id):
-            self._job_open = False
             self.finished.emit(outcome)
+        self.job_ended.emit(job_id)
 
     def _relay_variations(self, job_id: int, results: tuple) -> None:
         if self._current(job_id):
-            self._job_open = False
             self.variations_ready.emit(results)
+        self.job_ended.emit(job_id)
 
     def _relay_failed(self, job_id: int, message: str) -> None:
         if job_id == self._job:
-            self._job_open = False
             self.failed.emit(message)
+        self.job_ended.emit(job_id)
 
 
 class RenderWorker(QThread):

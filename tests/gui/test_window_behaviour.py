@@ -48,6 +48,8 @@ def test_stop_cancels_at_once(qtbot, make_window, tmp_path) -> None:
     window = make_window(fake_services(generator))
     window.start_background_work(tmp_path, offer_restore=False)
     _ready(qtbot, window)
+    ended: list[int] = []
+    window.compose.generation.job_ended.connect(ended.append)
     window.compose.generate()
     qtbot.waitUntil(lambda: window.compose._tokens == 20, timeout=10_000)
     window.panel.stop_button.click()
@@ -56,8 +58,9 @@ def test_stop_cancels_at_once(qtbot, make_window, tmp_path) -> None:
     assert window.panel.generate_button.isEnabled()
     text = window.editor.toPlainText()
     generator.gate.set()
-    qtbot.waitUntil(lambda: not window.compose.generation._job_open, timeout=5_000)
+    qtbot.waitUntil(lambda: bool(ended), timeout=5_000)
     assert window.editor.toPlainText() == text
+    assert window.compose._tokens == 20
     assert "Stopped" in window.statusBar().currentMessage()
 
 

@@ -84,7 +84,7 @@ class ABCEditor(QPlainTextEdit):
         font.setPointSize(max(font.pointSize(), 10))
         font.setStyleHint(QFont.StyleHint.Monospace)
         self.setFont(font)
-        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
         self.setTabStopDistance(self.fontMetrics().horizontalAdvance(" ") * 4)
         self.setPlaceholderText("ABC notation appears here: generate a tune, open a file or type.")
         self._highlighter = ABCHighlighter(self.document())
