@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -62,6 +63,14 @@ def _peak_rss_mb() -> float:
         import psutil
 
         return psutil.Process().memory_info().peak_wset / 1e6
+
+
+def _load_average() -> float:
+    """Other work on the machine inflates wall times: reported beside them."""
+    try:
+        return float(os.getloadavg()[0])
+    except (AttributeError, OSError):
+        return -1.0
 
 
 def _naive_forward(model: Any) -> Any:
@@ -133,13 +142,14 @@ def time_cached(
 
 def time_pipeline(
     generator: Any, request: Any, runs: int
-) -> tuple[list[float], list[float], list[int]]:
-    """(ms per tune, ms to the first step, tokens per tune) through Generator.generate, with
-    exactly N tokens per tune."""
+) -> tuple[list[float], list[float], list[int], list[float]]:
+    """(wall ms per tune, ms to the first step, tokens per tune, CPU ms per tune) through
+    Generator.generate, with exactly N tokens per tune."""
     from dataclasses import replace
 
-    tune_ms, first_ms, counts = [], [], []
+    tune_ms, first_ms, counts, cpu_ms = [], [], [], []
     for run in range(runs):
+        cpu_start = time.process_time()
         start = time.perf_counter()
         first = None
         last = None
@@ -148,10 +158,11 @@ def time_pipeline(
                 first = time.perf_counter()
             last = step
         end = time.perf_counter()
+        cpu_ms.append((time.process_time() - cpu_start) * 1000.0)
         tune_ms.append((end - start) * 1000.0)
         first_ms.append(((first or end) - start) * 1000.0)
         counts.append(last.index if last is not None else 0)
-    return tune_ms, first_ms, counts
+    return tune_ms, first_ms, counts, cpu_ms
 
 
 def _render_ms() -> float | None:
@@ -186,7 +197,7 @@ def run_bench(
 
     time_pipeline(generator, request, 2)
     time_cached(generator, ids, tokens, 2)
-    tune_ms, first_ms, counts = time_pipeline(generator, request, runs)
+    tune_ms, first_ms, counts, cpu_ms = time_pipeline(generator, request, runs)
     cached_ms = time_cached(generator, ids, tokens, runs)
     naive_ms = time_naive(generator, meta, tokens, naive_runs)
     cached_rate = tokens / (statistics.median(cached_ms) / 1000.0)
@@ -202,6 +213,8 @@ def run_bench(
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "model_loop_ms_p50": round(_percentile(cached_ms, 0.5), 1),
         "pipeline_tokens_mean": round(statistics.mean(counts), 1),
+        "tune_cpu_ms_p50": round(_percentile(cpu_ms, 0.5), 1),
+        "load_average_1min": round(_load_average(), 2),
         "tokens": tokens,
         "runs": runs,
         "naive_runs": naive_runs,
