@@ -135,6 +135,7 @@ def test_known_verovio_crashers_are_rejected_with_line_and_column(renderer, body
         "X:1\nT:x\nK:C",
         "X:1\nT:x\nK:\n\nG\n",
         HEADER + "ABcd efga|1\n",
+        HEADER + "G3:|w|:  |  c:|\n",
     ],
 )
 def test_inputs_that_crashed_verovio_in_fuzzing_no_longer_crash(renderer, text):

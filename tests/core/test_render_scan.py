@@ -74,6 +74,8 @@ def test_tempo_is_in_quarter_notes_per_minute(q, bpm):
         ("|:A|1B:|2C|]", "|:A| B:| C|]"),
         ('|:A:|[2"G"B|]', '|:A:| "G"B|]'),
         ("[CEG]2 A2|", "[CEG]2 A2|"),
+        ("|:A:|  |:B:|", "|:A::  B:|"),
+        ("G3:|w|:  |  c:|", "G3::w    c:|"),
         ('"C:|"A!x:|!B', '"C:|"A!x:|!B'),
         ("A! G3!|B", "A|B"),
     ],

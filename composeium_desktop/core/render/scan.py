@@ -305,10 +305,12 @@ def safe_repeats(text: str) -> str:
 
     Verovio (6.4) crashes on a second repeat end with no repeat start since the first one
     (`|:A|1B:|2C:|`), on unusual bar tokens (`:|:`, `[|:`, `|:|`), on decorations with
-    blanks (`! G3!`, dropped) and on some ending marks (`[2"G"`). Ending marks are dropped,
-    since the importer ignores them anyway (the engraver adds endings from this scan). Every
-    bar token becomes one of `|`, `||`, `|]`, `[|`, `|:`, `:|`, `::`, and a repeat end that
-    could not repeat anything new becomes a plain bar. Note order never changes.
+    blanks (`! G3!`, dropped), on some ending marks (`[2"G"`) and on empty measures in
+    repeats (`:|w|:  |  c:|`). Ending marks are dropped, since the importer ignores them
+    anyway (the engraver adds endings from this scan). Every bar token becomes one of `|`,
+    `||`, `|]`, `[|`, `|:`, `:|`, `::`; a repeat end that could not repeat anything new
+    becomes a plain bar; bars with no note or rest between them are merged. Note order never
+    changes.
     """
     out: list[str] = []
     in_body = False
@@ -330,6 +332,9 @@ def safe_repeats(text: str) -> str:
 def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
     parts: list[str] = []
     i, n = 0, len(line)
+    last_bar: int | None = None  # index in parts of the last bar token on this line
+    music = False  # a note or rest since that bar
+    ended_before = ended
     while i < n:
         ch = line[i]
         if ch == "%":
@@ -360,12 +365,36 @@ def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
         match = _BAR.match(line, i) if ch in "|:[" else None
         if match is None or not match.group(0) or match.group(0) == "[":
             parts.append(ch)
+            music = music or ch in _NOTE_LETTERS or ch in _REST_LETTERS
             i += 1
             continue
-        bar, ended = _canonical_bar(match.group(0), ended)
-        parts.append(bar)
         i = match.end()
+        if last_bar is not None and not music and "|" in match.group(0):
+            # An empty measure between repeat signs can crash the importer: merge the bars.
+            merged = _merge_bars(parts[last_bar], _canonical_bar(match.group(0), False)[0])
+            parts[last_bar] = merged
+            ended = False if merged.endswith(":") else merged.startswith(":") or ended_before
+            continue
+        ended_before = ended
+        bar, ended = _canonical_bar(match.group(0), ended)
+        last_bar, music = len(parts), False
+        parts.append(bar)
     return "".join(parts), ended
+
+
+def _merge_bars(first: str, second: str) -> str:
+    """One canonical bar for two with nothing but blanks between them."""
+    ends = first.startswith(":") or (second.startswith(":") and not first.endswith(":"))
+    starts = second.endswith(":") or (first.endswith(":") and not second.startswith(":"))
+    if starts and ends:
+        return "::"
+    if starts:
+        return "|:"
+    if ends:
+        return ":|"
+    if "]" in first + second:
+        return "|]"
+    return "||" if len(first + second) > 2 else "|"
 
 
 def _canonical_bar(token: str, ended: bool) -> tuple[str, bool]:
