@@ -8,6 +8,7 @@ text, so a replay after an edit plays the edit.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,6 +53,7 @@ class PlaybackController(QObject):
         self.adapter = PlayerAdapter(self)
         self.adapter.position_changed.connect(self._on_position)
         self.adapter.finished.connect(self._on_finished)
+        self.adapter.error.connect(self._on_error)
         self._tasks = TaskRunner("audio", self)
         self._tasks.succeeded.connect(self._on_prepared)
         self._tasks.failed.connect(lambda _id, message: self._on_error(message))
@@ -59,6 +61,9 @@ class PlaybackController(QObject):
         self._loaded_text: str | None = None
         self._pending_task = 0
         self._tune_tempo: float | None = None
+        self._onsets: list[float] = []
+        self._timemap: list[Any] = []
+        self._midi_tempo: float | None = None
         self.playing = False
         self.paused = False
         self.soundfont = ""
@@ -140,6 +145,7 @@ class PlaybackController(QObject):
             self._on_error(describe_error(exc))
             return
         self._loaded_text = prepared.text
+        self._midi_tempo = float(prepared.midi.tempo)
         self._transport.set_duration(float(prepared.midi.duration_ms))
         self._start()
 
@@ -188,17 +194,37 @@ class PlaybackController(QObject):
             self._call("set_program", program)
 
     def _on_rendered(self, result: Any) -> None:
-        """A tune whose own tempo (Q:) changed brings that tempo to the transport."""
+        """Keep the score's timemap; a tune whose own tempo (Q:) changed brings that tempo to
+        the transport."""
+        self._timemap = sorted(result.timemap, key=lambda e: e.on_ms)
+        self._onsets = [float(e.on_ms) for e in self._timemap]
         tempo = getattr(result, "tempo", None)
         if tempo and tempo != self._tune_tempo:
             self._tune_tempo = tempo
             self._transport.set_tempo(round(tempo))
 
+    def score_element_at(self, player_ms: float) -> str | None:
+        """The engraved element sounding at a player time.
+
+        Looked up by time in the score's own timemap: element ids differ between engravings,
+        so the player's ids cannot be matched to the displayed score. Player times are in the
+        MIDI's tempo, the score's timemap in the tune's own tempo.
+        """
+        scale = (
+            (self._midi_tempo / self._tune_tempo) if self._midi_tempo and self._tune_tempo else 1.0
+        )
+        ms = player_ms * scale
+        index = bisect.bisect_right(self._onsets, ms) - 1
+        if index < 0:
+            return None
+        element = self._timemap[index]
+        return element.id if ms < float(element.off_ms) + 1.0 else None
+
     def _on_position(self, position: Any) -> None:
         if not self.playing:
             return
         self._transport.set_position(float(position.ms))
-        element_id = position.element_ids[0] if position.element_ids else None
+        element_id = self.score_element_at(float(position.ms))
         self._view.highlight_playing_note(element_id)
         result = self._score.result
         if element_id and result is not None and element_id in result.positions:

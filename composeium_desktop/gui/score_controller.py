@@ -118,10 +118,11 @@ class ScoreController(QObject):
         self.rendered.emit(result)
 
     def _on_failed(self, request_id: int, failure: RenderFailure) -> None:
-        if request_id != self._worker.latest_id:
+        # A half-written tune often cannot be engraved; only the finished text is judged.
+        if request_id != self._worker.latest_id or self._streaming:
             return
         where = f" (line {failure.line}, column {failure.column})" if failure.line else ""
-        if failure.line and not self._streaming:
+        if failure.line:
             existing = self._editor.errors
             mark = ErrorMark(failure.line, failure.column or 1, failure.message)
             if mark not in existing:

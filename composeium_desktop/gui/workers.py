@@ -377,7 +377,10 @@ class PlayerAdapter(QObject):
 
     position_changed = Signal(object)
     finished = Signal()
+    error = Signal(str)
 
     def attach(self, player: Any) -> None:
         player.add_position_listener(self.position_changed.emit)
         player.add_finished_listener(self.finished.emit)
+        if hasattr(player, "add_error_listener"):
+            player.add_error_listener(lambda exc: self.error.emit(describe_error(exc)))

@@ -208,3 +208,39 @@ def test_dropping_a_file_opens_it(qtbot, window, tmp_path) -> None:
     window.dropEvent(event)
     assert window.editor.toPlainText() == TUNE
     assert window.files.path == path
+
+
+def test_continue_from_cursor_primes_with_the_body_up_to_the_cursor(
+    qtbot, make_window, tmp_path
+) -> None:
+    generator = FakeGenerator()
+    window = make_window(fake_services(generator))
+    window.start_background_work(tmp_path, offer_restore=False)
+    _ready(qtbot, window)
+    window.editor.setPlainText(TUNE)
+    body_line = TUNE.count("\n", 0, TUNE.index(TUNE_BODY)) + 1
+    window.editor.move_cursor_to(body_line, 10)
+    with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
+        window.panel.continue_button.click()
+    assert generator.requests[-1].prime == TUNE_BODY[:9]
+    assert generator.requests[-1].key == "D"
+    text = window.editor.toPlainText()
+    assert text.startswith("X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n" + TUNE_BODY[:9] + TUNE_BODY)
+
+
+def test_variations_let_the_user_pick_one(qtbot, window, monkeypatch) -> None:
+    from composeium_desktop.gui.widgets.dialogs import VariationsDialog
+
+    _ready(qtbot, window)
+
+    def pick_second(dialog: VariationsDialog) -> int:
+        assert dialog.list.count() == 3
+        dialog.list.setCurrentRow(1)
+        return VariationsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(VariationsDialog, "exec", pick_second)
+    window.panel.variations_spin.setValue(3)
+    with qtbot.waitSignal(window.compose.generation.variations_ready, timeout=10_000):
+        window.panel.variations_button.click()
+    assert window.editor.toPlainText().startswith("X:2\nT:Variation 2")
+    assert not window.compose.busy

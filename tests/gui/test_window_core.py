@@ -107,7 +107,6 @@ def test_edit_re_renders_and_malformed_edit_is_marked(qtbot, window) -> None:
     qtbot.waitUntil(window.score_view.has_score, timeout=60_000)
     before = len(window.score.result.positions)
     window.editor.moveCursor(window.editor.textCursor().MoveOperation.End)
-    qtbot.keyClick(window.editor, Qt.Key.Key_Return)
     qtbot.keyClicks(window.editor, "ABcd efga|]")
     qtbot.waitUntil(lambda: len(window.score.result.positions) == before + 8, timeout=30_000)
     with qtbot.waitSignal(window.score.render_failed, timeout=30_000):
