@@ -63,12 +63,15 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         """Embeds ids [B, T] at positions start, start+1, ... -> [B, T, d_model]."""
         x = ops.take(self.embeddings, ops.cast(ids, "int32"), axis=0) * self.scale
         positions = ops.arange(ops.shape(ids)[1], dtype="int32") + ops.cast(start, "int32")
-        x = x + sinusoidal_positions(positions, self.d_model)
+        x = x + ops.cast(sinusoidal_positions(positions, self.d_model), x.dtype)
         return self.dropout_layer(x, training=training)
 
     def project(self, hidden: Any) -> Any:
         """Logits [..., vocab] from hidden states [..., d_model] (tied weights)."""
-        logits = ops.matmul(hidden, ops.transpose(self.embeddings)) + self.output_bias
+        weights = ops.cast(self.embeddings, hidden.dtype)
+        logits = ops.matmul(hidden, ops.transpose(weights)) + ops.cast(
+            self.output_bias, hidden.dtype
+        )
         return ops.cast(logits, "float32")
 
     def compute_output_shape(self, input_shape: Any) -> tuple:

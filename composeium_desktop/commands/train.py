@@ -1,0 +1,140 @@
+"""`composeium train`: train the Transformer on the corpus (or the user's ABC) into a folder."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+NAME = "train"
+HELP = "Train the model on the music21 folk corpus or your own ABC files."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from composeium_desktop.core.training import BUCKET_COUNT
+
+    add = parser.add_argument
+    add(
+        "--out",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="output folder (default: runs/<date-time>); the shipped model lives in model/",
+    )
+    add(
+        "--corpus",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="PATH",
+        help="train on these ABC files or folders instead of the bundled music21 corpus",
+    )
+    add(
+        "--with-music21",
+        action="store_true",
+        help="with --corpus: train on the bundled corpus plus those files",
+    )
+    add(
+        "--resume",
+        action="store_true",
+        help="continue from the checkpoint in --out (keeps its data and model settings)",
+    )
+    add("--steps", type=int, default=20000, help="maximum optimizer steps (default 20000)")
+    add("--max-minutes", type=float, default=None, help="wall-clock budget for this invocation")
+    add(
+        "--batch-size",
+        type=int,
+        default=32,
+        help="batch size at 256 tokens; batches hold batch-size x 256 tokens (default 32)",
+    )
+    add("--d-model", type=int, default=128)
+    add("--layers", type=int, default=4, help="encoder and decoder layers each (default 4)")
+    add("--heads", type=int, default=8)
+    add("--ff", type=int, default=512, help="feed-forward width (default 512)")
+    add("--dropout", type=float, default=0.1)
+    add("--lr", type=float, default=1e-3, help="peak learning rate (default 1e-3)")
+    add("--warmup", type=int, default=300, help="linear warm-up steps (default 300)")
+    add(
+        "--schedule",
+        choices=("cosine", "rsqrt"),
+        default="cosine",
+        help="decay after warm-up: cosine to --steps, or inverse square root",
+    )
+    add("--weight-decay", type=float, default=0.01)
+    add("--label-smoothing", type=float, default=0.0)
+    add("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
+    add(
+        "--patience",
+        type=int,
+        default=4,
+        help="stop after N validations without improvement (default 4)",
+    )
+    add("--vocab-size", type=int, default=1000, help="body tokenizer vocabulary (default 1000)")
+    add("--max-body-len", type=int, default=512, help="longest body in tokens (longer are cut)")
+    add("--buckets", type=int, default=BUCKET_COUNT, help="length buckets (compiled shapes)")
+    add("--seed", type=int, default=0, help="data order and initialisation seed")
+    add(
+        "--strategy",
+        choices=("default", "mirrored", "multiworker"),
+        default="default",
+        help="tf.distribute strategy: default, mirrored (several GPUs), multiworker (TF_CONFIG)",
+    )
+    add("--no-xla", action="store_true", help="do not compile the train step with XLA")
+    add("--quiet", action="store_true", help="no progress output")  # fmt: skip
+
+
+def run(args: argparse.Namespace) -> int:
+    from composeium_desktop.cli import UsageError
+
+    for name in ("steps", "batch_size", "d_model", "layers", "heads", "ff", "val_every",
+                 "vocab_size", "max_body_len", "buckets"):  # fmt: skip
+        if getattr(args, name) < 1:
+            raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.d_model % args.heads:
+        raise UsageError("--d-model must be a multiple of --heads")
+    if not 0.0 <= args.dropout < 1.0:
+        raise UsageError("--dropout must be in [0, 1)")
+    if args.with_music21 and not args.corpus:
+        raise UsageError("--with-music21 only makes sense with --corpus")
+    for path in args.corpus:
+        if not path.exists():
+            raise UsageError(f"no such ABC file or folder: {path}")
+    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    if args.resume and args.out is None:
+        raise UsageError("--resume needs --out DIR")
+
+    from composeium_desktop.core.training import TrainOptions, train
+
+    options = TrainOptions(
+        out_dir=out,
+        corpus=list(args.corpus),
+        include_music21=args.with_music21 or not args.corpus,
+        steps=args.steps,
+        max_minutes=args.max_minutes,
+        batch_size=args.batch_size,
+        d_model=args.d_model,
+        layers=args.layers,
+        heads=args.heads,
+        ff=args.ff,
+        dropout=args.dropout,
+        lr=args.lr,
+        warmup=args.warmup,
+        schedule=args.schedule,
+        weight_decay=args.weight_decay,
+        label_smoothing=args.label_smoothing,
+        val_every=args.val_every,
+        patience=args.patience,
+        vocab_size=args.vocab_size,
+        max_body_len=args.max_body_len,
+        buckets=args.buckets,
+        seed=args.seed,
+        strategy=args.strategy,
+        jit_compile=not args.no_xla,
+        resume=args.resume,
+        quiet=args.quiet,
+    )
+    try:
+        train(options)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    return 0

@@ -1,0 +1,587 @@
+"""Training the Transformer: data pipeline, fit loop, checkpoints, early stopping, plot.
+
+Data: corpus records -> (metadata ids, BOS + body ids + EOS), grouped into length buckets; a
+batch holds about ``batch_size * REFERENCE_LENGTH`` tokens, padded only to its bucket's
+boundary, so XLA compiles one program per bucket. Epoch order is drawn from
+``numpy.random.default_rng((seed, epoch))``: the same seed gives the same batches, and a
+resumed run skips exactly the batches it has already trained on.
+
+The loop is Keras ``fit`` under a tf.distribute strategy (default, mirrored, multi-worker),
+with one Keras "epoch" per validation interval. Callbacks print progress, measure the exact
+token-weighted validation loss, keep the best model, checkpoint the full state (with the
+optimizer) for ``--resume``, stop early, and respect a wall-clock budget.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+REFERENCE_LENGTH = 256
+CHECKPOINT_DIR = "checkpoint"
+HISTORY_FILE = "history.json"
+PLOT_FILE = "TrainingProgress.png"
+BUCKET_COUNT = 7
+
+Example = tuple[list[int], list[int]]  # (meta ids, BOS + body ids + EOS)
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # meta [B, M], body input [B, T], target [B, T]
+
+
+@dataclass
+class TrainOptions:
+    """Everything `composeium train` takes; also stored in history.json."""
+
+    out_dir: Path
+    corpus: Sequence[Path] = ()
+    include_music21: bool = True
+    steps: int = 20000
+    max_minutes: float | None = None
+    batch_size: int = 32
+    d_model: int = 128
+    layers: int = 4
+    heads: int = 8
+    ff: int = 512
+    dropout: float = 0.1
+    lr: float = 1e-3
+    warmup: int = 300
+    schedule: str = "cosine"
+    weight_decay: float = 0.01
+    label_smoothing: float = 0.0
+    val_every: int = 200
+    patience: int = 4
+    vocab_size: int = 1000
+    max_body_len: int = 512
+    buckets: int = BUCKET_COUNT
+    seed: int = 0
+    strategy: str = "default"
+    jit_compile: bool = True
+    resume: bool = False
+    quiet: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["out_dir"] = str(self.out_dir)
+        data["corpus"] = [str(p) for p in self.corpus]
+        return data
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    steps: int
+    best_val_loss: float
+    final_train_loss: float
+    wall_s: float
+    stopped: str
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+# Data.
+
+
+def encode_record(record: Any, tokenizer: Any, meta_vocab: Any, max_body_len: int) -> Example:
+    """(metadata ids, [BOS] + body ids + [EOS]) of a record, cut to max_body_len + 1 tokens.
+
+    The metadata uses the record's own tonic; generation passes the requested tonic the same
+    way, while the body is always in the mode's normalised tonic (C)."""
+    meta = meta_vocab.encode(record.title, record.tonic, record.mode, record.meter, record.genre)
+    body = [tokenizer.bos_id, *tokenizer.encode(record.body), tokenizer.eos_id]
+    return meta, body[: max_body_len + 1]
+
+
+def bucket_boundaries(
+    lengths: Sequence[int], count: int = BUCKET_COUNT, step: int = 8
+) -> list[int]:
+    """At most ``count`` padded lengths (multiples of ``step``) that minimise the padded token
+    total of these lengths (dynamic programming over the rounded lengths)."""
+    rounded = np.maximum(1, np.ceil(np.asarray(lengths) / step).astype(np.int64)) * step
+    values, counts = np.unique(rounded, return_counts=True)
+    n = len(values)
+    count = max(1, min(count, n))
+    before = np.concatenate([[0], np.cumsum(counts)])  # tunes with value index < i
+    # cost[k][j]: least padded total for values[:j+1] in k+1 buckets, the last ending at j.
+    inf = float("inf")
+    cost = np.full((count, n), inf)
+    back = np.zeros((count, n), np.int64)
+    cost[0] = values * before[1:]
+    for k in range(1, count):
+        for j in range(k, n):
+            options = cost[k - 1, k - 1 : j] + values[j] * (before[j + 1] - before[k : j + 1])
+            best = int(np.argmin(options))
+            cost[k, j], back[k, j] = options[best], best + k - 1
+    k, j = int(np.argmin(cost[:, n - 1])), n - 1
+    bounds = []
+    while k >= 0:
+        bounds.append(int(values[j]))
+        j, k = int(back[k, j]), k - 1
+    return sorted(bounds)
+
+
+class BucketedBatches:
+    """Fixed-shape batches of examples: one shape per bucket, a token budget per batch."""
+
+    def __init__(
+        self,
+        examples: Sequence[Example],
+        boundaries: Sequence[int],
+        tokens_per_batch: int,
+        meta_len: int,
+    ) -> None:
+        self.examples = list(examples)
+        self.boundaries = list(boundaries)
+        self.meta_len = meta_len
+        self.batch_sizes = [max(1, tokens_per_batch // b) for b in self.boundaries]
+        self.buckets: list[list[int]] = [[] for _ in self.boundaries]
+        for index, (_, body) in enumerate(self.examples):
+            length = len(body) - 1
+            bucket = next(
+                (i for i, b in enumerate(self.boundaries) if length <= b), len(self.boundaries) - 1
+            )
+            self.buckets[bucket].append(index)
+
+    def steps_per_epoch(self) -> int:
+        return sum(len(ix) // n for ix, n in zip(self.buckets, self.batch_sizes, strict=True))
+
+    def _make(self, indices: Sequence[int], bucket: int, rows: int) -> Batch:
+        width = self.boundaries[bucket]
+        meta = np.zeros((rows, self.meta_len), np.int32)
+        body = np.zeros((rows, width), np.int32)
+        target = np.zeros((rows, width), np.int32)
+        for row, index in enumerate(indices):
+            meta_ids, ids = self.examples[index]
+            ids = ids[: width + 1]
+            meta[row, : len(meta_ids)] = meta_ids[: self.meta_len]
+            body[row, : len(ids) - 1] = ids[:-1]
+            target[row, : len(ids) - 1] = ids[1:]
+        return meta, body, target
+
+    def epoch(self, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
+        """(bucket, example indices) of each full batch of one epoch, in training order."""
+        rng = np.random.default_rng((seed, epoch))
+        plan: list[tuple[int, np.ndarray]] = []
+        for bucket, indices in enumerate(self.buckets):
+            size = self.batch_sizes[bucket]
+            order = rng.permutation(np.asarray(indices, dtype=np.int64))
+            plan.extend(
+                (bucket, order[i : i + size]) for i in range(0, len(order) - size + 1, size)
+            )
+        return [plan[i] for i in rng.permutation(len(plan))]
+
+    def training_stream(self, seed: int, skip: int = 0) -> Iterator[Batch]:
+        """Endless shuffled batches (epoch after epoch), the first ``skip`` left out."""
+        epoch = 0
+        while True:
+            plan = self.epoch(seed, epoch)
+            if skip >= len(plan):
+                skip -= len(plan)
+            else:
+                for bucket, indices in plan[skip:]:
+                    yield self._make(indices, bucket, len(indices))
+                skip = 0
+            epoch += 1
+
+    def fixed_batches(self) -> list[Batch]:
+        """Every example once, in order; a bucket's last batch is padded with empty rows so
+        it keeps the bucket's shape (empty rows have no targets)."""
+        batches = []
+        for bucket, indices in enumerate(self.buckets):
+            size = self.batch_sizes[bucket]
+            for start in range(0, len(indices), size):
+                batches.append(self._make(indices[start : start + size], bucket, size))
+        return batches
+
+
+def split_records(records: Sequence[Any]) -> tuple[list[Any], list[Any]]:
+    """(train, validation) records; a corpus without validation tunes lends 5% of its train."""
+    train = [r for r in records if r.split == "train"]
+    val = [r for r in records if r.split == "validation"]
+    if not val and len(train) > 1:
+        cut = max(1, len(train) // 20)
+        val, train = train[-cut:], train[:-cut]
+    if not train:
+        raise ValueError("the corpus has no training tunes")
+    return train, val
+
+
+# Tokenizers.
+
+
+def prepare_tokenizers(
+    out_dir: Path, train_records: Sequence[Any], vocab_size: int, seed: int, default_corpus: bool
+) -> tuple[Any, Any, Path]:
+    """The out dir's tokenizer; else the shipped one (default corpus, same vocabulary size);
+    else one trained on the training split."""
+    import shutil
+
+    from composeium_desktop.core.model.storage import TOKENIZER_DIR
+    from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab, train_tokenizers
+    from composeium_desktop.paths import model_dir
+
+    folder = Path(out_dir) / TOKENIZER_DIR
+    if not (folder / "body.model").is_file():
+        shipped = model_dir() / TOKENIZER_DIR
+        if (
+            default_corpus
+            and (shipped / "body.model").is_file()
+            and ABCTokenizer.load(shipped).vocab_size == vocab_size
+        ):
+            shutil.copytree(shipped, folder, dirs_exist_ok=True)
+        else:
+            train_tokenizers(train_records, folder, vocab_size=vocab_size, seed=seed)
+    return ABCTokenizer.load(folder), MetadataVocab.load(folder), folder
+
+
+# Model and strategy.
+
+
+def make_strategy(name: str) -> Any:
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise ValueError(f"unknown strategy {name!r} (default, mirrored, multiworker)")
+
+
+def is_chief(strategy: Any) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not getattr(resolver, "task_type", None):
+        return True
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and int(resolver.task_id or 0) == 0
+    )
+
+
+def compile_model(model: Any, options: TrainOptions, optimizer: Any = None) -> None:
+    import keras
+
+    from composeium_desktop.core.model.objectives import MaskedCrossEntropy, TokenCount, WarmupDecay
+
+    if optimizer is None:
+        schedule = WarmupDecay(options.lr, options.warmup, options.steps, options.schedule)
+        optimizer = keras.optimizers.AdamW(
+            learning_rate=schedule,
+            weight_decay=options.weight_decay,
+            beta_2=0.98,
+            global_clipnorm=1.0,
+        )
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "norm"])
+    model.compile(
+        optimizer=optimizer,
+        loss=MaskedCrossEntropy(options.label_smoothing),
+        metrics=[TokenCount()],
+        jit_compile=options.jit_compile,
+    )
+
+
+def nll_function(model: Any, jit_compile: bool = True) -> Callable[[Batch], tuple[float, int]]:
+    """(sum of -ln p over non-pad targets, number of such targets) of a batch; compiled once
+    per batch shape."""
+    import tensorflow as tf
+    from keras import ops
+
+    @tf.function(jit_compile=jit_compile)
+    def nll(meta: Any, body: Any, target: Any) -> tuple[Any, Any]:
+        logits = model({"meta": meta, "body": body}, training=False)
+        log_probs = ops.log_softmax(logits, axis=-1)
+        picked = ops.squeeze(ops.take_along_axis(log_probs, target[..., None], axis=-1), -1)
+        mask = ops.cast(ops.not_equal(target, 0), "float32")
+        return -ops.sum(picked * mask), ops.sum(mask)
+
+    def run(batch: Batch) -> tuple[float, int]:
+        total, count = nll(*batch)
+        return float(total), int(count)
+
+    return run
+
+
+def mean_nll(batches: Sequence[Batch], nll: Callable[[Batch], tuple[float, int]]) -> float:
+    total, count = 0.0, 0
+    for batch in batches:
+        t, c = nll(batch)
+        total, count = total + t, count + c
+    return total / max(count, 1)
+
+
+# Files.
+
+
+def save_plot(history: Sequence[dict[str, float]], path: Path) -> None:
+    """Train and validation loss against step, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = [h["step"] for h in history]
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    ax.plot(steps, [h["train_loss"] for h in history], label="train", marker=".")
+    ax.plot(steps, [h["val_loss"] for h in history], label="validation", marker=".")
+    best = min(history, key=lambda h: h["val_loss"])
+    ax.axvline(best["step"], color="grey", linestyle=":", linewidth=1)
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy (nats / token)")
+    ax.set_title(
+        f"Composeium training (best validation {best['val_loss']:.3f} at step {best['step']})"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    tmp = path.with_suffix(".tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+# The run.
+
+
+def _resume_state(out_dir: Path) -> dict[str, Any] | None:
+    path = out_dir / CHECKPOINT_DIR / "state.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _merge_resumed(options: TrainOptions, saved: dict[str, Any]) -> TrainOptions:
+    """A resumed run keeps the saved data and model settings; budget settings may change."""
+    keep = {"steps", "max_minutes", "patience", "quiet", "resume", "out_dir", "jit_compile"}
+    data = {k: v for k, v in saved.items() if k not in keep}
+    data["corpus"] = [Path(p) for p in data.get("corpus", [])]
+    return TrainOptions(**{**data, **{k: getattr(options, k) for k in keep}})
+
+
+def _save_checkpoint(model: Any, folder: Path, state: dict[str, Any]) -> None:
+    """Weights and optimizer state (Keras saves both for a compiled model) + state.json."""
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_weights(folder / "checkpoint.tmp.weights.h5")
+    (folder / "checkpoint.tmp.weights.h5").replace(folder / "checkpoint.weights.h5")
+    _write_json(folder / "state.json", state)
+
+
+def _load_checkpoint(model: Any, folder: Path) -> None:
+    model.optimizer.build(model.trainable_variables)
+    model.load_weights(folder / "checkpoint.weights.h5")
+
+
+def _dataset(stream: Callable[[], Iterator[Batch]], meta_len: int) -> Any:
+    import tensorflow as tf
+
+    def pairs() -> Iterator[Any]:
+        for meta, body, target in stream():
+            yield {"meta": meta, "body": body}, target
+
+    spec = (
+        {
+            "meta": tf.TensorSpec((None, meta_len), tf.int32),
+            "body": tf.TensorSpec((None, None), tf.int32),
+        },
+        tf.TensorSpec((None, None), tf.int32),
+    )
+    dataset = tf.data.Dataset.from_generator(pairs, output_signature=spec)
+    data_options = tf.data.Options()
+    data_options.experimental_distribute.auto_shard_policy = (
+        tf.data.experimental.AutoShardPolicy.DATA
+    )
+    return dataset.with_options(data_options).prefetch(4)
+
+
+def train(
+    options: TrainOptions,
+    records: Sequence[Any] | None = None,
+    log: Callable[[str], None] | None = None,
+    stream: Any = sys.stderr,
+) -> TrainResult:
+    """Trains (or resumes) a model into options.out_dir; returns the run's summary.
+
+    ``records`` replaces the corpus (tests); otherwise load_corpus(options.corpus,
+    options.include_music21) is used."""
+    import keras
+    import tensorflow as tf
+
+    from composeium_desktop.core.model.callbacks import ProgressLogger, TrainingSupervisor
+    from composeium_desktop.core.model.config import TransformerConfig
+    from composeium_desktop.core.model.storage import build_model, save_model
+
+    def say(message: str) -> None:
+        if log is not None:
+            log(message)
+        elif not options.quiet:
+            print(message, file=stream, flush=True)
+
+    tf.get_logger().setLevel("ERROR")  # one trace per length bucket is expected, not a warning
+    started = time.monotonic()
+    out_dir = Path(options.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    saved_state = _resume_state(out_dir) if options.resume else None
+    if options.resume and saved_state is None:
+        say(f"no checkpoint in {out_dir / CHECKPOINT_DIR}; starting a new run")
+    if saved_state is not None:
+        options = _merge_resumed(options, saved_state["options"])
+    deadline = started + options.max_minutes * 60 if options.max_minutes else None
+
+    keras.utils.set_random_seed(options.seed)
+    if records is None:
+        from composeium_desktop.core.corpus import load_corpus
+
+        records = load_corpus(options.corpus, include_music21=options.include_music21)
+    train_records, val_records = split_records(records)
+    default_corpus = options.include_music21 and not options.corpus
+    tokenizer, meta_vocab, _ = prepare_tokenizers(
+        out_dir, train_records, options.vocab_size, options.seed, default_corpus
+    )
+    train_examples = [
+        encode_record(r, tokenizer, meta_vocab, options.max_body_len) for r in train_records
+    ]
+    val_examples = [
+        encode_record(r, tokenizer, meta_vocab, options.max_body_len) for r in val_records
+    ]
+    # Titles longer than 99.5% of the corpus's are cut rather than padding every batch.
+    meta_lengths = [len(m) for m, _ in train_examples + val_examples]
+    meta_len = min(meta_vocab.max_len, int(math.ceil(np.quantile(meta_lengths, 0.995) / 8) * 8))
+    boundaries = bucket_boundaries(
+        [len(b) - 1 for _, b in train_examples + val_examples], options.buckets
+    )
+    budget = options.batch_size * REFERENCE_LENGTH
+    train_data = BucketedBatches(train_examples, boundaries, budget, meta_len)
+    val_data = BucketedBatches(val_examples, boundaries, budget, meta_len)
+    val_batches = val_data.fixed_batches()
+    say(
+        f"{len(train_examples)} training tunes ({sum(len(b) - 1 for _, b in train_examples):,} "
+        f"tokens), {len(val_examples)} validation tunes; buckets {boundaries} x batch "
+        f"{train_data.batch_sizes}; {train_data.steps_per_epoch()} steps per epoch"
+    )
+
+    config = TransformerConfig(
+        vocab_size=tokenizer.vocab_size,
+        meta_vocab_size=meta_vocab.vocab_size,
+        d_model=options.d_model,
+        encoder_layers=options.layers,
+        decoder_layers=options.layers,
+        num_heads=options.heads,
+        d_ff=options.ff,
+        dropout=options.dropout,
+        max_body_len=options.max_body_len,
+        max_meta_len=meta_vocab.max_len,
+    )
+    strategy = make_strategy(options.strategy)
+    chief = is_chief(strategy)
+    with strategy.scope():
+        model = build_model(config)
+        compile_model(model, options)
+        if saved_state is not None:
+            _load_checkpoint(model, out_dir / CHECKPOINT_DIR)
+    step0 = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    history: list[dict[str, float]] = list(saved_state["history"]) if saved_state else []
+    previous_wall = float(saved_state["wall_s"]) if saved_state else 0.0
+    best = float(saved_state["best_val_loss"]) if saved_state else float("inf")
+    bad = int(saved_state["bad_validations"]) if saved_state else 0
+    say(
+        f"model: {model.count_params():,} parameters, {config}; strategy {options.strategy} "
+        f"({strategy.num_replicas_in_sync} replica(s)); "
+        + (f"resuming at step {step0}" if step0 else "new run")
+    )
+    nll = nll_function(model, options.jit_compile)
+    info = {
+        "train_tunes": len(train_examples),
+        "validation_tunes": len(val_examples),
+        "train_tokens": sum(len(b) - 1 for _, b in train_examples),
+        "buckets": boundaries,
+        "batch_sizes": train_data.batch_sizes,
+        "steps_per_epoch": train_data.steps_per_epoch(),
+        "parameters": int(model.count_params()),
+    }
+
+    def on_validation(step: int, train_loss: float, val_loss: float, improved: bool) -> None:
+        now = time.monotonic()
+        history.append(
+            {
+                "step": step,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "lr": float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+                "wall_s": previous_wall + now - started,
+            }
+        )
+        if not chief:
+            return
+        if improved:
+            save_model(model, out_dir)
+        state = {
+            "options": options.to_json(),
+            "config": config.to_dict(),
+            "data": info,
+            "history": history,
+            "best_val_loss": supervisor.best_val_loss,
+            "bad_validations": supervisor.bad_validations,
+            "wall_s": previous_wall + now - started,
+        }
+        _save_checkpoint(model, out_dir / CHECKPOINT_DIR, state)
+        _write_json(out_dir / HISTORY_FILE, {**state, "stopped": None})
+        save_plot(history, out_dir / PLOT_FILE)
+
+    supervisor = TrainingSupervisor(
+        validate=lambda: mean_nll(val_batches, nll),
+        on_validation=on_validation,
+        total_steps=options.steps,
+        patience=options.patience,
+        best_val_loss=best,
+        bad_validations=bad,
+        deadline=deadline,
+        log=say,
+    )
+    callbacks: list[Any] = [supervisor]
+    if not options.quiet:
+        callbacks.insert(0, ProgressLogger(options.steps, deadline, stream))
+    epochs = int(math.ceil(options.steps / options.val_every))
+    initial_epoch = step0 // options.val_every
+    stopped = "steps"
+    if step0 < options.steps and initial_epoch < epochs:
+        dataset = _dataset(lambda: train_data.training_stream(options.seed, skip=step0), meta_len)
+        model.fit(
+            dataset,
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=options.val_every,
+            callbacks=callbacks,
+            shuffle=False,
+            verbose=0,
+        )
+        stopped = supervisor.stopped
+    wall = previous_wall + time.monotonic() - started
+    if chief and history:
+        state = json.loads((out_dir / HISTORY_FILE).read_text(encoding="utf-8"))
+        _write_json(out_dir / HISTORY_FILE, {**state, "stopped": stopped, "wall_s": wall})
+    best_entry = min(history, key=lambda h: h["val_loss"]) if history else None
+    say(
+        f"stopped ({stopped}) at step {history[-1]['step'] if history else step0}; best "
+        f"validation loss {best_entry['val_loss'] if best_entry else float('nan'):.4f}; "
+        f"wall time {wall / 60:.1f} min; model in {out_dir}"
+    )
+    return TrainResult(
+        out_dir=out_dir,
+        steps=int(history[-1]["step"]) if history else step0,
+        best_val_loss=best_entry["val_loss"] if best_entry else float("nan"),
+        final_train_loss=history[-1]["train_loss"] if history else float("nan"),
+        wall_s=wall,
+        stopped=stopped,
+        history=history,
+    )

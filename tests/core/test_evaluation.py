@@ -1,0 +1,121 @@
+"""Evaluation: sample metrics on given tunes, structure helpers, and a tiny-model run end to end."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from composeium_desktop.core.evaluation import (
+    SampleRequest,
+    corpus_reference,
+    format_table,
+    last_note_pc,
+    sample_metrics,
+    targets,
+    training_windows,
+)
+from composeium_desktop.core.model.testing import make_tiny_model_dir, tiny_records
+
+GOOD = """X:1
+T:Test Reel
+M:4/4
+L:1/8
+R:reel
+K:D
+|:DFAF dFAF|GBdB AFED|DFAF dFAF|GBAF E2D2:|
+"""
+WRONG_HEADER = GOOD.replace("R:reel", "R:jig").replace("K:D", "K:G")
+BAD_BARS = GOOD.replace("GBdB AFED", "GBdB AFE")
+BROKEN = GOOD.replace("|:DFAF", '|:"DFAF')
+
+
+class _Tokenizer:
+    def encode(self, body: str) -> list[int]:
+        return [ord(c) for c in body]
+
+
+def _request(**changes) -> SampleRequest:
+    base = dict(title="Test Reel", key="D", meter="4/4", genre="reel", seed=0)
+    base.update(changes)
+    return SampleRequest(**base)
+
+
+def test_sample_metrics_on_hand_written_tunes() -> None:
+    samples = [(_request(), GOOD), (_request(), WRONG_HEADER), (_request(), BAD_BARS),
+               (_request(), BROKEN)]  # fmt: skip
+    figures = sample_metrics(samples, _Tokenizer(), set(), render_check=lambda abc: True)
+    assert figures["samples"] == 4
+    assert figures["valid_rate"] == pytest.approx(3 / 4)
+    assert figures["header_match_rate"] == pytest.approx(2 / 3)
+    assert figures["bar_error_rate"] == pytest.approx(1 / 12)
+    assert figures["tonic_end_rate"] == pytest.approx(2 / 3)  # the G-major copy ends on D
+    assert figures["copy_rate"] == 0.0
+    assert 0 < figures["distinct_4gram"] < 1
+
+
+def test_render_rejection_makes_a_sample_invalid() -> None:
+    figures = sample_metrics([(_request(), GOOD)], _Tokenizer(), set(), lambda abc: False)
+    assert figures["valid_rate"] == 0.0
+
+
+def test_copy_rate_finds_training_text_in_the_normalised_key() -> None:
+    from composeium_desktop.core.corpus import records_from_abc_text
+
+    training_body = records_from_abc_text(GOOD, "test")[0].body  # moved to C like the corpus
+    assert "DFAF" not in training_body
+    windows = training_windows([training_body])
+    figures = sample_metrics([(_request(), GOOD)], _Tokenizer(), windows, lambda abc: True)
+    assert figures["copy_rate"] == 1.0
+
+
+def test_last_note_uses_key_signature_and_bar_accidentals() -> None:
+    assert last_note_pc("ABc d2 F2|", "D") == 6  # F is sharp in D major
+    assert last_note_pc("=F2 F2|", "D") == 5  # the natural carries through the bar
+    assert last_note_pc("=F2|F2|", "D") == 6  # ... but not past the bar line
+    assert last_note_pc("B,2 [CEG]2|", "C") == 7
+    assert last_note_pc("z4|", "C") is None
+
+
+def test_corpus_reference_rates_are_proportions() -> None:
+    figures = corpus_reference(tiny_records())
+    assert 0 <= figures["bar_error_rate"] < 0.5
+    assert 0.3 < figures["tonic_end_rate"] <= 1
+
+
+def test_targets_report_met_and_not_met() -> None:
+    checks = dict(
+        (name, met)
+        for name, met, _ in targets(
+            {"val_bpc": 1.0, "ngram_val_bpc": 2.0, "valid_rate": 0.98, "copy_rate": 0.01}
+        )
+    )
+    assert checks["val_bpc <= 0.65 x ngram_val_bpc"] is True
+    assert checks["valid_rate >= 99%"] is False
+    assert checks["copy_rate <= 5%"] is True
+    assert checks["tonic_end_rate >= corpus"] is None
+    assert "NOT met" in format_table({"valid_rate": 0.98})
+
+
+def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:
+    from composeium_desktop.core.evaluation import run_evaluation
+
+    folder = make_tiny_model_dir(tmp_path / "tiny")
+    abc_file = tmp_path / "mine.abc"
+    abc_file.write_text(GOOD + "\n" + BROKEN.replace("X:1", "X:2"))
+    figures = run_evaluation(
+        folder,
+        samples=2,
+        abc_files=[abc_file],
+        records=list(tiny_records()),
+        render_check=lambda abc: True,
+    )
+    for name in ("val_bpc", "test_bpc", "ngram_val_bpc", "abc_bpc", "abc_ngram_bpc"):
+        value = figures[name]
+        assert value is None or (math.isfinite(value) and value > 0), name
+    assert figures["abc_tunes"] == 1 and figures["abc_rejected"] == 1
+    # A random model over a ~160-piece vocabulary is far worse than the n-gram.
+    assert figures["abc_bpc"] > figures["abc_ngram_bpc"]
+    assert figures["samples"] == 2
+    assert 0 <= figures["valid_rate"] <= 1
+    assert "corpus_tonic_end_rate" in figures

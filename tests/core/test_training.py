@@ -1,0 +1,139 @@
+"""Training on a tiny model: the loss falls, files are written, resume continues, data is seeded."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from composeium_desktop.core.model.testing import TINY_BODY_VOCAB, tiny_records
+from composeium_desktop.core.training import (
+    BucketedBatches,
+    TrainOptions,
+    bucket_boundaries,
+    split_records,
+    train,
+)
+
+
+def _options(out_dir, **overrides) -> TrainOptions:
+    settings = dict(
+        out_dir=out_dir,
+        steps=16,
+        val_every=8,
+        batch_size=4,
+        d_model=32,
+        layers=1,
+        heads=2,
+        ff=64,
+        dropout=0.0,
+        lr=3e-3,
+        warmup=4,
+        vocab_size=TINY_BODY_VOCAB,
+        buckets=1,
+        jit_compile=False,
+        patience=10,
+        quiet=True,
+    )
+    settings.update(overrides)
+    return TrainOptions(**settings)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    return out, train(_options(out), records=list(tiny_records()))
+
+
+def test_loss_falls_and_files_are_written(trained) -> None:
+    out, result = trained
+    losses = [h["train_loss"] for h in result.history]
+    val = [h["val_loss"] for h in result.history]
+    assert len(result.history) == 2
+    assert losses[-1] < losses[0] - 0.3
+    assert val[-1] < val[0]
+    for name in ("composeium.keras", "config.json", "history.json", "TrainingProgress.png"):
+        assert (out / name).is_file(), name
+    assert (out / "tokenizer" / "body.model").is_file()
+    history = json.loads((out / "history.json").read_text())
+    assert history["stopped"] == "steps"
+    assert history["data"]["train_tunes"] > 0
+    assert result.best_val_loss == pytest.approx(min(val))
+
+
+def test_best_model_loads_without_optimizer_state(trained) -> None:
+    from composeium_desktop.core.model import load_model
+    from composeium_desktop.core.tokenizer import ABCTokenizer
+
+    out, result = trained
+    model = load_model(out)
+    assert model.config.vocab_size == ABCTokenizer.load(out).vocab_size
+    assert getattr(model, "optimizer", None) is None
+
+
+@pytest.mark.slow
+def test_resume_continues_from_the_checkpoint(trained, tmp_path) -> None:
+    import shutil
+
+    out, first = trained
+    copy = tmp_path / "resumed"
+    shutil.copytree(out, copy)
+    resumed = train(_options(copy, steps=24, resume=True), records=list(tiny_records()))
+    steps = [h["step"] for h in resumed.history]
+    assert steps == [8, 16, 24]
+    assert resumed.history[:2] == first.history
+
+
+@pytest.mark.slow
+def test_time_budget_stops_the_run(tmp_path) -> None:
+    result = train(
+        _options(tmp_path, steps=10_000, max_minutes=0.0001), records=list(tiny_records())
+    )
+    assert result.stopped == "time budget"
+    assert result.steps < 10_000
+
+
+def test_same_seed_gives_the_same_batches_and_another_seed_does_not() -> None:
+    rng = np.random.default_rng(0)
+    examples = [([1, 2], [2] + list(rng.integers(4, 50, size=n)) + [3]) for n in range(5, 90)]
+    data = BucketedBatches(
+        examples, bucket_boundaries([len(b) - 1 for _, b in examples], 3), 256, 4
+    )
+    first = [b[1].tolist() for b, _ in zip(data.training_stream(7), range(12), strict=False)]
+    again = [b[1].tolist() for b, _ in zip(data.training_stream(7), range(12), strict=False)]
+    other = [b[1].tolist() for b, _ in zip(data.training_stream(8), range(12), strict=False)]
+    assert first == again
+    assert first != other
+    skipped = [
+        b[1].tolist() for b, _ in zip(data.training_stream(7, skip=5), range(7), strict=False)
+    ]
+    assert skipped == first[5:]
+
+
+def test_batches_pad_only_to_their_bucket_and_targets_shift_by_one() -> None:
+    examples = [([5], [2, 10, 11, 3]), ([6, 7], [2, 12, 13, 14, 15, 16, 17, 18, 19, 3])]
+    data = BucketedBatches(examples, [8, 16], tokens_per_batch=16, meta_len=4)
+    batches = data.fixed_batches()
+    shapes = sorted(b[1].shape for b in batches)
+    assert shapes == [(1, 16), (2, 8)]
+    small = next(b for b in batches if b[1].shape == (2, 8))
+    np.testing.assert_array_equal(small[1][0, :3], [2, 10, 11])
+    np.testing.assert_array_equal(small[2][0, :3], [10, 11, 3])
+    assert small[2][1].sum() == 0  # the padding row has no targets
+
+
+def test_bucket_boundaries_cover_every_length_and_reduce_padding() -> None:
+    lengths = list(range(1, 300)) + [500]
+    bounds = bucket_boundaries(lengths, 5)
+    assert len(bounds) <= 5 and bounds[-1] >= 500
+    padded = sum(next(b for b in bounds if b >= n) for n in lengths)
+    assert padded < len(lengths) * 500 * 0.5
+
+
+def test_split_records_lends_validation_tunes_when_a_corpus_has_none() -> None:
+    from dataclasses import replace
+
+    records = [replace(r, split="train") for r in tiny_records()]
+    train_part, val_part = split_records(records)
+    assert val_part and len(train_part) + len(val_part) == len(records)
