@@ -144,3 +144,30 @@ def test_each_export_writes_a_real_file(qtbot, window, tmp_path, monkeypatch, ki
     if kind.key == "svg":
         assert b"<svg" in data[:500]
     assert window.last_error == ""
+
+
+def test_transpose_rewrites_key_and_notes_as_one_undo_step(qtbot, window) -> None:
+    window.editor.setPlainText(TUNE)
+    window.files.transpose_by(2)
+    text = window.editor.toPlainText()
+    assert re.search(r"(?m)^K:\s*E$", text), text[:300]
+    assert text != TUNE
+    window.editor.undo()
+    assert window.editor.toPlainText() == TUNE
+
+
+def test_open_tune_book_lists_its_tunes(qtbot, window, monkeypatch) -> None:
+    from composeium_desktop.gui.widgets.dialogs import TunePickerDialog
+
+    seen: list[list[str]] = []
+
+    def pick_third(dialog: TunePickerDialog) -> int:
+        seen.append([dialog.list.item(i).text() for i in range(dialog.list.count())])
+        dialog.list.setCurrentRow(2)
+        return TunePickerDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(TunePickerDialog, "exec", pick_third)
+    assert window.files.open_path(EXAMPLES / "oneills-reels.abc")
+    assert len(seen[0]) == 3 and "Bucks of Oranmore" in seen[0][0]
+    assert "The Girl Who Broke My Heart" in window.editor.toPlainText()
+    qtbot.waitUntil(window.score_view.has_score, timeout=60_000)
