@@ -163,6 +163,7 @@ def test_a_hung_worker_is_stopped_after_the_timeout():
     with Renderer(timeout_s=0.5) as renderer:
         with pytest.raises(RenderError, match="longer than"):
             renderer._request("_sleep", JIG, {"seconds": 30})
+        renderer.timeout_s = 60.0  # a busy machine must not fail the render that follows
         assert renderer.render(JIG).pages
 
 
