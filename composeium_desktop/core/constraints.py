@@ -597,7 +597,7 @@ def _bar_allowed(state: BodyState, lexeme: str) -> bool:
         # right after a plain section end (":| |:").
         if state.bars_done == 0 and not state.last_bar:
             return lexeme in SECTION_START
-        return lexeme == "|:" and state.last_bar in SECTION_END and not state.last_bar.endswith(":")
+        return lexeme == "|:" and state.last_bar in (":|", ":||")
     if state.pos == state.bar_len or state.bars_done == 0:
         return True
     return (
