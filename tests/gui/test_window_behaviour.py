@@ -248,3 +248,33 @@ def test_variations_let_the_user_pick_one(qtbot, window, monkeypatch) -> None:
         window.panel.variations_button.click()
     assert window.editor.toPlainText().startswith("X:2\nT:Variation 2")
     assert not window.compose.busy
+
+
+def test_without_a_model_generate_explains_and_the_rest_works(qtbot, make_window, tmp_path) -> None:
+    import dataclasses
+
+    window = make_window(dataclasses.replace(fake_services(), model_available=lambda _d: False))
+    window.start_background_work(tmp_path, offer_restore=False)
+    assert window.panel.model_status.text() == "Model: not found"
+    window.panel.generate_button.click()
+    assert "No trained model" in window.last_error
+    assert not window.compose.busy
+    window.editor.setPlainText(TUNE)
+    qtbot.waitUntil(window.score_view.has_score, timeout=10_000)
+
+
+def test_settings_dialog_applies_soundfont_device_and_defaults(qtbot, window, monkeypatch) -> None:
+    from composeium_desktop.gui.widgets.dialogs import SettingsDialog
+
+    def edit_and_accept(dialog: SettingsDialog) -> int:
+        dialog.soundfont_edit.setText("/sf/test.sf2")
+        dialog.mode_combo.setCurrentText("dorian")
+        return SettingsDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(SettingsDialog, "exec", edit_and_accept)
+    window.settings_action.trigger()
+    assert window.settings.soundfont == "/sf/test.sf2"
+    assert window.settings.defaults.mode == "dorian"
+    assert window.playback.soundfont == "/sf/test.sf2"
+    assert window.playback.options()["soundfont"] == "/sf/test.sf2"
+    assert window.collect_settings().soundfont == "/sf/test.sf2"

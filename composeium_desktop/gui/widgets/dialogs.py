@@ -38,7 +38,9 @@ class TuneEntry:
 
 
 class _ListWithPreviewDialog(QDialog):
-    def __init__(self, title: str, prompt: str, entries: list[TuneEntry], parent: QWidget | None):
+    def __init__(
+        self, title: str, prompt: str, entries: list[TuneEntry], parent: QWidget | None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
         self.resize(720, 460)
@@ -77,7 +79,9 @@ class _ListWithPreviewDialog(QDialog):
 class TunePickerDialog(_ListWithPreviewDialog):
     """Lists the tunes of a tune book; the user picks the one to open."""
 
-    def __init__(self, file_name: str, entries: list[TuneEntry], parent: QWidget | None = None):
+    def __init__(
+        self, file_name: str, entries: list[TuneEntry], parent: QWidget | None = None
+    ) -> None:
         super().__init__(
             "Open tune", f"{file_name} holds {len(entries)} tunes. Pick one:", entries, parent
         )
@@ -86,7 +90,7 @@ class TunePickerDialog(_ListWithPreviewDialog):
 class VariationsDialog(_ListWithPreviewDialog):
     """Lists generated variations (best first); the user picks one for the editor."""
 
-    def __init__(self, entries: list[TuneEntry], parent: QWidget | None = None):
+    def __init__(self, entries: list[TuneEntry], parent: QWidget | None = None) -> None:
         super().__init__("Variations", "Pick the variation to keep:", entries, parent)
 
 
