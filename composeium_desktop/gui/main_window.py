@@ -329,6 +329,8 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.settings = self.collect_settings()
+        # Waiting for a model that is still loading can take seconds: vanish first.
+        self.hide()
         self.compose.shutdown()
         self.score.shutdown()
         self.playback.shutdown()
