@@ -132,6 +132,7 @@ class BodyState:
         self.bar_end_at = 0
         self.prev_space = False
         self.strict_bar = False
+        self.min_bars = 0
 
     def clone(self) -> BodyState:
         other = BodyState.__new__(BodyState)
@@ -592,6 +593,8 @@ def _bar_allowed(state: BodyState, lexeme: str) -> bool:
     strict = state.strict_bar if state.mode == "bar" else state.finishing
     if strict and lexeme not in FINAL_BAR_LINES:
         return False
+    if lexeme == "|]" and not strict and state.bars_done + 1 < state.min_bars:
+        return False  # "|]" ends the tune: not before min_bars bars
     if not state.bar_has_notes:
         # A bar line with nothing before it: at the very start ("|:"), or a section start
         # right after a plain section end (":| |:").

@@ -381,6 +381,7 @@ class _Run:
         normalised = _key_name(NORMALISED_TONIC, key.mode)
         self.transposer = _Transposer(key.semitones, normalised, key.name)
         self.state = BodyState(request.meter)
+        self.state.min_bars = MIN_BARS
         self.raw = ""
         self.safe_len = 0
         self.logprobs: list[float] = []
@@ -448,8 +449,9 @@ class _Run:
             self._accept(choice, position + 1)
             token, position = choice, position + 1
             index += 1
-            if self.constrained and self.state.finishing and self.state.can_end():
-                break
+            ended = self.state.lexeme == "|]" and not self.exact_length
+            if self.constrained and (ended or (self.state.finishing and self.state.can_end())):
+                break  # "|]" is the end of a tune in ABC
             yield GenerationStep(
                 token=gen.pieces[choice], body=self._body(), index=index, done=False
             )

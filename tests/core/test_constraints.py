@@ -98,6 +98,14 @@ def test_can_end_only_after_final_bar_line() -> None:
     assert ends("4/4", "|:A8:|")
 
 
+def test_final_bar_line_needs_min_bars() -> None:
+    state = BodyState("4/4")
+    state.min_bars = 3
+    assert not state.clone().feed("A8|B8|]")
+    assert state.clone().feed("A8|B8|C8|]")
+    assert state.clone().feed("A8|B8:|")
+
+
 def test_finishing_allows_only_final_bar_lines() -> None:
     state = BodyState("4/4")
     assert state.feed("A8|B4")
