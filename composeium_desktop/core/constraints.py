@@ -5,17 +5,25 @@ reads that text character by character and knows, at any point, what is open (a 
 may still grow, a chord, a quote, a grace group, a slur, a tuplet, a bar line whose symbol may
 still grow) and how much of the current bar is filled. Feeding a piece to a *clone* of the state
 says whether the text stays valid; generation samples a token, checks it, and on rejection masks
-it and draws again (rejection sampling), falling back to a scan of the whole vocabulary only when
-several draws in a row fail. Checks are made as late as the text allows ("A" may still become
-"A/"), so a piece is rejected only when no continuation could make it valid.
+it and draws again (rejection sampling), falling back to a scan of the whole vocabulary (through
+a trie of the pieces) only when several draws in a row fail. Checks are made as late as the text
+allows ("A3" may still become "A3/"), but a piece is accepted only if some continuation can
+make the text valid, so decoding does not paint itself into a corner.
 
-The accepted language is a deliberately conservative subset of ABC 2.1 body syntax:
-notes and rests (``z``/``x``) with accidentals, octave marks and lengths (denominators up to 16),
-chords ``[CEG]2`` (no lengths inside), chord symbols ``"Am"``, grace groups ``{g}``, ties,
-slurs (closed before the bar line), broken rhythm ``>``/``<``, tuplets ``(2 (3 (4``, the
-decorations ``~`` and ``.``, spaces, line breaks after bar lines, the bar lines
-``| || |] [| |: :| :: :|: |1 |2 :|2`` and the endings ``[1 [2``. Every bar has the meter's
-length except a pickup (first bar) and a section-end bar that completes the pickup.
+The accepted language is a deliberately conservative subset of ABC 2.1 body syntax, chosen so
+that every bar can always be completed:
+  * notes and rests (``z``, ``x``) with accidentals, up to two octave marks, and lengths that are
+    multiples of a 32nd note (``GRID``, a quarter of L:1/8), spelled ``2``, ``3/``, ``//``,
+    ``/4`` ... (``LENGTHS``); chords ``[CEG]2`` (no lengths inside);
+  * chord symbols ``"Am"``, grace groups ``{g}``, ties, slurs (closed before the bar line),
+    the decorations ``~`` and ``.``, single spaces, line breaks right after bar lines;
+  * broken rhythm ``> >> < <<`` between two notes of the same written length; tuplets
+    ``(2 (3 (4`` that end on the grid;
+  * the bar lines ``| || |] [| |: :| :: :|: :|| :||: ||: |1 |2 :|1 :|2`` and endings ``[1 [2``.
+Every bar has the meter's length except a pickup (the first bar) and a section-end bar that
+completes the pickup; a bar line with nothing before it only as ``|:`` at the start or in
+``:| |:``; ``|]`` only after ``min_bars`` bars. With ``finishing`` set (near the length limit)
+only plain notes and the section-final bar lines ``|] :| || :||`` are accepted.
 """
 
 from __future__ import annotations
@@ -45,7 +53,10 @@ ENDING_BAR_LINES = frozenset({"|1", "|2", ":|1", ":|2"})
 _BAR_PREFIXES = frozenset(p[:i] for p in BAR_LINES for i in range(1, len(p) + 1))
 
 TUPLETS = {2: Fraction(3, 2), 3: Fraction(2, 3), 4: Fraction(3, 4)}
-MAX_QUOTE = 12
+MAX_QUOTE = 8
+# Quoted text is a chord symbol: a root A-G, then quality, extensions and bass ("F#m7", "G/B").
+CHORD_ROOTS = frozenset("ABCDEFG")
+CHORD_CHARS = frozenset("ABCDEFG#bmajindsugo+0123456789/")
 MAX_GRACE = 6
 TRAIN_UNIT = Fraction(1, 8)
 # Every note length is a multiple of GRID (a 32nd note at L:1/8), so any room left in a bar can
@@ -454,10 +465,9 @@ class BodyState:
                 return False
             self.mode = "after_quote"
             return True
-        if c == "\n" or c not in ALLOWED_CHARS or c in '[]|{}"':
-            return False
+        allowed = CHORD_ROOTS if self.quote_len == 0 else CHORD_CHARS
         self.quote_len += 1
-        return self.quote_len <= MAX_QUOTE
+        return c in allowed and self.quote_len <= MAX_QUOTE
 
     def _paren_char(self, c: str) -> bool:
         if c.isdigit():

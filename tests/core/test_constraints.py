@@ -40,6 +40,7 @@ VALID_TUNES = [
     ("4/4", "(AB c2) d4|e8|]"),
     ("4/4", "A4-A4|A2>B2 c4|]"),
     ("3/4", "~A2 .B2 c'2|d,6|]"),
+    ("3/4", '"F#m7"A2 "G/B"B2 "Bb"c2|d6|]'),
 ]
 
 
@@ -69,6 +70,8 @@ def test_valid_bodies_accepted_and_agree_with_notation_core(meter: str, body: st
         ("4/4", "A2 K:G", "header field in the body"),
         ("4/4", "A2 %comment", "comments are not generated"),
         ("4/4", "A8|:|", "empty bar"),
+        ("4/4", '"c\'<c (d<c)"A', "notes inside a quote"),
+        ("4/4", '"gr"A', "a quote that is not a chord symbol"),
         ("4/4", "A8|B8|]|]", "two final bar lines"),
     ],
 )
