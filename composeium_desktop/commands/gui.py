@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="compose a tune at start-up (with --screenshot: shoot once it is engraved)",
     )
+    parser.add_argument("--title", help="the title the form starts with (for --generate)")
     parser.add_argument("--model", type=Path, metavar="DIR", help="model folder to load")
     parser.add_argument(
         "--timing",
@@ -47,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
             file=args.file,
             screenshot=args.screenshot,
             generate=args.generate,
+            title=args.title,
             model_dir=args.model,
             timing=args.timing or os.environ.get("COMPOSEIUM_TIMING", "") not in ("", "0"),
         )

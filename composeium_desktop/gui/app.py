@@ -38,6 +38,7 @@ class LaunchOptions:
     file: Path | None = None
     screenshot: Path | None = None
     generate: bool = False
+    title: str | None = None
     model_dir: Path | None = None
     timing: bool = False
 
@@ -119,6 +120,8 @@ def run_app(options: LaunchOptions) -> int:
     headless_shot = options.screenshot is not None
     settings = AppSettings() if headless_shot else load_settings()
     window = MainWindow(settings)
+    if options.title:
+        window.panel.title_edit.setText(options.title)
     if headless_shot:
         window.files.discard_autosave()
     shooter = (

@@ -270,7 +270,6 @@ class MainWindow(QMainWindow):
     def _on_choices(self, _task: int, choices: FormChoices) -> None:
         self.choices = choices
         self.panel.set_choices(choices)
-        self.panel.set_values_from_defaults(self.settings.defaults)
 
     def show_status(self, message: str) -> None:
         self.statusBar().setStyleSheet("")

@@ -278,3 +278,15 @@ def test_settings_dialog_applies_soundfont_device_and_defaults(qtbot, window, mo
     assert window.playback.soundfont == "/sf/test.sf2"
     assert window.playback.options()["soundfont"] == "/sf/test.sf2"
     assert window.collect_settings().soundfont == "/sf/test.sf2"
+
+
+def test_form_choices_arriving_late_keep_what_the_user_typed(qtbot, make_window) -> None:
+    from composeium_desktop.gui.widgets.metadata_panel import FormChoices
+
+    window = make_window(fake_services())
+    window.panel.title_edit.setText("The Late Choices")
+    window.panel.mode_combo.setCurrentText("dorian")
+    window._on_choices(1, FormChoices(modes=("major", "minor", "dorian", "lydian")))
+    assert window.panel.title_edit.text() == "The Late Choices"
+    assert window.panel.mode_combo.currentText() == "dorian"
+    assert window.panel.mode_combo.count() == 4

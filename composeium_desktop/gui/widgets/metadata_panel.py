@@ -56,10 +56,11 @@ class FormValues:
     max_tokens: int
 
 
-def _select(combo: QComboBox, value: str) -> None:
+def _select(combo: QComboBox, value: str) -> bool:
     index = combo.findText(value)
     if index >= 0:
         combo.setCurrentIndex(index)
+    return index >= 0
 
 
 class MetadataPanel(QWidget):
@@ -76,6 +77,7 @@ class MetadataPanel(QWidget):
 
     def __init__(self, defaults: DefaultMetadata, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._defaults = defaults
         self.setMinimumWidth(240)
         self.title_edit = QLineEdit(defaults.title)
         self.tonic_combo = QComboBox()
@@ -164,19 +166,23 @@ class MetadataPanel(QWidget):
         )
 
     def set_choices(self, choices: FormChoices) -> None:
-        """Fill the combo boxes, keeping the current selections where they still exist."""
-        for combo, items in (
-            (self.tonic_combo, choices.tonics),
-            (self.mode_combo, choices.modes),
-            (self.meter_combo, choices.meters),
-            (self.genre_combo, choices.genres),
+        """Fill the combo boxes, keeping the current selections (else the defaults) where they
+        exist in the new lists."""
+        d = self._defaults
+        for combo, items, default in (
+            (self.tonic_combo, choices.tonics, d.tonic),
+            (self.mode_combo, choices.modes, d.mode),
+            (self.meter_combo, choices.meters, d.meter),
+            (self.genre_combo, choices.genres, d.genre),
         ):
             current = combo.currentText()
             combo.clear()
             combo.addItems(list(items))
-            _select(combo, current)
+            if not _select(combo, current):
+                _select(combo, default)
 
     def set_values_from_defaults(self, defaults: DefaultMetadata) -> None:
+        self._defaults = defaults
         self.title_edit.setText(defaults.title)
         _select(self.tonic_combo, defaults.tonic)
         _select(self.mode_combo, defaults.mode)
