@@ -40,6 +40,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="generate without constrained decoding (measures the model alone)",
     )
+    add(
+        "--both",
+        action="store_true",
+        help="generate the samples twice: constrained and unconstrained (unconstrained_* keys)",
+    )
     add("--json", action="store_true", help="print one JSON object on the last line")  # fmt: skip
 
 
@@ -50,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
     folder = args.model or model_dir()
     if not (folder / "composeium.keras").is_file():
         raise UsageError(f"no model in {folder} (composeium.keras missing)")
+    if args.both and args.unconstrained:
+        raise UsageError("--both already includes the unconstrained samples")
     if args.samples < 0:
         raise UsageError("--samples must be 0 or more")
     for path in args.abc:
@@ -64,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         abc_files=args.abc,
         seed=args.seed,
         constrained=not args.unconstrained,
+        also_unconstrained=args.both,
         log=lambda message: print(message, file=sys.stderr, flush=True),
     )
     print(format_table(figures))

@@ -44,7 +44,7 @@ class SampleRequest:
 
 
 def model_bits(
-    model: Any, tokenizer: Any, meta_vocab: Any, records: Sequence[Any], jit_compile: bool = True
+    model: Any, tokenizer: Any, meta_vocab: Any, records: Sequence[Any], jit_compile: bool = False
 ) -> tuple[float, int]:
     """(sum of -log2 p over every body token and EOS, characters of the bodies)."""
     from composeium_desktop.core.training import (
@@ -299,9 +299,14 @@ def sample_metrics(
 # Targets.
 
 
-def targets(figures: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
-    """(target, met or None when not measured, detail) for the model card and the table."""
+def targets(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, bool | None, str]]:
+    """(target, met or None when not measured, detail) for the model card and the table;
+    ``prefix`` selects a second sample set (e.g. "unconstrained_")."""
     out: list[tuple[str, bool | None, str]] = []
+    figures = {
+        **figures,
+        **{k[len(prefix) :]: v for k, v in figures.items() if prefix and k.startswith(prefix)},
+    }
 
     def add(name: str, value: Any, limit: Any, ok: Callable[[Any, Any], bool], text: str) -> None:
         if value is None or limit is None:
@@ -336,12 +341,16 @@ def format_table(figures: dict[str, Any]) -> str:
     width = max(len(r[0]) for r in rows)
     lines = [f"{a:<{width}}  {b}" for a, b in rows]
     lines.insert(1, "-" * (width + 12))
-    checks = targets(figures)
-    if any(met is not None for _, met, _ in checks):
-        lines += ["", "targets:"]
-        for name, met, detail in checks:
-            mark = "n/a" if met is None else ("met" if met else "NOT met")
-            lines.append(f"  {name:<34} {mark:<8} {detail}")
+    blocks = [("", "targets")]
+    if any(k.startswith("unconstrained_") for k in figures):
+        blocks.append(("unconstrained_", "targets, unconstrained samples (the model alone)"))
+    for prefix, title in blocks:
+        checks = targets(figures, prefix)
+        if any(met is not None for _, met, _ in checks):
+            lines += ["", f"{title}:"]
+            for name, met, detail in checks:
+                mark = "n/a" if met is None else ("met" if met else "NOT met")
+                lines.append(f"  {name:<34} {mark:<8} {detail}")
     return "\n".join(lines)
 
 
@@ -354,6 +363,7 @@ def run_evaluation(
     abc_files: Sequence[Path] = (),
     seed: int = 0,
     constrained: bool = True,
+    also_unconstrained: bool = False,
     records: Sequence[Any] | None = None,
     render_check: Callable[[str], bool] | None = None,
     log: Callable[[str], None] = lambda message: None,
@@ -418,6 +428,11 @@ def run_evaluation(
         windows = training_windows(r.body for r in by_split["train"])
         figures["constrained"] = "yes" if constrained else "no"
         figures.update(sample_metrics(pairs, tokenizer, windows, render_check))
+        if also_unconstrained and constrained:
+            log(f"generating {samples} tunes (unconstrained)")
+            pairs = generate_samples(model_dir, requests, False, progress)
+            metrics = sample_metrics(pairs, tokenizer, windows, render_check)
+            figures.update({f"unconstrained_{k}": v for k, v in metrics.items()})
         corpus = corpus_reference(reference)
         figures["corpus_bar_error_rate"] = corpus["bar_error_rate"]
         figures["corpus_tonic_end_rate"] = corpus["tonic_end_rate"]

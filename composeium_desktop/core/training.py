@@ -294,6 +294,8 @@ def nll_function(model: Any, jit_compile: bool = True) -> Callable[[Batch], tupl
     import tensorflow as tf
     from keras import ops
 
+    tf.get_logger().setLevel("ERROR")  # one trace per batch shape is expected
+
     @tf.function(jit_compile=jit_compile)
     def nll(meta: Any, body: Any, target: Any) -> tuple[Any, Any]:
         logits = model({"meta": meta, "body": body}, training=False)
