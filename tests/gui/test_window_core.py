@@ -171,3 +171,32 @@ def test_open_tune_book_lists_its_tunes(qtbot, window, monkeypatch) -> None:
     assert len(seen[0]) == 3 and "Bucks of Oranmore" in seen[0][0]
     assert "The Girl Who Broke My Heart" in window.editor.toPlainText()
     qtbot.waitUntil(window.score_view.has_score, timeout=60_000)
+
+
+@pytest.mark.slow
+def test_mutated_tunes_never_take_the_window_down(qtbot, window) -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "|:[]()!{}\"^_=,'/<>-~.0123456789abcgzABCGxyK: \n%&"
+    for _ in range(25):
+        chars = list(TUNE)
+        for _ in range(rng.randint(1, 6)):
+            position = rng.randrange(len(chars))
+            action = rng.random()
+            if action < 0.4:
+                chars.insert(position, rng.choice(alphabet))
+            elif action < 0.7:
+                chars[position] = rng.choice(alphabet)
+            else:
+                del chars[position]
+        outcome: list[str] = []
+        window.score.rendered.connect(lambda _r, o=outcome: o.append("ok"))
+        window.score.render_failed.connect(lambda _m, o=outcome: o.append("error"))
+        window.editor.setPlainText("".join(chars))
+        window.score.refresh_now()
+        qtbot.waitUntil(lambda o=outcome: bool(o), timeout=60_000)
+    window.editor.setPlainText(TUNE)
+    with qtbot.waitSignal(window.score.rendered, timeout=60_000):
+        window.score.refresh_now()
+    assert window.score_view.has_score()
