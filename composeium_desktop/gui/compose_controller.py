@@ -1,11 +1,13 @@
 """Generation in the window: form -> request -> streamed text in the editor -> finished tune.
 
-Also "Continue from cursor" (the body up to the cursor is the prime) and "Variations" (the user
+Also "Continue from cursor" (the tune up to the cursor is the prime; the core normalises it and
+the finished body replaces the old one, undoable as one step) and "Variations" (the user
 picks one of several). The model loads on the generation thread after the window is shown.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,10 +34,10 @@ MODEL_STATUS = {
 
 @dataclass(frozen=True)
 class _Stream:
-    """Where the streamed body goes: the editor text before it is kept as it is."""
+    """Where the streamed body goes: the editor text before `body_position` is kept as it is
+    (a continued tune keeps its own header; a new tune's header is replaced at the end)."""
 
     body_position: int
-    prime: str
     keep_header: bool
 
 
@@ -121,7 +123,7 @@ class ComposeController(QObject):
             self.error.emit(f"Cannot compose with these settings: {exc}")
             return
         self._editor.replace_all_undoable(header)
-        self._begin(_Stream(len(header), "", keep_header=False))
+        self._begin(_Stream(len(header), keep_header=False))
         self.generation.generate(request)
 
     def continue_from_cursor(self) -> None:
@@ -136,17 +138,35 @@ class ComposeController(QObject):
         block = self._editor.document().findBlockByNumber(max(tune.body_line - 1, 0))
         body_position = block.position() if block.isValid() else len(text)
         cursor_position = max(self._editor.textCursor().position(), body_position)
-        prime = text[body_position:cursor_position]
-        values = self._panel.values()
-        request = self._request(values, prime=prime, key=tune.key)
+        prime = text[:cursor_position]
+        values = self._tune_values(tune)
+        try:
+            request = self._request(values, prime=prime, key=tune.key)
+        except Exception as exc:
+            self.error.emit(f"Cannot continue this tune: {exc}")
+            return
         cursor = QTextCursor(self._editor.document())
         cursor.beginEditBlock()
         cursor.setPosition(cursor_position)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
         cursor.endEditBlock()
-        self._begin(_Stream(body_position, prime, keep_header=True))
+        self._begin(_Stream(body_position, keep_header=True))
         self.generation.generate(request)
+
+    def _tune_values(self, tune: Any) -> FormValues:
+        """The form's values with the tune's own title, meter and rhythm where it has them."""
+        values = self._panel.values()
+        genres = [
+            self._panel.genre_combo.itemText(i) for i in range(self._panel.genre_combo.count())
+        ]
+        rhythm = (getattr(tune, "rhythm", None) or "").strip().lower()
+        return dataclasses.replace(
+            values,
+            title=getattr(tune, "title", "") or values.title,
+            meter=getattr(tune, "meter", "") or values.meter,
+            genre=rhythm if rhythm in genres else values.genre,
+        )
 
     def variations(self, count: int) -> None:
         if not self._can_start():
@@ -196,16 +216,11 @@ class ComposeController(QObject):
         elif state == "ready":
             self.status.emit("Model loaded: ready to compose.")
 
-    def _streamed_body(self, body: str) -> str:
-        assert self._stream is not None
-        prime = self._stream.prime
-        return body if not prime or body.startswith(prime) else prime + body
-
     def _on_step(self, step: Any) -> None:
         if self._stream is None:
             return
         self._tokens += 1
-        body = self._streamed_body(step.body)
+        body = step.body
         current = self._editor.toPlainText()[self._stream.body_position :]
         if body.startswith(current):
             self._editor.append_undoable(body[len(current) :])
@@ -221,7 +236,7 @@ class ComposeController(QObject):
         if outcome.abc:
             if stream.keep_header:
                 body = self._services.parse_tune(outcome.abc).body
-                self._editor.replace_from(stream.body_position, self._streamed_body(body))
+                self._editor.replace_from(stream.body_position, body)
             else:
                 self._editor.replace_from(0, outcome.abc.rstrip("\n") + "\n")
         self._end()

@@ -47,7 +47,7 @@ class FakeGenerator:
 
     def generate(self, request: Any, cancelled: Callable[[], bool]) -> Iterator[FakeStep]:
         self.requests.append(request)
-        body = request.prime
+        body = re.split(r"(?m)^K:.*\n", request.prime)[-1]  # like the core: a tune's body
         for index, char in enumerate(TUNE_BODY):
             if index == self.hold_after:
                 while not self.gate.wait(0.01):

@@ -226,7 +226,7 @@ def test_continue_from_cursor_primes_with_the_body_up_to_the_cursor(
     window.editor.move_cursor_to(body_line, 10)
     with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
         window.panel.continue_button.click()
-    assert generator.requests[-1].prime == TUNE_BODY[:9]
+    assert generator.requests[-1].prime == TUNE[: TUNE.index(TUNE_BODY) + 9]
     assert generator.requests[-1].key == "D"
     text = window.editor.toPlainText()
     assert text.startswith("X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n" + TUNE_BODY[:9] + TUNE_BODY)

@@ -200,3 +200,21 @@ def test_mutated_tunes_never_take_the_window_down(qtbot, window) -> None:
     with qtbot.waitSignal(window.score.rendered, timeout=60_000):
         window.score.refresh_now()
     assert window.score_view.has_score()
+
+
+@pytest.mark.slow
+def test_continue_from_cursor_keeps_the_tune_up_to_the_cursor(
+    qtbot, window, tiny_model_dir
+) -> None:
+    _load_model(qtbot, window, tiny_model_dir)
+    window.editor.setPlainText(TUNE)
+    body_line = TUNE.splitlines().index("K:D") + 2
+    window.editor.move_cursor_to(body_line, 20)
+    kept = window.editor.toPlainText()[: window.editor.textCursor().position()]
+    window.panel.length_spin.setValue(64)
+    with qtbot.waitSignal(window.compose.tune_finished, timeout=120_000):
+        window.panel.continue_button.click()
+    text = window.editor.toPlainText()
+    assert text.startswith(kept[: kept.index("K:D")]), text[:400]
+    assert "T: The Bucks of Oranmore" in text
+    assert window.last_error == ""
