@@ -38,6 +38,7 @@ REJECTION_TRIES = 16
 MAX_ROLLBACKS = 3
 SMALL_CACHE = 320
 PARTIAL_REFRESH_S = 0.015
+TONIC_BONUS = 2.0
 _KEY_RE = re.compile(
     r"^\s*([A-Ga-g])([#b]?)\s*(m|min|minor|maj|major|ion|ionian|aeo|aeolian|dor|dorian"
     r"|mix|mixolydian|lyd|lydian|phr|phrygian|loc|locrian)?\s*$",
@@ -248,6 +249,10 @@ class Generator:
         banned = ~self.table.usable
         banned[self.eos_id] = False
         self._banned = banned
+        # Pieces whose last note is the tonic (C, in the normalised key of every mode).
+        self._ends_on_tonic = np.array(
+            [_last_note(piece) in ("C", "c") for piece in self.pieces], dtype=bool
+        )
 
     @classmethod
     def load(cls, model_dir: Path | str | None = None, warm_up: bool = True) -> Generator:
@@ -465,6 +470,9 @@ class _Run:
         logits = np.where(gen._banned, -np.inf, logits)
         if self.exact_length:
             logits[gen.eos_id] = -np.inf
+        if self.state.finishing:
+            # Steer the forced ending home: favour notes on the tonic near the end.
+            logits = np.where(gen._ends_on_tonic, logits + TONIC_BONUS, logits)
         probs = self.sampler.distribution(logits)
         if not self.constrained:
             return self.sampler.choose(probs, self.rng)
@@ -618,6 +626,13 @@ def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:
         return normalise_body(parse_tune(text))
     except ABCError as exc:
         raise ValueError(f"prime: {exc}") from None
+
+
+def _last_note(piece: str) -> str:
+    """The letter of the last note in a piece ("" if none, or if it holds quoted text)."""
+    if '"' in piece:
+        return ""
+    return next((c for c in reversed(piece) if c in "ABCDEFGabcdefg"), "")
 
 
 def _key_name(tonic: str, mode: str) -> str:
