@@ -93,8 +93,11 @@ def _banned(generator: Any) -> Any:
     return banned
 
 
-def time_naive(generator: Any, meta: Any, tokens: int, runs: int, seed: int = 0) -> list[float]:
-    """ms per tune re-running the whole prefix every token (same sampler as the cached loop)."""
+def time_naive(
+    generator: Any, meta: Any, tokens: int, runs: int, seed: int = 0
+) -> tuple[list[float], list[float]]:
+    """(wall, CPU) ms per tune re-running the whole prefix every token (same sampler as the
+    cached loop)."""
     import numpy as np
 
     from composeium_desktop.core.sampling import make_sampler
@@ -103,16 +106,18 @@ def time_naive(generator: Any, meta: Any, tokens: int, runs: int, seed: int = 0)
     sampler = make_sampler(1.0, 0, 0.95)
     banned = _banned(generator)
     forward(meta, np.array([[generator.bos_id]], np.int32))
-    times = []
+    times, cpu = [], []
     for run in range(runs):
         rng = np.random.default_rng(seed + run)
         body = [generator.bos_id]
+        cpu_start = time.process_time()
         start = time.perf_counter()
         for _ in range(tokens):
             logits = np.asarray(forward(meta, np.array([body], np.int32)))[0]
             body.append(sampler.sample(np.where(banned, -np.inf, logits), rng))
         times.append((time.perf_counter() - start) * 1000.0)
-    return times
+        cpu.append((time.process_time() - cpu_start) * 1000.0)
+    return times, cpu
 
 
 def time_cached(
@@ -210,7 +215,7 @@ def run_bench(
         wall, cached_cpu = time_cached(generator, ids, tokens, 1, seed=run)
         cached_ms += wall
         cached_cpu_ms += cached_cpu
-    naive_ms = time_naive(generator, meta, tokens, naive_runs)
+    naive_ms, naive_cpu_ms = time_naive(generator, meta, tokens, naive_runs)
     cached_rate = tokens / (statistics.median(cached_ms) / 1000.0)
     naive_rate = tokens / (statistics.median(naive_ms) / 1000.0)
     result: dict[str, Any] = {
@@ -226,6 +231,10 @@ def run_bench(
         "pipeline_tokens_mean": round(statistics.mean(counts), 1),
         "tune_cpu_ms_p50": round(_percentile(cpu_ms, 0.5), 1),
         "model_loop_cpu_ms_p50": round(_percentile(cached_cpu_ms, 0.5), 1),
+        "naive_cpu_ms_p50": round(_percentile(naive_cpu_ms, 0.5), 1),
+        "speedup_cpu": round(
+            _percentile(naive_cpu_ms, 0.5) / max(_percentile(cached_cpu_ms, 0.5), 1e-9), 2
+        ),
         "load_average_1min": round(_load_average(), 2),
         "tokens": tokens,
         "runs": runs,
