@@ -2,10 +2,15 @@
 
 In one process, with one model and one metadata request:
   * naive: the whole prefix re-run through the model for every new token (one compiled graph
-    with a dynamic body length, so it is not slowed by retracing),
-  * cached: the compiled one-token step over the key/value cache, with the same sampler,
+    with a dynamic body length, so it is not slowed by retracing);
+  * cached: the compiled one-token step over the key/value cache, with the same sampler
+    (``tokens_per_s_cached``, ``model_loop_ms_p50``);
   * tune: the full generation pipeline (cached step + sampler + ABC constraints + per-bar
-    transposition + streaming steps), forced to exactly N tokens.
+    transposition + streaming steps), forced to exactly N tokens (``tune_ms_p50/p95``,
+    ``first_token_ms``).
+Wall times are inflated by anything else running on the machine, so CPU times
+(``tune_cpu_ms_p50``, ``model_loop_cpu_ms_p50``, ``naive_cpu_ms_p50``, ``speedup_cpu``) and the
+load average are reported beside them; the cached and pipeline loops are interleaved.
 """
 
 from __future__ import annotations
