@@ -228,6 +228,60 @@ class _Transposer:
 # The generator.
 
 
+class _CompiledStep:
+    """The model's one-token step compiled with XLA over a key/value cache held in variables:
+    only the token and position go in and only the logits come out, so no cache tensors cross
+    the call boundary (the step updates its own cache in place). One per cache length."""
+
+    def __init__(self, model: Any, size: int) -> None:
+        self.model = model
+        self.size = size
+        self.self_kv: Any = None
+        self.cross_kv: Any = None
+        self.meta_mask: Any = None
+        self._compiled: Any = None
+
+    def load(self, cache: dict[str, Any]) -> None:
+        """Take a fresh cache from ``Seq2SeqTransformer.start_decoding``."""
+        import tensorflow as tf
+
+        if self.self_kv is None:
+            self.self_kv = tf.Variable(cache["self_kv"], trainable=False)
+            self.cross_kv = tf.Variable(cache["cross_kv"], trainable=False)
+            self.meta_mask = tf.Variable(cache["meta_mask"], trainable=False)
+            self._compiled = tf.function(self._step, jit_compile=True, reduce_retracing=False)
+        else:
+            self.self_kv.assign(cache["self_kv"])
+            self.cross_kv.assign(cache["cross_kv"])
+            self.meta_mask.assign(cache["meta_mask"])
+
+    def load_grown(self, small: _CompiledStep) -> None:
+        """Continue from a shorter cache: its keys/values, padded to this length."""
+        from keras import ops
+
+        extra = self.size - small.size
+        padded = ops.pad(small.self_kv, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra], [0, 0]])
+        self.load({"self_kv": padded, "cross_kv": small.cross_kv, "meta_mask": small.meta_mask})
+
+    def _step(self, token: Any, position: Any) -> Any:
+        cache = {
+            "self_kv": self.self_kv.read_value(),
+            "cross_kv": self.cross_kv.read_value(),
+            "meta_mask": self.meta_mask.read_value(),
+        }
+        logits, new = self.model.decode_step_eager(token, position, cache)
+        self.self_kv.assign(new["self_kv"])
+        return logits
+
+    def step(self, token: int, position: int) -> np.ndarray:
+        import tensorflow as tf
+
+        logits = self._compiled(
+            tf.constant([token], dtype=tf.int32), tf.constant(position, dtype=tf.int32)
+        )
+        return logits.numpy()[0]
+
+
 class Generator:
     """A loaded model + tokenizers; writes tunes (one at a time per instance; not thread-safe)."""
 
@@ -240,6 +294,7 @@ class Generator:
         # Attention over a fixed-length cache costs in proportion to its length, so tunes
         # start in a short cache and move to the full one only if they grow past it.
         self.cache_sizes = sorted({min(SMALL_CACHE, self.max_len), self.max_len})
+        self._handles: dict[int, _CompiledStep] = {}
         self.eos_id = int(tokenizer.eos_id)
         self.bos_id = int(tokenizer.bos_id)
         self.pieces = list(tokenizer.pieces)
@@ -277,34 +332,39 @@ class Generator:
 
     # Model calls.
 
-    def start(self, meta_ids: list[int], positions: int = 1) -> Any:
-        """Encode the metadata; a cache for at least `positions` (the small one if it fits)."""
+    def start(self, meta_ids: list[int], positions: int = 1) -> _CompiledStep:
+        """Encode the metadata into a cache for at least `positions` (the small one if it
+        fits); returns the cache's step handle."""
         meta = np.zeros((1, self.max_meta_len), dtype=np.int32)
         ids = meta_ids[: self.max_meta_len]
         meta[0, : len(ids)] = ids
         size = next((n for n in self.cache_sizes if n >= positions), self.cache_sizes[-1])
-        return self.model.start_decoding(meta, size)
+        handle = self._handle(size)
+        handle.load(self.model.start_decoding(meta, size))
+        return handle
 
-    def grow(self, cache: Any) -> Any:
+    def grow(self, handle: _CompiledStep) -> _CompiledStep:
         """The same cache in the model's full length (self-attention keys/values padded)."""
-        from keras import ops
-
-        self_kv = cache["self_kv"]
-        extra = self.cache_sizes[-1] - int(self_kv.shape[4])
-        if extra <= 0:
-            return cache
-        padded = ops.pad(self_kv, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra], [0, 0]])
-        return {**cache, "self_kv": padded}
+        big = self._handle(self.cache_sizes[-1])
+        if big is not handle:
+            big.load_grown(handle)
+        return big
 
     @staticmethod
-    def cache_size(cache: Any) -> int:
-        return int(cache["self_kv"].shape[4])
+    def cache_size(handle: _CompiledStep) -> int:
+        return handle.size
 
-    def step(self, token: int, position: int, cache: Any) -> tuple[np.ndarray, Any]:
-        logits, cache = self.model.decode_step(
-            np.array([token], dtype=np.int32), np.int32(position), cache
-        )
-        return np.asarray(logits)[0], cache
+    def step(
+        self, token: int, position: int, handle: _CompiledStep
+    ) -> tuple[np.ndarray, _CompiledStep]:
+        """Logits for the token after `token` (fed at `position`); one compiled call."""
+        return handle.step(token, position), handle
+
+    def _handle(self, size: int) -> _CompiledStep:
+        handle = self._handles.get(size)
+        if handle is None:
+            handle = self._handles[size] = _CompiledStep(self.model, size)
+        return handle
 
     def meta_ids(self, request: GenerationRequest, key: KeyChoice) -> list[int]:
         return self.meta_vocab.encode(

@@ -75,6 +75,30 @@ def test_cached_greedy_equals_naive_full_forward(generator: Generator) -> None:
         np.testing.assert_allclose(step_logits, logits[position], atol=1e-4)
 
 
+def test_cache_grows_without_changing_logits(generator: Generator) -> None:
+    """Past the short cache, the step continues in the full-length one with the same result."""
+    meta_ids = generator.meta_ids(GenerationRequest(), resolve_key("D"))
+    small = generator.cache_sizes[0]
+    tokens = [
+        generator.bos_id,
+        *(int(t) for t in np.random.default_rng(0).integers(4, 60, small + 4)),
+    ]
+    handle = generator.start(meta_ids)
+    assert generator.cache_size(handle) == small
+    cached = []
+    for position, token in enumerate(tokens):
+        if position >= generator.cache_size(handle):
+            handle = generator.grow(handle)
+        logits, handle = generator.step(token, position, handle)
+        cached.append(logits)
+    assert generator.cache_size(handle) == generator.max_len
+    meta = np.zeros((1, generator.max_meta_len), np.int32)
+    meta[0, : len(meta_ids)] = meta_ids
+    full = np.asarray(generator.model({"meta": meta, "body": np.array([tokens], np.int32)}))[0]
+    for position in (0, small - 1, small, small + 3):
+        np.testing.assert_allclose(cached[position], full[position], atol=1e-4)
+
+
 def test_same_seed_same_tune_different_seed_differs(generator: Generator) -> None:
     request = GenerationRequest(key="G", meter="4/4", genre="reel", seed=11, max_tokens=80)
     a = final(generator, request)[-1].abc
