@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-pip make libfluidsynth3 libportaudio2
+APT_PACKAGES=(python3 python3-venv python3-pip libfluidsynth3 libportaudio2
   fluid-soundfont-gm xvfb xauth abcmidi poppler-utils
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libx11-xcb1
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
