@@ -3,8 +3,10 @@
 In one process, with one model and one metadata request:
   * naive: the whole prefix re-run through the model for every new token (one compiled graph
     with a dynamic body length, so it is not slowed by retracing);
-  * cached: the compiled one-token step over the key/value cache, with the same sampler
-    (``tokens_per_s_cached``, ``model_loop_ms_p50``);
+  * cached: the one-token step over the key/value cache of the Generator's default backend
+    (the NumPy decoder, ``backend``), with the same sampler (``tokens_per_s_cached``,
+    ``model_loop_ms_p50``); the XLA-compiled Keras step beside it, interleaved
+    (``tokens_per_s_cached_xla``, ``model_loop_cpu_ms_p50_xla``);
   * tune: the full generation pipeline (cached step + sampler + ABC constraints + per-bar
     transposition + streaming steps), forced to exactly N tokens (``tune_ms_p50/p95``,
     ``first_token_ms``).
@@ -199,6 +201,9 @@ def run_bench(
 
     generator = Generator.load(model_dir)
     model_load_ms = (time.perf_counter() - start) * 1000.0
+    # The XLA step over the same loaded model, for comparison.
+    xla = Generator(generator.model, generator.tokenizer, generator.meta_vocab, backend="xla")
+    xla.warm_up()
     request = GenerationRequest(
         title=BENCH_TITLE, key="D", meter="4/4", genre="reel", max_tokens=tokens, seed=0
     )
@@ -209,8 +214,10 @@ def run_bench(
 
     time_pipeline(generator, request, 2)
     time_cached(generator, ids, tokens, 2)
-    # Interleaved, so that other load on the machine weighs on both loops alike.
+    time_cached(xla, ids, tokens, 2)
+    # Interleaved, so that other load on the machine weighs on all loops alike.
     tune_ms, first_ms, counts, cpu_ms, cached_ms, cached_cpu_ms = [], [], [], [], [], []
+    xla_ms, xla_cpu_ms = [], []
     for run in range(runs):
         tune, first, count, cpu = time_pipeline(generator, request, 1, seed=run)
         tune_ms += tune
@@ -220,6 +227,9 @@ def run_bench(
         wall, cached_cpu = time_cached(generator, ids, tokens, 1, seed=run)
         cached_ms += wall
         cached_cpu_ms += cached_cpu
+        wall, cached_cpu = time_cached(xla, ids, tokens, 1, seed=run)
+        xla_ms += wall
+        xla_cpu_ms += cached_cpu
     naive_ms, naive_cpu_ms = time_naive(generator, meta, tokens, naive_runs)
     cached_rate = tokens / (statistics.median(cached_ms) / 1000.0)
     naive_rate = tokens / (statistics.median(naive_ms) / 1000.0)
@@ -227,6 +237,7 @@ def run_bench(
         "tokens_per_s_cached": round(cached_rate, 1),
         "tokens_per_s_naive": round(naive_rate, 1),
         "speedup": round(cached_rate / naive_rate, 2),
+        "tokens_per_s_cached_xla": round(tokens / (statistics.median(xla_ms) / 1000.0), 1),
         "tune_ms_p50": round(_percentile(tune_ms, 0.5), 1),
         "tune_ms_p95": round(_percentile(tune_ms, 0.95), 1),
         "first_token_ms": round(_percentile(first_ms, 0.5), 2),
@@ -236,11 +247,13 @@ def run_bench(
         "pipeline_tokens_mean": round(statistics.mean(counts), 1),
         "tune_cpu_ms_p50": round(_percentile(cpu_ms, 0.5), 1),
         "model_loop_cpu_ms_p50": round(_percentile(cached_cpu_ms, 0.5), 1),
+        "model_loop_cpu_ms_p50_xla": round(_percentile(xla_cpu_ms, 0.5), 1),
         "naive_cpu_ms_p50": round(_percentile(naive_cpu_ms, 0.5), 1),
         "speedup_cpu": round(
             _percentile(naive_cpu_ms, 0.5) / max(_percentile(cached_cpu_ms, 0.5), 1e-9), 2
         ),
         "load_average_1min": round(_load_average(), 2),
+        "backend": generator.backend,
         "tokens": tokens,
         "runs": runs,
         "naive_runs": naive_runs,

@@ -3,9 +3,11 @@
 The model writes the body in the normalised key of the requested mode (tonic C, unit L:1/8, as
 the corpus was normalised); every completed bar is transposed to the requested key by the
 notation core as it is written, so each ``GenerationStep.body`` is already in the user's key.
-One compiled cached-decoding step per token (``Seq2SeqTransformer.decode_step``), a NumPy
-sampler, and constrained decoding (``constraints.BodyState``) by rejection sampling keep the
-loop near a millisecond per token.
+One cached-decoding step per token, a NumPy sampler, and constrained decoding
+(``constraints.BodyState``) by rejection sampling keep the loop well under a millisecond per
+token. The step is, by default, the NumPy decoder (``model.numpy_decoder``: the model's own
+weights, no TensorFlow call per token), checked against the Keras forward pass when it is
+built; ``backend="xla"`` keeps the XLA-compiled Keras step over a cache held in variables.
 
 Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow).
 """
@@ -282,10 +284,33 @@ class _CompiledStep:
         return logits.numpy()[0]
 
 
-class Generator:
-    """A loaded model + tokenizers; writes tunes (one at a time per instance; not thread-safe)."""
+class _NumpyStep:
+    """A cache handle of the NumPy backend: the decoder's state for one tune, of one length."""
 
-    def __init__(self, model: Any, tokenizer: Any, meta_vocab: Any) -> None:
+    def __init__(self, decoder: Any, state: Any) -> None:
+        self.decoder = decoder
+        self.state = state
+        self.size = state.size
+
+    def step(self, token: int, position: int) -> np.ndarray:
+        return self.decoder.step(self.state, token, position)
+
+
+BACKENDS = ("numpy", "xla")
+# The NumPy step must reproduce the Keras forward pass this closely, else "xla" is used.
+NUMPY_CHECK_ATOL = 1e-3
+
+
+class Generator:
+    """A loaded model + tokenizers; writes tunes (one at a time per instance; not thread-safe).
+
+    ``backend``: "numpy" (default: the NumPy step, if it reproduces the model's logits on a
+    probe, else "xla") or "xla" (the compiled Keras step); ``self.backend`` is the one in use.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, meta_vocab: Any, backend: str = "numpy") -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
         self.model = model
         self.tokenizer = tokenizer
         self.meta_vocab = meta_vocab
@@ -308,16 +333,30 @@ class Generator:
         self._ends_on_tonic = np.array(
             [_last_note(piece) in ("C", "c") for piece in self.pieces], dtype=bool
         )
+        self.backend = backend
+        self._numpy: Any = None
+        if backend == "numpy":
+            self._numpy = _checked_numpy_decoder(model, self.bos_id)
+            if self._numpy is None:
+                self.backend = "xla"
 
     @classmethod
-    def load(cls, model_dir: Path | str | None = None, warm_up: bool = True) -> Generator:
-        """Load model and tokenizers from `model_dir` (default: the shipped model/)."""
+    def load(
+        cls, model_dir: Path | str | None = None, warm_up: bool = True, backend: str = "numpy"
+    ) -> Generator:
+        """Load model and tokenizers from `model_dir` (default: the shipped model/);
+        ``backend`` is "numpy" (default) or "xla" (see the class)."""
         from composeium_desktop.core.model import load_model
         from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
         from composeium_desktop.paths import model_dir as default_model_dir
 
         folder = Path(model_dir) if model_dir is not None else default_model_dir()
-        generator = cls(load_model(folder), ABCTokenizer.load(folder), MetadataVocab.load(folder))
+        generator = cls(
+            load_model(folder),
+            ABCTokenizer.load(folder),
+            MetadataVocab.load(folder),
+            backend=backend,
+        )
         if warm_up:
             generator.warm_up()
         return generator
@@ -332,32 +371,35 @@ class Generator:
 
     # Model calls.
 
-    def start(self, meta_ids: list[int], positions: int = 1) -> _CompiledStep:
+    def start(self, meta_ids: list[int], positions: int = 1) -> Any:
         """Encode the metadata into a cache for at least `positions` (the small one if it
         fits); returns the cache's step handle."""
+        size = next((n for n in self.cache_sizes if n >= positions), self.cache_sizes[-1])
+        if self._numpy is not None:
+            return _NumpyStep(self._numpy, self._numpy.start(meta_ids, size))
         meta = np.zeros((1, self.max_meta_len), dtype=np.int32)
         ids = meta_ids[: self.max_meta_len]
         meta[0, : len(ids)] = ids
-        size = next((n for n in self.cache_sizes if n >= positions), self.cache_sizes[-1])
         handle = self._handle(size)
         handle.load(self.model.start_decoding(meta, size))
         return handle
 
-    def grow(self, handle: _CompiledStep) -> _CompiledStep:
+    def grow(self, handle: Any) -> Any:
         """The same cache in the model's full length (self-attention keys/values padded)."""
+        if isinstance(handle, _NumpyStep):
+            return _NumpyStep(handle.decoder, handle.state.grown(self.cache_sizes[-1]))
         big = self._handle(self.cache_sizes[-1])
         if big is not handle:
             big.load_grown(handle)
         return big
 
     @staticmethod
-    def cache_size(handle: _CompiledStep) -> int:
+    def cache_size(handle: Any) -> int:
         return handle.size
 
-    def step(
-        self, token: int, position: int, handle: _CompiledStep
-    ) -> tuple[np.ndarray, _CompiledStep]:
-        """Logits for the token after `token` (fed at `position`); one compiled call."""
+    def step(self, token: int, position: int, handle: Any) -> tuple[np.ndarray, Any]:
+        """Logits for the token after `token` (fed at `position`): one NumPy step or one
+        compiled call, by backend."""
         return handle.step(token, position), handle
 
     def _handle(self, size: int) -> _CompiledStep:
@@ -670,6 +712,37 @@ class _Run:
             logprob=mean,
             normalised_body=self.raw,
         )
+
+
+def _checked_numpy_decoder(model: Any, bos_id: int) -> Any:
+    """The NumPy decoder of `model` if its steps reproduce the Keras forward pass on a probe
+    (a few positions, one metadata request), else None (the caller falls back to "xla")."""
+    import warnings
+
+    from composeium_desktop.core.model.numpy_decoder import NumpyDecoder
+
+    try:
+        decoder = NumpyDecoder.from_model(model)
+        meta = np.zeros((1, int(model.config.max_meta_len)), np.int32)
+        meta[0, :3] = np.arange(1, 4) % max(int(model.config.meta_vocab_size), 2)
+        vocab = int(model.config.vocab_size)
+        body = np.array([[bos_id, *(np.arange(3, 7) % vocab)]], np.int32)
+        full = np.asarray(model({"meta": meta, "body": body}))[0]
+        state = decoder.start(meta[0], body.shape[1])
+        worst = max(
+            float(np.abs(decoder.step(state, int(t), p) - full[p]).max())
+            for p, t in enumerate(body[0])
+        )
+    except Exception as exc:  # noqa: BLE001 (any surprise in an unusual model: use XLA)
+        warnings.warn(f"NumPy decoder unavailable ({exc}); using the XLA step", stacklevel=3)
+        return None
+    if not worst <= NUMPY_CHECK_ATOL:
+        warnings.warn(
+            f"NumPy decoder differs from the model by {worst:.2g}; using the XLA step",
+            stacklevel=3,
+        )
+        return None
+    return decoder
 
 
 def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:
