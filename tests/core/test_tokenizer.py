@@ -47,8 +47,7 @@ def small_tokenizer(sample_records: list[TuneRecord]) -> ABCTokenizer:
 
 def _shipped_tokenizer() -> ABCTokenizer:
     folder = paths.model_dir() / "tokenizer"
-    if not (folder / "body.model").is_file():
-        pytest.skip("no shipped tokenizer in model/tokenizer")
+    assert (folder / "body.model").is_file(), "the shipped tokenizer is missing"
     return ABCTokenizer.load(folder)
 
 

@@ -32,8 +32,7 @@ def _free_display() -> int:
 
 @pytest.fixture
 def xvfb_display() -> Iterator[str]:
-    if shutil.which("Xvfb") is None:
-        pytest.skip("Xvfb is not installed")
+    assert shutil.which("Xvfb"), "Xvfb is missing: scripts/setup.sh installs it"
     number = _free_display()
     server = subprocess.Popen(
         ["Xvfb", f":{number}", "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],

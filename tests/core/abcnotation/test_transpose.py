@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -105,8 +104,6 @@ def test_transpose_rejects_bad_bodies() -> None:
 
 # --- independent checks -------------------------------------------------------------------
 
-music21 = pytest.importorskip("music21")
-
 
 def _m21_pitches(abc_text: str) -> list[int]:
     """Sounding MIDI numbers of every note (chord members too) as music21 reads them."""
@@ -173,7 +170,6 @@ def test_transposition_matches_music21_on_a_small_tune() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("abc2abc") is None, reason="abcmidi's abc2abc is not installed")
 def test_transposition_agrees_with_abc2abc(
     corpus_tunes: list[tuple[str, Tune]], tmp_path: Path
 ) -> None:

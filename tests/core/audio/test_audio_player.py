@@ -159,7 +159,8 @@ def test_loop_wraps_and_the_end_is_reported(rig, midi):
 
 
 def test_no_output_device_is_a_clear_error_and_nothing_else_breaks(midi, monkeypatch):
-    sd = pytest.importorskip("sounddevice")
+    import sounddevice as sd
+
     monkeypatch.setattr(sd, "query_devices", lambda: [])
     with Player(bundled_soundfont()) as player:
         player.load(midi)
@@ -171,7 +172,8 @@ def test_no_output_device_is_a_clear_error_and_nothing_else_breaks(midi, monkeyp
 
 
 def test_the_default_stream_reports_the_devices_portaudio_sees(monkeypatch):
-    sd = pytest.importorskip("sounddevice")
+    import sounddevice as sd
+
     monkeypatch.setattr(sd, "query_devices", lambda: [{"max_output_channels": 0}])
     with pytest.raises(AudioDeviceError, match=r"PortAudio reports 0 output devices"):
         sounddevice_stream(RATE, BLOCK, lambda out, frames: None)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import keras  # noqa: E402
 import numpy as np
 import pytest
-
-keras = pytest.importorskip("keras")
 
 from composeium_desktop.core.model.layers import (  # noqa: E402
     DecoderLayer,
