@@ -40,7 +40,7 @@ REJECTION_TRIES = 16
 MAX_ROLLBACKS = 3
 SMALL_CACHE = 320
 PARTIAL_REFRESH_S = 0.015
-TONIC_BONUS = 2.0
+TONIC_BONUS = 5.0
 _KEY_RE = re.compile(
     r"^\s*([A-Ga-g])([#b]?)\s*(m|min|minor|maj|major|ion|ionian|aeo|aeolian|dor|dorian"
     r"|mix|mixolydian|lyd|lydian|phr|phrygian|loc|locrian)?\s*$",
@@ -597,12 +597,23 @@ class _Run:
         state = self.state
         if self.exact_length:
             return False
-        return state.can_end() and (state.bars_done >= MIN_BARS or state.finishing)
+        if not state.can_end():
+            return False
+        if state.finishing:
+            return True
+        return state.bars_done >= MIN_BARS and _ends_on_tonic(self.raw)
 
     def _valid(self, token: int) -> bool:
         if token == self.gen.eos_id:
             return self._eos_ok()
-        return self.gen.table.accepts(self.state, token) is not None
+        state = self.gen.table.accepts(self.state, token)
+        if state is None:
+            return False
+        # A tune ends at home: "|]" closes it only after a tonic, unless the length limit is
+        # forcing the ending (then the tonic is favoured by TONIC_BONUS instead).
+        if state.lexeme == "|]" and not self.exact_length and not state.finishing:
+            return _ends_on_tonic(self.raw)
+        return True
 
     def _accept(self, token: int, next_position: int) -> None:
         text = self.gen.pieces[token]
@@ -759,6 +770,20 @@ def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:
         return normalise_body(parse_tune(text))
     except ABCError as exc:
         raise ValueError(f"prime: {exc}") from None
+
+
+_NOT_NOTES = re.compile(r'"[^"]*"|![^!]*!|\[[A-Za-z]:[^\]]*\]|\{[^}]*\}')
+_NOTE = re.compile(r"(\^{1,2}|_{1,2}|=)?([A-Ga-g])")
+
+
+def _ends_on_tonic(raw: str) -> bool:
+    """Whether the last note of the text so far is the tonic C (the normalised key of every
+    mode, where C is never altered by the key signature); grace notes do not count."""
+    notes = _NOTE.findall(_NOT_NOTES.sub(" ", raw))
+    if not notes:
+        return False
+    accidental, letter = notes[-1]
+    return letter in "Cc" and accidental in ("", "=")
 
 
 def _last_note(piece: str) -> str:

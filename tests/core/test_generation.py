@@ -312,3 +312,18 @@ def test_cli_writes_tune_book(model_dir: Path, tmp_path: Path) -> None:
 def test_cli_missing_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["generate", "--model", str(tmp_path)]) == 2
     assert "no trained model" in capsys.readouterr().err
+
+
+def test_a_tune_ends_at_home_only_after_a_tonic_note() -> None:
+    from composeium_desktop.core.generation import _ends_on_tonic
+
+    # The model writes in C of every mode, so the tonic is C (natural), at any octave.
+    assert _ends_on_tonic("GAB c2|")
+    assert _ends_on_tonic("GAB C,2|")
+    assert _ends_on_tonic('GAB "C"c=c')
+    assert not _ends_on_tonic("GAB ^c2|")
+    assert not _ends_on_tonic("GAB cd|")
+    assert not _ends_on_tonic('cde "C" G')  # chord symbols are not notes
+    assert not _ends_on_tonic("G2 [K:C]")  # nor are inline fields
+    assert not _ends_on_tonic("G2 {c}")  # nor grace notes
+    assert not _ends_on_tonic("")
