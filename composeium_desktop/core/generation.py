@@ -434,18 +434,25 @@ class Generator:
         return _Run(self, request, key, cancelled, exact_length).steps()
 
     def variations(
-        self, request: GenerationRequest, n: int, rank: bool = True
+        self,
+        request: GenerationRequest,
+        n: int,
+        rank: bool = True,
+        cancelled: Callable[[], bool] = lambda: False,
     ) -> list[tuple[str, float]]:
         """`n` tunes for one request (seeds seed, seed+1, ...), as (abc, mean log-likelihood
-        per token); sorted best first when `rank`."""
+        per token); sorted best first when `rank`. A cancel (checked between any two tokens)
+        returns the tunes finished so far."""
         base = request.seed
         if base is None:
             base = int(np.random.SeedSequence().entropy % (2**31))
         results = []
         for i in range(n):
             last = None
-            for step in self.generate(replace(request, seed=base + i)):
+            for step in self.generate(replace(request, seed=base + i), cancelled):
                 last = step
+            if cancelled():
+                break
             if last is None or last.abc is None:
                 raise RuntimeError("generation ended without a tune")
             results.append((last.abc, last.logprob))

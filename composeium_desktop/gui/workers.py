@@ -117,10 +117,14 @@ class _GenerationWorker(QObject):
             self.failed.emit(job_id, "The model is not loaded.")
             return
         try:
-            results = self._generator.variations(request, count, rank=True)
+            results = self._generator.variations(
+                request, count, rank=True, cancelled=lambda: self._is_cancelled(job_id)
+            )
         except Exception as exc:
             traceback.print_exc()
             self.failed.emit(job_id, describe_error(exc))
+            return
+        if self._is_cancelled(job_id):
             return
         self.variations_ready.emit(job_id, tuple((str(a), float(lp)) for a, lp in results))
 

@@ -327,3 +327,16 @@ def test_a_tune_ends_at_home_only_after_a_tonic_note() -> None:
     assert not _ends_on_tonic("G2 [K:C]")  # nor are inline fields
     assert not _ends_on_tonic("G2 {c}")  # nor grace notes
     assert not _ends_on_tonic("")
+
+
+def test_variations_stop_between_tokens_when_cancelled(generator: Generator) -> None:
+    calls = {"n": 0}
+
+    def cancelled() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 30
+
+    request = GenerationRequest(key="D", meter="6/8", genre="jig", seed=3, max_tokens=64)
+    results = generator.variations(request, 5, cancelled=cancelled)
+    assert len(results) < 5
+    assert calls["n"] <= 40

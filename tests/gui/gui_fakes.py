@@ -60,7 +60,13 @@ class FakeGenerator:
         abc = f"X:1\nT:{request.title}\nM:{request.meter}\nL:1/8\nR:{request.genre}\nK:{request.key}\n{body}"
         yield FakeStep("", body, len(TUNE_BODY), True, abc)
 
-    def variations(self, request: Any, n: int, rank: bool = True) -> list[tuple[str, float]]:
+    def variations(
+        self,
+        request: Any,
+        n: int,
+        rank: bool = True,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> list[tuple[str, float]]:
         return [(f"X:{i + 1}\nT:Variation {i + 1}\nK:D\n{TUNE_BODY}", -10.0 - i) for i in range(n)]
 
 
