@@ -37,8 +37,10 @@ def _core_modules() -> list[str]:
 def test_core_imports_without_qt() -> None:
     modules = _core_modules()
     assert "composeium_desktop.core.abcnotation" in modules
-    code = _BLOCK_QT + "\nimport importlib\n" + "".join(
-        f"importlib.import_module({m!r})\n" for m in modules
+    code = (
+        _BLOCK_QT
+        + "\nimport importlib\n"
+        + "".join(f"importlib.import_module({m!r})\n" for m in modules)
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
