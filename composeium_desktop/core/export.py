@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from composeium_desktop.core.errors import PositionedError
 from composeium_desktop.core.render import (
     Renderer,
     RenderError,
@@ -30,19 +31,8 @@ PAPER_SIZES = {"a4": (2100, 2970), "letter": (2159, 2794)}
 PDF_MARGIN = 150
 
 
-class ExportError(Exception):
+class ExportError(PositionedError):
     """An export that failed; nothing was written. `line`/`col` point into the ABC when known."""
-
-    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.col = col
-
-    def __str__(self) -> str:
-        if self.line is not None:
-            return f"line {self.line}, column {self.col or 1}: {self.message}"
-        return self.message
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from composeium_desktop.core.errors import PositionedError
 from composeium_desktop.core.render.scan import first_tune, scan_tune
 from composeium_desktop.core.render.worker import _HEADER
 
@@ -46,19 +47,8 @@ __all__ = [
 ]
 
 
-class RenderError(Exception):
+class RenderError(PositionedError):
     """A tune that could not be engraved; `line`/`col` are 1-based when known."""
-
-    def __init__(self, message: str, line: int | None = None, col: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
-        self.col = col
-
-    def __str__(self) -> str:
-        if self.line is not None:
-            return f"line {self.line}, column {self.col or 1}: {self.message}"
-        return self.message
 
 
 @dataclass(frozen=True)
