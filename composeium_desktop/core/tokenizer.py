@@ -103,6 +103,19 @@ def _tokenizer_dir(path: Path, marker: str) -> Path:
     raise FileNotFoundError(f"no {marker} in {path} or {path / 'tokenizer'}")
 
 
+def _write_config(out_dir: Path, name: str, config: dict) -> None:
+    (out_dir / name).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+
+
+def _read_config(model_dir: Path, name: str, what: str) -> tuple[Path, dict]:
+    """The tokenizer folder and the JSON file `name` in it, checked for this format version."""
+    folder = _tokenizer_dir(model_dir, name)
+    config = json.loads((folder / name).read_text(encoding="utf-8"))
+    if config.get("format") != FORMAT_VERSION:
+        raise ValueError(f"unsupported {what} format in {folder}")
+    return folder, config
+
+
 class ABCTokenizer:
     """Body tokenizer: bar-aware SentencePiece with exact round-trips. pad_id is 0."""
 
@@ -187,15 +200,12 @@ class ABCTokenizer:
         out_dir.mkdir(parents=True, exist_ok=True)
         (out_dir / "body.model").write_bytes(self._model_bytes)
         config = {"format": FORMAT_VERSION, "bar_symbols": list(self.bar_symbols)}
-        (out_dir / "body.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+        _write_config(out_dir, "body.json", config)
 
     @classmethod
     def load(cls, model_dir: Path) -> ABCTokenizer:
         """Load from a tokenizer folder, or from a model folder that has tokenizer/ inside."""
-        folder = _tokenizer_dir(model_dir, "body.model")
-        config = json.loads((folder / "body.json").read_text(encoding="utf-8"))
-        if config.get("format") != FORMAT_VERSION:
-            raise ValueError(f"unsupported tokenizer format in {folder}")
+        folder, config = _read_config(model_dir, "body.json", "tokenizer")
         return cls((folder / "body.model").read_bytes(), config["bar_symbols"])
 
     @classmethod
@@ -344,15 +354,12 @@ class MetadataVocab:
             "max_len": self.max_len,
             "tokens": self.tokens,
         }
-        (out_dir / "meta.json").write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+        _write_config(out_dir, "meta.json", config)
 
     @classmethod
     def load(cls, model_dir: Path) -> MetadataVocab:
         """Load from a tokenizer folder, or from a model folder that has tokenizer/ inside."""
-        folder = _tokenizer_dir(model_dir, "meta.json")
-        config = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        if config.get("format") != FORMAT_VERSION:
-            raise ValueError(f"unsupported metadata vocabulary format in {folder}")
+        folder, config = _read_config(model_dir, "meta.json", "metadata vocabulary")
         vocab = cls((folder / "title.model").read_bytes(), config["meters"], config["genres"])
         if vocab.tokens != config["tokens"]:
             raise ValueError(f"metadata tokens in {folder} do not match this version")
