@@ -40,6 +40,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue from the checkpoint in --out (keeps its data and model settings)",
     )
     add("--steps", type=int, default=20000, help="maximum optimizer steps (default 20000)")
+    add(
+        "--until",
+        type=int,
+        default=None,
+        metavar="STEP",
+        help="stop after this step (validated and checkpointed) while the learning-rate "
+        "schedule still spans --steps; resume later with --resume: a run split across "
+        "sessions reproducibly",
+    )
     add("--max-minutes", type=float, default=None, help="wall-clock budget for this invocation")
     add(
         "--batch-size",
@@ -90,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
                  "vocab_size", "max_body_len", "buckets"):  # fmt: skip
         if getattr(args, name) < 1:
             raise UsageError(f"--{name.replace('_', '-')} must be at least 1")
+    if args.until is not None and not 1 <= args.until <= args.steps:
+        raise UsageError("--until must be between 1 and --steps")
     if args.d_model % args.heads:
         raise UsageError("--d-model must be a multiple of --heads")
     if not 0.0 <= args.dropout < 1.0:
@@ -110,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
         corpus=list(args.corpus),
         include_music21=args.with_music21 or not args.corpus,
         steps=args.steps,
+        until=args.until,
         max_minutes=args.max_minutes,
         batch_size=args.batch_size,
         d_model=args.d_model,

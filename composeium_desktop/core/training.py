@@ -46,6 +46,7 @@ class TrainOptions:
     corpus: Sequence[Path] = ()
     include_music21: bool = True
     steps: int = 20000
+    until: int | None = None  # stop after this step; the schedule still spans ``steps``
     max_minutes: float | None = None
     batch_size: int = 32
     d_model: int = 128
@@ -365,7 +366,16 @@ def _resume_state(out_dir: Path) -> dict[str, Any] | None:
 
 def _merge_resumed(options: TrainOptions, saved: dict[str, Any]) -> TrainOptions:
     """A resumed run keeps the saved data and model settings; budget settings may change."""
-    keep = {"steps", "max_minutes", "patience", "quiet", "resume", "out_dir", "jit_compile"}
+    keep = {
+        "steps",
+        "until",
+        "max_minutes",
+        "patience",
+        "quiet",
+        "resume",
+        "out_dir",
+        "jit_compile",
+    }
     data = {k: v for k, v in saved.items() if k not in keep}
     data["corpus"] = [Path(p) for p in data.get("corpus", [])]
     return TrainOptions(**{**data, **{k: getattr(options, k) for k in keep}})
@@ -544,6 +554,7 @@ def train(
         validate=lambda: mean_nll(val_batches, nll),
         on_validation=on_validation,
         total_steps=options.steps,
+        until=options.until,
         patience=options.patience,
         best_val_loss=best,
         bad_validations=bad,
@@ -556,7 +567,7 @@ def train(
     epochs = int(math.ceil(options.steps / options.val_every))
     initial_epoch = step0 // options.val_every
     stopped = "steps"
-    if step0 < options.steps and initial_epoch < epochs:
+    if step0 < min(options.steps, options.until or options.steps) and initial_epoch < epochs:
         dataset = _dataset(lambda: train_data.training_stream(options.seed, skip=step0), meta_len)
         model.fit(
             dataset,

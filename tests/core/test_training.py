@@ -86,6 +86,22 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path) -> None:
 
 
 @pytest.mark.slow
+def test_until_stops_early_and_resume_finishes_the_same_schedule(tmp_path) -> None:
+    from composeium_desktop.core.model.objectives import WarmupDecay
+
+    records = list(tiny_records())
+    first = train(_options(tmp_path, until=6, val_every=4), records=records)
+    assert [h["step"] for h in first.history] == [4, 6]
+    assert first.stopped == "until"
+    # The schedule spans --steps (16), not --until: the LR at step 6 is that of a 16-step run.
+    expected = float(WarmupDecay(3e-3, 4, 16)(6))
+    assert first.history[-1]["lr"] == pytest.approx(expected, rel=1e-5)
+    rest = train(_options(tmp_path, val_every=4, resume=True), records=records)
+    assert [h["step"] for h in rest.history] == [4, 6, 10, 14, 16]
+    assert rest.stopped == "steps"
+
+
+@pytest.mark.slow
 def test_time_budget_stops_the_run(tmp_path) -> None:
     result = train(
         _options(tmp_path, steps=10_000, max_minutes=0.0001), records=list(tiny_records())

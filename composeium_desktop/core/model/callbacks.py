@@ -111,9 +111,11 @@ class TrainingSupervisor(keras.callbacks.Callback):
         bad_validations: int,
         deadline: float | None,
         log: Callable[[str], None],
+        until: int | None = None,
     ) -> None:
         super().__init__()
         self.validate = validate
+        self.until = until
         self.on_validation = on_validation
         self.total_steps = total_steps
         self.patience = patience
@@ -124,7 +126,15 @@ class TrainingSupervisor(keras.callbacks.Callback):
         self.stopped = "steps"
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
-        if self.deadline is not None and time.monotonic() >= self.deadline:
+        # The epoch ends here and on_epoch_end validates at exactly this step.
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        if step >= self.total_steps:
+            self.stopped = "steps"
+            self.model.stop_training = True
+        elif self.until is not None and step >= self.until:
+            self.stopped = "until"
+            self.model.stop_training = True
+        elif self.deadline is not None and time.monotonic() >= self.deadline:
             self.stopped = "time budget"
             self.model.stop_training = True
 
