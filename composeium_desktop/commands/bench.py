@@ -197,7 +197,8 @@ def run_bench(
     import numpy as np
 
     start = time.perf_counter()
-    from composeium_desktop.core.generation import GenerationRequest, Generator, resolve_key
+    from composeium_desktop.core.generation import Generator
+    from composeium_desktop.core.tune_request import GenerationRequest, resolve_key
 
     generator = Generator.load(model_dir)
     model_load_ms = (time.perf_counter() - start) * 1000.0

@@ -182,7 +182,8 @@ def generate_samples(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[tuple[SampleRequest, str]]:
     """(request, abc) for each request, written by core.generation's Generator."""
-    from composeium_desktop.core.generation import GenerationRequest, Generator
+    from composeium_desktop.core.generation import Generator
+    from composeium_desktop.core.tune_request import GenerationRequest
 
     generator = Generator.load(model_dir)
     samples = []
@@ -410,7 +411,7 @@ def run_evaluation(
         figures["abc_ngram_bpc"] = ngram_b / chars if chars else None
 
     if samples > 0:
-        from composeium_desktop.core.generation import list_choices
+        from composeium_desktop.core.tune_request import list_choices
 
         choices = list_choices()
         reference = by_split["test"] or by_split["validation"] or by_split["train"]

@@ -29,42 +29,28 @@ from composeium_desktop.core.constraints import (
     complete_bar_line,
     rest_completion,
 )
+from composeium_desktop.core.corpus.records import NORMALISED_TONIC
+from composeium_desktop.core.model.step_backends import (
+    BACKENDS,
+    CompiledStep,
+    NumpyStep,
+    checked_numpy_decoder,
+)
 from composeium_desktop.core.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
+from composeium_desktop.core.tune_request import (
+    TRAIN_UNIT,
+    GenerationRequest,
+    KeyChoice,
+    format_tune,
+    validate_request,
+)
 
-NORMALISED_TONIC = "C"
-TRAIN_UNIT = "1/8"
-OFFERED_MODES = ("major", "minor", "dorian", "mixolydian", "lydian", "phrygian", "locrian")
-OFFERED_METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8", "3/2", "6/4")
 MIN_BARS = 4
 REJECTION_TRIES = 16
 MAX_ROLLBACKS = 3
 SMALL_CACHE = 320
 PARTIAL_REFRESH_S = 0.015
 TONIC_BONUS = 5.0
-_KEY_RE = re.compile(
-    r"^\s*([A-Ga-g])([#b]?)\s*(m|min|minor|maj|major|ion|ionian|aeo|aeolian|dor|dorian"
-    r"|mix|mixolydian|lyd|lydian|phr|phrygian|loc|locrian)?\s*$",
-    re.IGNORECASE,
-)
-
-
-@dataclass(frozen=True)
-class GenerationRequest:
-    """What to write. ``key`` in ABC spelling (D, Em, F#m, Bb, Ador, Amix); ``prime`` is an
-    ABC body prefix (unit L:1/8) in that key to continue from."""
-
-    title: str = "Untitled"
-    key: str = "D"
-    meter: str = "6/8"
-    genre: str = "jig"
-    tempo: int | None = None
-    temperature: float = 1.0
-    top_k: int = 0
-    top_p: float = 0.95
-    seed: int | None = None
-    max_tokens: int = 512
-    prime: str = ""
-    constrained: bool = True
 
 
 @dataclass(frozen=True)
@@ -83,106 +69,6 @@ class GenerationStep:
     abc: str | None = None
     logprob: float = 0.0
     normalised_body: str | None = None
-
-
-@dataclass(frozen=True)
-class KeyChoice:
-    """A requested key resolved: ABC name, tonic spelling, mode and shift from C."""
-
-    name: str
-    tonic: str
-    mode: str
-    semitones: int
-
-
-# Choices and validation (no TensorFlow needed).
-
-
-def _genres() -> tuple[str, ...]:
-    from composeium_desktop.core.corpus.genres import GENRES
-
-    return tuple(GENRES)
-
-
-def list_choices() -> dict[str, list[str]]:
-    """Accepted keys, modes, meters and genres (for `generate --list` and the GUI form)."""
-    from composeium_desktop.core.abcnotation.keys import TONICS, key_name
-
-    keys = [key_name(t, m) for m in OFFERED_MODES for t in TONICS]
-    return {
-        "keys": keys,
-        "modes": list(OFFERED_MODES),
-        "meters": list(OFFERED_METERS),
-        "genres": list(_genres()),
-    }
-
-
-def resolve_key(key: str) -> KeyChoice:
-    """Parse a requested key; ValueError (one line saying what is accepted) if it is not one."""
-    from composeium_desktop.core.abcnotation.keys import key_name, parse_key, tonic_pc
-
-    if not _KEY_RE.match(key or ""):
-        raise ValueError(
-            f"unknown key {key!r}: use a tonic A-G with optional # or b and an optional mode "
-            f"(m, dor, mix, lyd, phr, loc), e.g. D, Em, F#m, Bb, Ador, Amix"
-        )
-    spec = parse_key(key.strip())
-    if spec.mode not in OFFERED_MODES:
-        raise ValueError(f"unknown mode in key {key!r}: modes are {', '.join(OFFERED_MODES)}")
-    shift = tonic_pc(spec.tonic) % 12
-    if shift > 6:
-        shift -= 12
-    return KeyChoice(key_name(spec.tonic, spec.mode), spec.tonic, spec.mode, shift)
-
-
-def validate_request(request: GenerationRequest) -> KeyChoice:
-    """Checks the request's choices; raises ValueError with one line on the first problem."""
-    choice = resolve_key(request.key)
-    if request.meter not in OFFERED_METERS:
-        raise ValueError(f"unknown meter {request.meter!r}: meters are {', '.join(OFFERED_METERS)}")
-    if request.genre not in _genres():
-        raise ValueError(f"unknown genre {request.genre!r}: genres are {', '.join(_genres())}")
-    if request.tempo is not None and not 20 <= request.tempo <= 400:
-        raise ValueError("tempo must be between 20 and 400 beats per minute")
-    if request.temperature < 0:
-        raise ValueError("temperature must be >= 0 (0 = greedy)")
-    if request.top_k < 0:
-        raise ValueError("top-k must be >= 0 (0 = off)")
-    if not 0 < request.top_p <= 1:
-        raise ValueError("top-p must be in (0, 1]")
-    if request.max_tokens < 8:
-        raise ValueError("max tokens must be at least 8")
-    return choice
-
-
-def tempo_field(meter: str, bpm: int) -> str:
-    """Q: value with the meter's beat: 6/8 -> "3/8=bpm", 2/2 -> "1/2=bpm", 3/4 -> "1/4=bpm"."""
-    num, den = (int(x) for x in meter.split("/"))
-    beat = "3/8" if den == 8 and num % 3 == 0 else f"1/{den}"
-    return f"{beat}={bpm}"
-
-
-def format_tune(request: GenerationRequest, key_name: str, body: str, number: int = 1) -> str:
-    """The complete tune: X, T, M, L, R, Q (if a tempo), K, then the body."""
-    lines = [
-        f"X:{number}",
-        f"T:{request.title.strip() or 'Untitled'}",
-        f"M:{request.meter}",
-        f"L:{TRAIN_UNIT}",
-        f"R:{request.genre}",
-    ]
-    if request.tempo is not None:
-        lines.append(f"Q:{tempo_field(request.meter, request.tempo)}")
-    lines.append(f"K:{key_name}")
-    return "\n".join(lines) + "\n" + body.rstrip("\n") + "\n"
-
-
-def tune_book(tunes: list[str]) -> str:
-    """Tunes joined into a book, renumbered X:1..N, separated by blank lines."""
-    out = []
-    for i, tune in enumerate(tunes, 1):
-        out.append(re.sub(r"^X:\s*\d+", f"X:{i}", tune.strip("\n"), count=1))
-    return "\n\n".join(out) + "\n"
 
 
 # Incremental transposition.
@@ -230,77 +116,6 @@ class _Transposer:
 # The generator.
 
 
-class _CompiledStep:
-    """The model's one-token step compiled with XLA over a key/value cache held in variables:
-    only the token and position go in and only the logits come out, so no cache tensors cross
-    the call boundary (the step updates its own cache in place). One per cache length."""
-
-    def __init__(self, model: Any, size: int) -> None:
-        self.model = model
-        self.size = size
-        self.self_kv: Any = None
-        self.cross_kv: Any = None
-        self.meta_mask: Any = None
-        self._compiled: Any = None
-
-    def load(self, cache: dict[str, Any]) -> None:
-        """Take a fresh cache from ``Seq2SeqTransformer.start_decoding``."""
-        import tensorflow as tf
-
-        if self.self_kv is None:
-            self.self_kv = tf.Variable(cache["self_kv"], trainable=False)
-            self.cross_kv = tf.Variable(cache["cross_kv"], trainable=False)
-            self.meta_mask = tf.Variable(cache["meta_mask"], trainable=False)
-            self._compiled = tf.function(self._step, jit_compile=True, reduce_retracing=False)
-        else:
-            self.self_kv.assign(cache["self_kv"])
-            self.cross_kv.assign(cache["cross_kv"])
-            self.meta_mask.assign(cache["meta_mask"])
-
-    def load_grown(self, small: _CompiledStep) -> None:
-        """Continue from a shorter cache: its keys/values, padded to this length."""
-        from keras import ops
-
-        extra = self.size - small.size
-        padded = ops.pad(small.self_kv, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra], [0, 0]])
-        self.load({"self_kv": padded, "cross_kv": small.cross_kv, "meta_mask": small.meta_mask})
-
-    def _step(self, token: Any, position: Any) -> Any:
-        cache = {
-            "self_kv": self.self_kv.read_value(),
-            "cross_kv": self.cross_kv.read_value(),
-            "meta_mask": self.meta_mask.read_value(),
-        }
-        logits, new = self.model.decode_step_eager(token, position, cache)
-        self.self_kv.assign(new["self_kv"])
-        return logits
-
-    def step(self, token: int, position: int) -> np.ndarray:
-        import tensorflow as tf
-
-        logits = self._compiled(
-            tf.constant([token], dtype=tf.int32), tf.constant(position, dtype=tf.int32)
-        )
-        return logits.numpy()[0]
-
-
-class _NumpyStep:
-    """A cache handle of the NumPy backend: the decoder's state for one tune, of one length."""
-
-    def __init__(self, decoder: Any, state: Any) -> None:
-        self.decoder = decoder
-        self.state = state
-        self.size = state.size
-
-    def step(self, token: int, position: int) -> np.ndarray:
-        return self.decoder.step(self.state, token, position)
-
-
-BACKENDS = ("numpy", "xla")
-# The NumPy step must reproduce the Keras forward pass this closely, else "xla" is used.
-NUMPY_CHECK_ATOL = 1e-3
-
-
 class Generator:
     """A loaded model + tokenizers; writes tunes (one at a time per instance; not thread-safe).
 
@@ -319,7 +134,7 @@ class Generator:
         # Attention over a fixed-length cache costs in proportion to its length, so tunes
         # start in a short cache and move to the full one only if they grow past it.
         self.cache_sizes = sorted({min(SMALL_CACHE, self.max_len), self.max_len})
-        self._handles: dict[int, _CompiledStep] = {}
+        self._handles: dict[int, CompiledStep] = {}
         self.eos_id = int(tokenizer.eos_id)
         self.bos_id = int(tokenizer.bos_id)
         self.pieces = list(tokenizer.pieces)
@@ -336,7 +151,7 @@ class Generator:
         self.backend = backend
         self._numpy: Any = None
         if backend == "numpy":
-            self._numpy = _checked_numpy_decoder(model, self.bos_id)
+            self._numpy = checked_numpy_decoder(model, self.bos_id)
             if self._numpy is None:
                 self.backend = "xla"
 
@@ -376,7 +191,7 @@ class Generator:
         fits); returns the cache's step handle."""
         size = next((n for n in self.cache_sizes if n >= positions), self.cache_sizes[-1])
         if self._numpy is not None:
-            return _NumpyStep(self._numpy, self._numpy.start(meta_ids, size))
+            return NumpyStep(self._numpy, self._numpy.start(meta_ids, size))
         meta = np.zeros((1, self.max_meta_len), dtype=np.int32)
         ids = meta_ids[: self.max_meta_len]
         meta[0, : len(ids)] = ids
@@ -386,8 +201,8 @@ class Generator:
 
     def grow(self, handle: Any) -> Any:
         """The same cache in the model's full length (self-attention keys/values padded)."""
-        if isinstance(handle, _NumpyStep):
-            return _NumpyStep(handle.decoder, handle.state.grown(self.cache_sizes[-1]))
+        if isinstance(handle, NumpyStep):
+            return NumpyStep(handle.decoder, handle.state.grown(self.cache_sizes[-1]))
         big = self._handle(self.cache_sizes[-1])
         if big is not handle:
             big.load_grown(handle)
@@ -402,10 +217,10 @@ class Generator:
         compiled call, by backend."""
         return handle.step(token, position), handle
 
-    def _handle(self, size: int) -> _CompiledStep:
+    def _handle(self, size: int) -> CompiledStep:
         handle = self._handles.get(size)
         if handle is None:
-            handle = self._handles[size] = _CompiledStep(self.model, size)
+            handle = self._handles[size] = CompiledStep(self.model, size)
         return handle
 
     def meta_ids(self, request: GenerationRequest, key: KeyChoice) -> list[int]:
@@ -730,37 +545,6 @@ class _Run:
             logprob=mean,
             normalised_body=self.raw,
         )
-
-
-def _checked_numpy_decoder(model: Any, bos_id: int) -> Any:
-    """The NumPy decoder of `model` if its steps reproduce the Keras forward pass on a probe
-    (a few positions, one metadata request), else None (the caller falls back to "xla")."""
-    import warnings
-
-    from composeium_desktop.core.model.numpy_decoder import NumpyDecoder
-
-    try:
-        decoder = NumpyDecoder.from_model(model)
-        meta = np.zeros((1, int(model.config.max_meta_len)), np.int32)
-        meta[0, :3] = np.arange(1, 4) % max(int(model.config.meta_vocab_size), 2)
-        vocab = int(model.config.vocab_size)
-        body = np.array([[bos_id, *(np.arange(3, 7) % vocab)]], np.int32)
-        full = np.asarray(model({"meta": meta, "body": body}))[0]
-        state = decoder.start(meta[0], body.shape[1])
-        worst = max(
-            float(np.abs(decoder.step(state, int(t), p) - full[p]).max())
-            for p, t in enumerate(body[0])
-        )
-    except Exception as exc:  # noqa: BLE001 (any surprise in an unusual model: use XLA)
-        warnings.warn(f"NumPy decoder unavailable ({exc}); using the XLA step", stacklevel=3)
-        return None
-    if not worst <= NUMPY_CHECK_ATOL:
-        warnings.warn(
-            f"NumPy decoder differs from the model by {worst:.2g}; using the XLA step",
-            stacklevel=3,
-        )
-        return None
-    return decoder
 
 
 def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:

@@ -13,10 +13,10 @@ from composeium_desktop.cli import main
 from composeium_desktop.core.abcnotation import lex, parse_tune, split_tunebook, transpose_body
 from composeium_desktop.core.abcnotation.bars import bar_errors
 from composeium_desktop.core.abcnotation.keys import TONICS, key_name, normalise_key
-from composeium_desktop.core.generation import (
+from composeium_desktop.core.generation import Generator
+from composeium_desktop.core.tune_request import (
     OFFERED_METERS,
     GenerationRequest,
-    Generator,
     list_choices,
     resolve_key,
     tune_book,

@@ -164,7 +164,8 @@ def test_greedy_decoding_matches_reference_loop(tiny_model) -> None:
 
 
 def test_generator_backends_write_the_same_tune(tiny_dir: Path) -> None:
-    from composeium_desktop.core.generation import GenerationRequest, Generator
+    from composeium_desktop.core.generation import Generator
+    from composeium_desktop.core.tune_request import GenerationRequest
 
     numpy_gen = Generator.load(tiny_dir, backend="numpy")
     xla_gen = Generator.load(tiny_dir, backend="xla")
