@@ -5,8 +5,8 @@ reads that text character by character and knows, at any point, what is open (a 
 may still grow, a chord, a quote, a grace group, a slur, a tuplet, a bar line whose symbol may
 still grow) and how much of the current bar is filled. Feeding a piece to a *clone* of the state
 says whether the text stays valid; generation samples a token, checks it, and on rejection masks
-it and draws again (rejection sampling), falling back to a scan of the whole vocabulary (through
-a trie of the pieces) only when several draws in a row fail. Checks are made as late as the text
+it and draws again (rejection sampling), falling back to a scan of the whole vocabulary
+(``piece_table.PieceTable``, through a trie of the pieces) only when several draws in a row fail. Checks are made as late as the text
 allows ("A3" may still become "A3/"), but a piece is accepted only if some continuation can
 make the text valid, so decoding does not paint itself into a corner.
 
@@ -28,10 +28,7 @@ only plain notes and the section-final bar lines ``|] :| || :||`` are accepted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from fractions import Fraction
-
-import numpy as np
 
 NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
 REST_LETTERS = frozenset("zx")
@@ -618,88 +615,3 @@ def _bar_allowed(state: BodyState, lexeme: str) -> bool:
         and state.pickup is not None
         and state.pos + state.pickup == state.bar_len
     )
-
-
-class PieceTable:
-    """Static facts about the vocabulary's pieces, computed once per tokenizer.
-
-    Pieces are also kept in a trie so that ``valid_mask`` feeds each shared prefix once and
-    drops every piece below a rejected prefix.
-    """
-
-    def __init__(self, pieces: Sequence[str], special_ids: Sequence[int]) -> None:
-        self.pieces = list(pieces)
-        usable = np.ones(len(pieces), dtype=bool)
-        for i, piece in enumerate(pieces):
-            if not piece or any(ch not in ALLOWED_CHARS for ch in piece):
-                usable[i] = False
-        for i in special_ids:
-            if 0 <= i < len(usable):
-                usable[i] = False
-        self.usable = usable
-        self.usable_ids = np.flatnonzero(usable)
-        self._trie: dict = {}
-        for i in self.usable_ids:
-            node = self._trie
-            for ch in self.pieces[i]:
-                node = node.setdefault(ch, {})
-            node.setdefault(None, []).append(int(i))
-
-    def accepts(self, state: BodyState, token: int) -> BodyState | None:
-        """The state after `token`, or None when the token makes the text invalid."""
-        if not self.usable[token]:
-            return None
-        trial = state.clone()
-        return trial if trial.feed(self.pieces[token]) else None
-
-    def valid_mask(self, state: BodyState) -> np.ndarray:
-        """Which ids are acceptable now (the slow path: every usable piece is tried)."""
-        mask = np.zeros(len(self.pieces), dtype=bool)
-        stack = [(self._trie, state)]
-        while stack:
-            node, current = stack.pop()
-            for ch, child in node.items():
-                if ch is None:
-                    continue
-                trial = current.clone()
-                if not trial.feed(ch):
-                    continue
-                ids = child.get(None)
-                if ids:
-                    mask[ids] = True
-                if len(child) > (1 if ids else 0):
-                    stack.append((child, trial))
-        return mask
-
-
-def rest_completion(state: BodyState) -> str | None:
-    """Text that fills the current bar with a rest and ends the body ("z3|]"), or None when
-    the bar cannot simply be closed here (an open chord, slur, tuplet ...)."""
-    settled = state.settled()
-    if settled is None or not settled.bar_has_notes:
-        return None
-    room = settled.bar_len - settled.pos
-    text = ""
-    if room:
-        spellings = [k for k, v in LENGTHS.items() if v == room]
-        if not spellings:
-            return None
-        text = " z" + min(spellings, key=len)
-    for bar_line in ("|]", ":|"):
-        trial = state.clone()
-        if trial.feed(text + bar_line) and trial.can_end():
-            return text + bar_line
-    return None
-
-
-def complete_bar_line(body: str) -> str:
-    """A body ending right after a bar, made to end with "|]" or ":|"."""
-    stripped = body.rstrip()
-    for lexeme in sorted(BAR_LINES, key=len, reverse=True):
-        if stripped.endswith(lexeme):
-            if lexeme in ("|]", ":|"):
-                return stripped
-            if lexeme in (":|1", ":|2", "::", ":|:", ":||:", ":||"):
-                return stripped[: -len(lexeme)] + ":|"
-            return stripped[: -len(lexeme)] + "|]"
-    return stripped + "|]"

@@ -23,12 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.constraints import (
-    BodyState,
-    PieceTable,
-    complete_bar_line,
-    rest_completion,
-)
+from composeium_desktop.core.constraints import BodyState
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
 from composeium_desktop.core.model.step_backends import (
     BACKENDS,
@@ -36,6 +31,7 @@ from composeium_desktop.core.model.step_backends import (
     NumpyStep,
     checked_numpy_decoder,
 )
+from composeium_desktop.core.piece_table import PieceTable, complete_bar_line, rest_completion
 from composeium_desktop.core.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
 from composeium_desktop.core.tune_request import (
     TRAIN_UNIT,
