@@ -114,6 +114,7 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and args.out is None:
         raise UsageError("--resume needs --out DIR")
 
+    from composeium_desktop.core.model.config import TransformerConfig
     from composeium_desktop.core.training import TrainOptions, train
 
     options = TrainOptions(
@@ -124,11 +125,16 @@ def run(args: argparse.Namespace) -> int:
         until=args.until,
         max_minutes=args.max_minutes,
         batch_size=args.batch_size,
-        d_model=args.d_model,
-        layers=args.layers,
-        heads=args.heads,
-        ff=args.ff,
-        dropout=args.dropout,
+        model=TransformerConfig(
+            vocab_size=args.vocab_size,
+            d_model=args.d_model,
+            encoder_layers=args.layers,
+            decoder_layers=args.layers,
+            num_heads=args.heads,
+            d_ff=args.ff,
+            dropout=args.dropout,
+            max_body_len=args.max_body_len,
+        ),
         lr=args.lr,
         warmup=args.warmup,
         schedule=args.schedule,
@@ -136,8 +142,6 @@ def run(args: argparse.Namespace) -> int:
         label_smoothing=args.label_smoothing,
         val_every=args.val_every,
         patience=args.patience,
-        vocab_size=args.vocab_size,
-        max_body_len=args.max_body_len,
         buckets=args.buckets,
         seed=args.seed,
         strategy=args.strategy,

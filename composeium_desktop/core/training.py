@@ -20,11 +20,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from composeium_desktop.core.model.config import TransformerConfig
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -49,11 +51,9 @@ class TrainOptions:
     until: int | None = None  # stop after this step; the schedule still spans ``steps``
     max_minutes: float | None = None
     batch_size: int = 32
-    d_model: int = 128
-    layers: int = 4
-    heads: int = 8
-    ff: int = 512
-    dropout: float = 0.1
+    # Sizes of the model to train; vocab_size is the body tokenizer's requested size, and
+    # meta_vocab_size / max_meta_len are replaced by the metadata vocabulary's own.
+    model: TransformerConfig = field(default_factory=TransformerConfig)
     lr: float = 1e-3
     warmup: int = 300
     schedule: str = "cosine"
@@ -61,8 +61,6 @@ class TrainOptions:
     label_smoothing: float = 0.0
     val_every: int = 200
     patience: int = 4
-    vocab_size: int = 1000
-    max_body_len: int = 512
     buckets: int = BUCKET_COUNT
     seed: int = 0
     strategy: str = "default"
@@ -378,7 +376,30 @@ def _merge_resumed(options: TrainOptions, saved: dict[str, Any]) -> TrainOptions
     }
     data = {k: v for k, v in saved.items() if k not in keep}
     data["corpus"] = [Path(p) for p in data.get("corpus", [])]
+    data["model"] = _saved_model_config(data)
     return TrainOptions(**{**data, **{k: getattr(options, k) for k in keep}})
+
+
+# Checkpoints written before the options held a TransformerConfig kept its sizes flat.
+_LEGACY_SIZES = {
+    "d_model": ("d_model",),
+    "layers": ("encoder_layers", "decoder_layers"),
+    "heads": ("num_heads",),
+    "ff": ("d_ff",),
+    "dropout": ("dropout",),
+    "vocab_size": ("vocab_size",),
+    "max_body_len": ("max_body_len",),
+}
+
+
+def _saved_model_config(data: dict[str, Any]) -> TransformerConfig:
+    """The model sizes of saved options (removed from ``data``), in either layout."""
+    sizes = dict(data.pop("model", None) or {})
+    for old, names in _LEGACY_SIZES.items():
+        if old in data:
+            value = data.pop(old)
+            sizes.update({name: value for name in names})
+    return TransformerConfig.from_dict(sizes)
 
 
 def _save_checkpoint(model: Any, folder: Path, state: dict[str, Any]) -> None:
@@ -430,7 +451,6 @@ def train(
     import tensorflow as tf
 
     from composeium_desktop.core.model.callbacks import ProgressLogger, TrainingSupervisor
-    from composeium_desktop.core.model.config import TransformerConfig
     from composeium_desktop.core.model.storage import build_model, save_model
 
     def say(message: str) -> None:
@@ -458,13 +478,13 @@ def train(
     train_records, val_records = split_records(records)
     default_corpus = options.include_music21 and not options.corpus
     tokenizer, meta_vocab, _ = prepare_tokenizers(
-        out_dir, train_records, options.vocab_size, options.seed, default_corpus
+        out_dir, train_records, options.model.vocab_size, options.seed, default_corpus
     )
     train_examples = [
-        encode_record(r, tokenizer, meta_vocab, options.max_body_len) for r in train_records
+        encode_record(r, tokenizer, meta_vocab, options.model.max_body_len) for r in train_records
     ]
     val_examples = [
-        encode_record(r, tokenizer, meta_vocab, options.max_body_len) for r in val_records
+        encode_record(r, tokenizer, meta_vocab, options.model.max_body_len) for r in val_records
     ]
     # Titles longer than 99.5% of the corpus's are cut rather than padding every batch.
     meta_lengths = [len(m) for m, _ in train_examples + val_examples]
@@ -482,16 +502,10 @@ def train(
         f"{train_data.batch_sizes}; {train_data.steps_per_epoch()} steps per epoch"
     )
 
-    config = TransformerConfig(
+    config = replace(
+        options.model,
         vocab_size=tokenizer.vocab_size,
         meta_vocab_size=meta_vocab.vocab_size,
-        d_model=options.d_model,
-        encoder_layers=options.layers,
-        decoder_layers=options.layers,
-        num_heads=options.heads,
-        d_ff=options.ff,
-        dropout=options.dropout,
-        max_body_len=options.max_body_len,
         max_meta_len=meta_vocab.max_len,
     )
     strategy = make_strategy(options.strategy)

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from composeium_desktop.core.model.config import TransformerConfig
 from composeium_desktop.core.model.testing import TINY_BODY_VOCAB, tiny_records
 from composeium_desktop.core.training import (
     BucketedBatches,
@@ -23,14 +24,17 @@ def _options(out_dir, **overrides) -> TrainOptions:
         steps=16,
         val_every=8,
         batch_size=4,
-        d_model=32,
-        layers=1,
-        heads=2,
-        ff=64,
-        dropout=0.0,
+        model=TransformerConfig(
+            vocab_size=TINY_BODY_VOCAB,
+            d_model=32,
+            encoder_layers=1,
+            decoder_layers=1,
+            num_heads=2,
+            d_ff=64,
+            dropout=0.0,
+        ),
         lr=3e-3,
         warmup=4,
-        vocab_size=TINY_BODY_VOCAB,
         buckets=1,
         jit_compile=False,
         patience=10,
@@ -153,3 +157,73 @@ def test_split_records_lends_validation_tunes_when_a_corpus_has_none() -> None:
     records = [replace(r, split="train") for r in tiny_records()]
     train_part, val_part = split_records(records)
     assert val_part and len(train_part) + len(val_part) == len(records)
+
+
+def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> None:
+    """state.json of runs started before the options held a TransformerConfig (the shipped
+    model's run among them) still resumes with its own sizes."""
+    from composeium_desktop.core.training import _merge_resumed
+
+    legacy = {
+        **{k: v for k, v in _options(tmp_path).to_json().items() if k != "model"},
+        "d_model": 64,
+        "layers": 3,
+        "heads": 4,
+        "ff": 256,
+        "dropout": 0.2,
+        "vocab_size": 700,
+        "max_body_len": 300,
+    }
+    merged = _merge_resumed(_options(tmp_path, steps=99, resume=True), legacy)
+    assert merged.model == TransformerConfig(
+        vocab_size=700,
+        d_model=64,
+        encoder_layers=3,
+        decoder_layers=3,
+        num_heads=4,
+        d_ff=256,
+        dropout=0.2,
+        max_body_len=300,
+    )
+    assert merged.steps == 99 and merged.resume
+    again = _merge_resumed(_options(tmp_path), merged.to_json())
+    assert again.model == merged.model
+
+
+@pytest.mark.slow
+def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
+    from composeium_desktop.cli import main
+    from composeium_desktop.core.corpus import music21_corpus_dir
+
+    folder = music21_corpus_dir() / "oneills1850"
+    corpus = [str(folder / "0001-0050.abc"), str(folder / "0051-0100.abc")]
+    out = tmp_path / "run"
+    tiny = ["--batch-size", "4", "--d-model", "32", "--layers", "1", "--heads", "2"]
+    tiny += ["--ff", "64", "--vocab-size", str(TINY_BODY_VOCAB), "--no-xla", "--quiet"]
+    args = ["train", "--out", str(out), "--corpus", *corpus, "--steps", "6", "--val-every", "2"]
+    assert main([*args, "--until", "3", *tiny]) == 0
+    history = json.loads((out / "history.json").read_text())
+    assert history["stopped"] == "until"
+    assert [h["step"] for h in history["history"]] == [2, 3]
+    assert history["config"]["d_model"] == 32 and history["config"]["encoder_layers"] == 1
+    assert main(["train", "--out", str(out), "--resume", "--steps", "6", "--quiet"]) == 0
+    history = json.loads((out / "history.json").read_text())
+    assert [h["step"] for h in history["history"]] == [2, 3, 5, 6]
+    assert history["config"]["d_model"] == 32  # the checkpoint's sizes, not the defaults
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        (["--until", "7"], "--until must be between 1 and --steps"),
+        (["--until", "0"], "--until must be between 1 and --steps"),
+        (["--d-model", "30", "--heads", "4"], "--d-model must be a multiple of --heads"),
+        (["--dropout", "1"], "--dropout must be in [0, 1)"),
+    ],
+)
+def test_train_command_rejects_bad_settings_with_exit_2(tmp_path, bad, says, capsys) -> None:
+    from composeium_desktop.cli import main
+
+    assert main(["train", "--out", str(tmp_path), "--steps", "6", *bad]) == 2
+    assert says in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing was started
