@@ -15,7 +15,7 @@ that every bar can always be completed:
   * notes and rests (``z``, ``x``) with accidentals, up to two octave marks, and lengths that are
     multiples of a 32nd note (``GRID``, a quarter of L:1/8), spelled ``2``, ``3/``, ``//``,
     ``/4`` ... (``LENGTHS``); chords ``[CEG]2`` (no lengths inside);
-  * chord symbols ``"Am"``, grace groups ``{g}``, ties, slurs (closed before the bar line),
+  * chord symbols ``"Am"`` (unless ``quotes_allowed`` is off), grace groups ``{g}``, ties, slurs (closed before the bar line),
     the decorations ``~`` and ``.``, single spaces, line breaks right after bar lines;
   * broken rhythm ``> >> < <<`` between two notes of the same written length; tuplets
     ``(2 (3 (4`` that end on the grid;
@@ -141,6 +141,8 @@ class BodyState:
         self.prev_space = False
         self.strict_bar = False
         self.min_bars = 0
+        # Quoted text (chord symbols) may be turned off: generation does, after the prime.
+        self.quotes_allowed = True
 
     def clone(self) -> BodyState:
         other = BodyState.__new__(BodyState)
@@ -279,7 +281,7 @@ class BodyState:
         if c == '"':
             self.mode = "quote"
             self.quote_len = 0
-            return True
+            return self.quotes_allowed
         if c == "{":
             self.mode = "grace"
             self.grace_count = 0

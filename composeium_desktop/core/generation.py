@@ -346,6 +346,10 @@ class _Run:
             _, cache = gen.step(token, position, cache)
             self._accept(pid, position + 1)
             token, position = pid, position + 1
+        # The corpus has no chord symbols (its quoted text is fingerings and annotations such as
+        # "4" or "SEGUE"), so quoted text the model writes is noise: a prime may hold chord
+        # symbols, the generated continuation does not.
+        self.state.quotes_allowed = False
         # Resuming point before any bar: a dead end in the first bar restarts the tune.
         self.snapshot = _Snapshot(
             len(self.raw), self.state.clone(), token, position, self.transposer.mark(), 0

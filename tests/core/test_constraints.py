@@ -174,3 +174,12 @@ def test_random_piece_walks_stay_valid() -> None:
             if state.can_end():
                 lex(text)
                 assert bar_errors(text, meter, "1/8") == [], (meter, text)
+
+
+def test_quoted_text_can_be_turned_off_and_clones_keep_the_setting() -> None:
+    state = BodyState("4/4")
+    assert state.clone().feed('"Am"A2')
+    state.quotes_allowed = False
+    assert not state.clone().feed('"Am"A2')
+    assert state.clone().feed("A2")
+    assert not state.clone().clone().feed('"')

@@ -198,6 +198,35 @@ def test_prime_is_continued(generator: Generator) -> None:
     assert last.body.startswith("DEF")
 
 
+@pytest.mark.slow
+def test_generated_text_has_no_quoted_text_even_when_the_model_wants_it() -> None:
+    """The corpus has no chord symbols, so quoted text the model writes is noise: constrained
+    generation never writes a quote, while chord symbols in the user's prime are kept.
+    (The shipped model: the tiny test vocabulary has no quote piece.)"""
+    from composeium_desktop import paths
+
+    generator = Generator.load(paths.model_dir())
+    quoted = np.array(['"' in piece for piece in generator.pieces])
+    assert quoted.any(), "the vocabulary must hold a quote piece for this test to bite"
+    plain_step = generator.step
+
+    def quote_loving_step(token: int, position: int, handle: object):
+        logits, handle = plain_step(token, position, handle)
+        return np.where(quoted, logits + 30.0, logits), handle
+
+    generator.step = quote_loving_step  # type: ignore[method-assign]
+    prime = '"G"GAB c2d|'
+    for seed in range(6):
+        request = GenerationRequest(key="G", meter="6/8", seed=seed, max_tokens=60, prime=prime)
+        last = final(generator, request)[-1]
+        assert last.body.startswith(prime)
+        assert '"' not in last.body[len(prime) :], last.body
+        assert_valid_tune(last.abc, request)
+    # Unconstrained (the model alone) the same model does write quotes: the bias bites.
+    free = GenerationRequest(key="G", meter="6/8", seed=0, max_tokens=30, constrained=False)
+    assert '"' in final(generator, free)[-1].body
+
+
 def test_prime_normalised_like_training_text(generator: Generator) -> None:
     """Comments and decorations in a prime, or a whole tune with headers, are normalised."""
     for prime in ("GAB c2d|e2d % a comment\n", "X:1\nT:Mine\nM:6/8\nL:1/8\nK:G\nGAB c2d|e2d"):
