@@ -580,8 +580,9 @@ def train(
         callbacks.insert(0, ProgressLogger(options.steps, deadline, stream))
     epochs = int(math.ceil(options.steps / options.val_every))
     initial_epoch = step0 // options.val_every
-    stopped = "steps"
-    if step0 < min(options.steps, options.until or options.steps) and initial_epoch < epochs:
+    stop_at = min(options.steps, options.until or options.steps)
+    stopped = "until" if stop_at < options.steps else "steps"  # if already there
+    if step0 < stop_at and initial_epoch < epochs:
         dataset = _dataset(lambda: train_data.training_stream(options.seed, skip=step0), meta_len)
         model.fit(
             dataset,
