@@ -47,6 +47,9 @@ MAX_ROLLBACKS = 3
 SMALL_CACHE = 320
 PARTIAL_REFRESH_S = 0.015
 TONIC_BONUS = 5.0
+# No bar may be written this many times in a row: 99.3% of the corpus's tunes keep to it, while
+# sampling at temperature 1 sometimes loops on one bar for the rest of the tune.
+LOOP_BARS = 3
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ class Generator:
         banned[self.eos_id] = False
         self._banned = banned
         # Pieces whose last note is the tonic (C, in the normalised key of every mode).
+        # Pieces that can complete a bar (only they can make a bar repeat too often).
+        self._bar_pieces = np.array([any(c in piece for c in "|:") for piece in self.pieces])
         self._ends_on_tonic = np.array(
             [_last_note(piece) in ("C", "c") for piece in self.pieces], dtype=bool
         )
@@ -410,6 +415,8 @@ class _Run:
         # Slow path: try every piece, draw from what is left of the model's distribution.
         mask = gen.table.valid_mask(self.state)
         mask[gen.eos_id] = self._eos_ok()
+        for token in np.flatnonzero(mask & gen._bar_pieces):
+            mask[token] = not self._loops(token)
         if not mask.any():
             return None
         full = softmax(np.where(mask, logits, -np.inf), max(self.request.temperature, 1e-6))
@@ -429,13 +436,19 @@ class _Run:
         if token == self.gen.eos_id:
             return self._eos_ok()
         state = self.gen.table.accepts(self.state, token)
-        if state is None:
+        if state is None or self._loops(token):
             return False
         # A tune ends at home: "|]" closes it only after a tonic, unless the length limit is
         # forcing the ending (then the tonic is favoured by TONIC_BONUS instead).
         if state.lexeme == "|]" and not self.exact_length and not state.finishing:
             return _ends_on_tonic(self.raw)
         return True
+
+    def _loops(self, token: int) -> bool:
+        """Would `token` complete the same bar for the LOOP_BARS-th time in a row?"""
+        if not self.gen._bar_pieces[token]:
+            return False
+        return repeats_bar(self.raw, self.raw + self.gen.pieces[token], LOOP_BARS)
 
     def _accept(self, token: int, next_position: int) -> None:
         text = self.gen.pieces[token]
@@ -561,6 +574,26 @@ def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:
         return normalise_body(parse_tune(text))
     except ABCError as exc:
         raise ValueError(f"prime: {exc}") from None
+
+
+# A bar line: | || |] [| :| |: :|: :: (chords "[CEG]" and endings "[1" are not bar lines).
+_BAR_LINE_RUN = re.compile(r":*\[?\|[|\]]*:*|::")
+
+
+def completed_bars(text: str) -> list[str]:
+    """The bars of a body that a bar line has closed, without white space (endings and
+    repeats split bars too; the text after the last bar line is not a completed bar)."""
+    parts = _BAR_LINE_RUN.split(text)
+    return [bar for bar in (re.sub(r"\s+", "", part) for part in parts[:-1]) if bar]
+
+
+def repeats_bar(before: str, after: str, limit: int) -> bool:
+    """Whether going from `before` to `after` closes a bar that makes `limit` identical bars
+    in a row."""
+    bars = completed_bars(after)
+    if len(bars) < limit or len(bars) <= len(completed_bars(before)):
+        return False
+    return len(set(bars[-limit:])) == 1
 
 
 _NOT_NOTES = re.compile(r'"[^"]*"|![^!]*!|\[[A-Za-z]:[^\]]*\]|\{[^}]*\}')
