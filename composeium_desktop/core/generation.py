@@ -143,9 +143,9 @@ class Generator:
         banned = ~self.table.usable
         banned[self.eos_id] = False
         self._banned = banned
-        # Pieces whose last note is the tonic (C, in the normalised key of every mode).
         # Pieces that can complete a bar (only they can make a bar repeat too often).
         self._bar_pieces = np.array([any(c in piece for c in "|:") for piece in self.pieces])
+        # Pieces whose last note is the tonic (C, in the normalised key of every mode).
         self._ends_on_tonic = np.array(
             [_last_note(piece) in ("C", "c") for piece in self.pieces], dtype=bool
         )
