@@ -6,17 +6,19 @@ may still grow, a chord, a quote, a grace group, a slur, a tuplet, a bar line wh
 still grow) and how much of the current bar is filled. Feeding a piece to a *clone* of the state
 says whether the text stays valid; generation samples a token, checks it, and on rejection masks
 it and draws again (rejection sampling), falling back to a scan of the whole vocabulary
-(``piece_table.PieceTable``, through a trie of the pieces) only when several draws in a row fail. Checks are made as late as the text
-allows ("A3" may still become "A3/"), but a piece is accepted only if some continuation can
-make the text valid, so decoding does not paint itself into a corner.
+(``piece_table.PieceTable``, through a trie of the pieces) only when several draws in a row
+fail. Checks are made as late as the text allows ("A3" may still become "A3/"), but a piece is
+accepted only if some continuation can make the text valid, so decoding does not paint itself
+into a corner.
 
 The accepted language is a deliberately conservative subset of ABC 2.1 body syntax, chosen so
 that every bar can always be completed:
   * notes and rests (``z``, ``x``) with accidentals, up to two octave marks, and lengths that are
     multiples of a 32nd note (``GRID``, a quarter of L:1/8), spelled ``2``, ``3/``, ``//``,
     ``/4`` ... (``LENGTHS``); chords ``[CEG]2`` (no lengths inside);
-  * chord symbols ``"Am"`` (unless ``quotes_allowed`` is off), grace groups ``{g}``, ties, slurs (closed before the bar line),
-    the decorations ``~`` and ``.``, single spaces, line breaks right after bar lines;
+  * chord symbols ``"Am"`` (unless ``quotes_allowed`` is off), grace groups ``{g}``, ties,
+    slurs (closed before the bar line), the decorations ``~`` and ``.``, single spaces, line
+    breaks right after bar lines;
   * broken rhythm ``> >> < <<`` between two notes of the same written length; tuplets
     ``(2 (3 (4`` that end on the grid;
   * the bar lines ``| || |] [| |: :| :: :|: :|| :||: ||: |1 |2 :|1 :|2`` and endings ``[1 [2``.

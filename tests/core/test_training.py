@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from composeium_desktop.core.model.config import TransformerConfig
-from composeium_desktop.core.model.testing import TINY_BODY_VOCAB, tiny_records
+from composeium_desktop.core.model.testing import TINY_BODY_VOCAB, tiny_config, tiny_records
 from composeium_desktop.core.training import (
     BucketedBatches,
     TrainOptions,
@@ -24,15 +25,8 @@ def _options(out_dir, **overrides) -> TrainOptions:
         steps=16,
         val_every=8,
         batch_size=4,
-        model=TransformerConfig(
-            vocab_size=TINY_BODY_VOCAB,
-            d_model=32,
-            encoder_layers=1,
-            decoder_layers=1,
-            num_heads=2,
-            d_ff=64,
-            dropout=0.0,
-        ),
+        # The project's tiny sizes; the metadata vocabulary's size is the data's own.
+        model=replace(tiny_config(TINY_BODY_VOCAB, meta_vocab=1), dropout=0.0),
         lr=3e-3,
         warmup=4,
         buckets=1,
@@ -152,8 +146,6 @@ def test_bucket_boundaries_cover_every_length_and_reduce_padding() -> None:
 
 
 def test_split_records_lends_validation_tunes_when_a_corpus_has_none() -> None:
-    from dataclasses import replace
-
     records = [replace(r, split="train") for r in tiny_records()]
     train_part, val_part = split_records(records)
     assert val_part and len(train_part) + len(val_part) == len(records)

@@ -10,22 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from composeium_desktop.core.tune_request import GenerationRequest
 from composeium_desktop.gui.services import CoreServices
 
 TUNE_BODY = "|:d2e f2g|a2f d3|B2c d2e|f3 e3:|\n|:f2g a2b|a2f d3|g2e c2e|d3 d3:|\n"
-
-
-@dataclass(frozen=True)
-class FakeRequest:
-    title: str = "Untitled"
-    key: str = "D"
-    meter: str = "6/8"
-    genre: str = "jig"
-    tempo: int | None = None
-    temperature: float = 1.0
-    seed: int | None = None
-    max_tokens: int = 512
-    prime: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,7 +168,7 @@ def fake_services(
         transpose=lambda text, n: text.replace("K:D", "K:E"),
         key_name=lambda tonic, mode: tonic + {"major": "", "minor": "m"}.get(mode, mode[:3]),
         parse_tune=fake_parse_tune,
-        make_request=FakeRequest,
+        make_request=GenerationRequest,
         tune_header=lambda r: f"X:1\nT:{r.title}\nM:{r.meter}\nL:1/8\nR:{r.genre}\nK:{r.key}\n",
         make_player=_no_device,
         make_midi=lambda text, tempo, program: None,

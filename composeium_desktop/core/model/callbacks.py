@@ -159,6 +159,3 @@ class TrainingSupervisor(keras.callbacks.Callback):
         if self.bad_validations >= self.patience:
             self.stopped = "early stopping"
             self.model.stop_training = True
-        elif step >= self.total_steps:
-            self.stopped = "steps"
-            self.model.stop_training = True
