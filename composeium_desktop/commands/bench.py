@@ -29,6 +29,7 @@ from typing import Any
 NAME = "bench"
 HELP = "Measure generation speed: naive vs cached decoding, tune time, first token, memory."
 BENCH_TITLE = "The Bench Reel"
+BENCH_METER = "4/4"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,12 +84,15 @@ def _load_average() -> float:
 def _naive_forward(model: Any) -> Any:
     import tensorflow as tf
 
+    from composeium_desktop.core.metric_features import FEATURE_SIZES
+
     width = int(model.config.max_meta_len)
     return tf.function(
-        lambda meta, body: model({"meta": meta, "body": body})[:, -1, :],
+        lambda meta, body, metric: model({"meta": meta, "body": body, "metric": metric})[:, -1, :],
         input_signature=[
             tf.TensorSpec([1, width], tf.int32),
             tf.TensorSpec([1, None], tf.int32),
+            tf.TensorSpec([1, None, len(FEATURE_SIZES)], tf.int32),
         ],
     )
 
@@ -103,25 +107,32 @@ def _banned(generator: Any) -> Any:
 def time_naive(
     generator: Any, meta: Any, tokens: int, runs: int, seed: int = 0
 ) -> tuple[list[float], list[float]]:
-    """(wall, CPU) ms per tune re-running the whole prefix every token (same sampler as the
-    cached loop)."""
+    """(wall, CPU) ms per tune re-running the whole prefix every token (same sampler and
+    metric features as the cached loop)."""
     import numpy as np
 
+    from composeium_desktop.core.metric_features import MetricTracker
     from composeium_desktop.core.sampling import make_sampler
 
     forward = _naive_forward(generator.model)
     sampler = make_sampler(1.0, 0, 0.95)
     banned = _banned(generator)
-    forward(meta, np.array([[generator.bos_id]], np.int32))
+    start_features = MetricTracker.start(BENCH_METER)
+    forward(meta, np.array([[generator.bos_id]], np.int32), np.array([[start_features.features]]))
     times, cpu = [], []
     for run in range(runs):
         rng = np.random.default_rng(seed + run)
         body = [generator.bos_id]
+        tracker = start_features
+        rows = [tracker.features]
         cpu_start = time.process_time()
         start = time.perf_counter()
         for _ in range(tokens):
-            logits = np.asarray(forward(meta, np.array([body], np.int32)))[0]
+            metric = np.array([rows], np.int32)
+            logits = np.asarray(forward(meta, np.array([body], np.int32), metric))[0]
             body.append(sampler.sample(np.where(banned, -np.inf, logits), rng))
+            tracker = tracker.feed(generator.pieces[body[-1]])
+            rows.append(tracker.features)
         times.append((time.perf_counter() - start) * 1000.0)
         cpu.append((time.process_time() - cpu_start) * 1000.0)
     return times, cpu
@@ -130,9 +141,11 @@ def time_naive(
 def time_cached(
     generator: Any, meta_ids: list[int], tokens: int, runs: int, seed: int = 0
 ) -> tuple[list[float], list[float]]:
-    """(wall, CPU) ms per tune with the compiled cached step (start + steps + sampling)."""
+    """(wall, CPU) ms per tune with the compiled cached step (start + steps + metric
+    features + sampling)."""
     import numpy as np
 
+    from composeium_desktop.core.metric_features import MetricTracker
     from composeium_desktop.core.sampling import make_sampler
 
     sampler = make_sampler(1.0, 0, 0.95)
@@ -144,11 +157,13 @@ def time_cached(
         start = time.perf_counter()
         cache = generator.start(meta_ids, tokens + 1)
         token = generator.bos_id
+        tracker = MetricTracker.start(BENCH_METER)
         for position in range(tokens):
             if position >= generator.cache_size(cache):
                 cache = generator.grow(cache)
-            logits, cache = generator.step(token, position, cache)
+            logits, cache = generator.step(token, position, cache, tracker.features)
             token = sampler.sample(np.where(banned, -np.inf, logits), rng)
+            tracker = tracker.feed(generator.pieces[token])
         times.append((time.perf_counter() - start) * 1000.0)
         cpu.append((time.process_time() - cpu_start) * 1000.0)
     return times, cpu
@@ -206,7 +221,7 @@ def run_bench(
     xla = Generator(generator.model, generator.tokenizer, generator.meta_vocab, backend="xla")
     xla.warm_up()
     request = GenerationRequest(
-        title=BENCH_TITLE, key="D", meter="4/4", genre="reel", max_tokens=tokens, seed=0
+        title=BENCH_TITLE, key="D", meter=BENCH_METER, genre="reel", max_tokens=tokens, seed=0
     )
     key = resolve_key(request.key)
     meta = np.zeros((1, generator.max_meta_len), np.int32)

@@ -88,6 +88,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="default",
         help="tf.distribute strategy: default, mirrored (several GPUs), multiworker (TF_CONFIG)",
     )
+    add(
+        "--init-from",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="start from the weights of this saved model folder (its sizes and tokenizer); "
+        "weights it lacks, such as the metric-feature embeddings, start at zero",
+    )
+    add(
+        "--no-metric-features",
+        action="store_true",
+        help="the decoder reads tokens only, not each token's position in the bar",
+    )
+    add(
+        "--keep-wrong-bars",
+        action="store_true",
+        help="also train on tunes with bars of the wrong length (left out by default)",
+    )
     add("--no-xla", action="store_true", help="do not compile the train step with XLA")
     add("--quiet", action="store_true", help="no progress output")  # fmt: skip
 
@@ -113,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     if args.resume and args.out is None:
         raise UsageError("--resume needs --out DIR")
+    if args.init_from is not None and not (args.init_from / "composeium.keras").is_file():
+        raise UsageError(f"--init-from: no saved model (composeium.keras) in {args.init_from}")
 
     from composeium_desktop.core.model.config import TransformerConfig
     from composeium_desktop.core.training import TrainOptions, train
@@ -134,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
             d_ff=args.ff,
             dropout=args.dropout,
             max_body_len=args.max_body_len,
+            metric_features=not args.no_metric_features,
         ),
         lr=args.lr,
         warmup=args.warmup,
@@ -145,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         buckets=args.buckets,
         seed=args.seed,
         strategy=args.strategy,
+        drop_wrong_bars=not args.keep_wrong_bars,
+        init_from=args.init_from,
         jit_compile=not args.no_xla,
         resume=args.resume,
         quiet=args.quiet,

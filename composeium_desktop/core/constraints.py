@@ -379,12 +379,15 @@ class BodyState:
     def _bracket_char(self, c: str, chord_only: bool = False) -> bool:
         if chord_only and c not in NOTE_LETTERS and c not in ACCIDENTALS:
             return False
+        # An ending ("[1") follows a bar line after some bars: the notation core counts the
+        # bar it opens as no pickup, so one before any bar could not be short.
         if (
             c in "12"
             and not self.bar_has_notes
             and not self.pos
             and self.last_bar
             and self.ending_ok
+            and self.bars_done > 0
         ):
             self.mode = "top"
             self.ending_ok = False

@@ -57,8 +57,8 @@ def model_bits(
     if not records:
         return 0.0, 0
     examples = [encode_record(r, tokenizer, meta_vocab, UNLIMITED_LENGTH) for r in records]
-    meta_len = max(len(m) for m, _ in examples)
-    bounds = bucket_boundaries([len(b) - 1 for _, b in examples], EVAL_BUCKETS)
+    meta_len = max(len(m) for m, _, _ in examples)
+    bounds = bucket_boundaries([len(b) - 1 for _, b, _ in examples], EVAL_BUCKETS)
     batches = BucketedBatches(examples, bounds, EVAL_BATCH_TOKENS, meta_len).fixed_batches()
     nll = nll_function(model, jit_compile)
     nats = sum(nll(batch)[0] for batch in batches)

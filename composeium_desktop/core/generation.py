@@ -25,6 +25,7 @@ import numpy as np
 
 from composeium_desktop.core.constraints import BodyState
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
+from composeium_desktop.core.metric_features import MetricTracker
 from composeium_desktop.core.model.step_backends import (
     BACKENDS,
     CompiledStep,
@@ -181,9 +182,10 @@ class Generator:
         """Compile the start and step programs (both cache sizes) now, so the first token and
         the switch to the large cache are fast."""
         cache = self.start([0, 0, 0, 0])
-        self.step(self.bos_id, 0, cache)
+        features = MetricTracker.start("4/4").features
+        self.step(self.bos_id, 0, cache, features)
         if self.cache_sizes[-1] > self.cache_sizes[0]:
-            self.step(self.bos_id, 0, self.grow(cache))
+            self.step(self.bos_id, 0, self.grow(cache), features)
 
     # Model calls.
 
@@ -213,10 +215,16 @@ class Generator:
     def cache_size(handle: Any) -> int:
         return handle.size
 
-    def step(self, token: int, position: int, handle: Any) -> tuple[np.ndarray, Any]:
-        """Logits for the token after `token` (fed at `position`): one NumPy step or one
-        compiled call, by backend."""
-        return handle.step(token, position), handle
+    def step(
+        self,
+        token: int,
+        position: int,
+        handle: Any,
+        metric: tuple[int, ...] | None = None,
+    ) -> tuple[np.ndarray, Any]:
+        """Logits for the token after `token` (fed at `position`, with the metric features of
+        the text up to and including it): one NumPy step or one compiled call, by backend."""
+        return handle.step(token, position, metric), handle
 
     def _handle(self, size: int) -> CompiledStep:
         handle = self._handles.get(size)
@@ -283,6 +291,7 @@ class _Snapshot:
 
     raw_len: int
     state: BodyState
+    metric: MetricTracker
     token: int
     position: int
     transposed: tuple[int, int]
@@ -312,6 +321,8 @@ class _Run:
         self.transposer = _Transposer(key.semitones, normalised, key.name)
         self.state = BodyState(request.meter)
         self.state.min_bars = MIN_BARS
+        # The decoder's metric-position input: the same features training computed.
+        self.metric = MetricTracker.start(request.meter)
         self.raw = ""
         self.safe_len = 0
         self.logprobs: list[float] = []
@@ -348,7 +359,7 @@ class _Run:
             if position >= cache_size:
                 cache = gen.grow(cache)
                 cache_size = gen.cache_size(cache)
-            _, cache = gen.step(token, position, cache)
+            _, cache = gen.step(token, position, cache, self.metric.features)
             self._accept(pid, position + 1)
             token, position = pid, position + 1
         # The corpus has no chord symbols (its quoted text is fingerings and annotations such as
@@ -357,7 +368,13 @@ class _Run:
         self.state.quotes_allowed = False
         # Resuming point before any bar: a dead end in the first bar restarts the tune.
         self.snapshot = _Snapshot(
-            len(self.raw), self.state.clone(), token, position, self.transposer.mark(), 0
+            len(self.raw),
+            self.state.clone(),
+            self.metric,
+            token,
+            position,
+            self.transposer.mark(),
+            0,
         )
         finish_at = budget if self.exact_length else budget - max(8, min(48, budget // 4))
         index = 0
@@ -367,7 +384,7 @@ class _Run:
             if position >= cache_size:
                 cache = gen.grow(cache)
                 cache_size = gen.cache_size(cache)
-            logits, cache = gen.step(token, position, cache)
+            logits, cache = gen.step(token, position, cache, self.metric.features)
             if self.constrained and index >= finish_at:
                 self.state.finishing = True
             choice = self._choose(logits)
@@ -453,6 +470,7 @@ class _Run:
     def _accept(self, token: int, next_position: int) -> None:
         text = self.gen.pieces[token]
         self.raw += text
+        self.metric = self.metric.feed(text)
         if not self.constrained:
             self.safe_len = len(self.raw)
             return
@@ -471,6 +489,7 @@ class _Run:
             self.snapshot = _Snapshot(
                 len(self.raw),
                 state.clone(),
+                self.metric,
                 token,
                 next_position,
                 self.transposer.mark(),
@@ -490,6 +509,7 @@ class _Run:
         self.raw = self.raw[: snap.raw_len]
         self.safe_len = min(self.safe_len, snap.raw_len)
         self.state = snap.state.clone()
+        self.metric = snap.metric
         self.transposer.rollback(snap.transposed)
         del self.logprobs[snap.n_logprobs :]
 

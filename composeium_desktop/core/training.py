@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from composeium_desktop.core.metric_features import FEATURE_SIZES
 from composeium_desktop.core.model.config import TransformerConfig
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -36,8 +37,10 @@ HISTORY_FILE = "history.json"
 PLOT_FILE = "TrainingProgress.png"
 BUCKET_COUNT = 7
 
-Example = tuple[list[int], list[int]]  # (meta ids, BOS + body ids + EOS)
-Batch = tuple[np.ndarray, np.ndarray, np.ndarray]  # meta [B, M], body input [B, T], target [B, T]
+# (meta ids, BOS + body ids + EOS, metric features [len(body) - 1, 4] of the input tokens)
+Example = tuple[list[int], list[int], np.ndarray]
+# meta [B, M], body input [B, T], metric features [B, T, 4], target [B, T]
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass
@@ -64,6 +67,12 @@ class TrainOptions:
     buckets: int = BUCKET_COUNT
     seed: int = 0
     strategy: str = "default"
+    # Training tunes with bars of the wrong length (transcription slips, unmarked meter
+    # changes) are left out, so the model learns bars that fit; validation keeps them all.
+    drop_wrong_bars: bool = True
+    # Start from the weights of this saved model folder (its sizes and tokenizer); weights it
+    # lacks (a new input's embeddings) start from their initialisers.
+    init_from: Path | None = None
     jit_compile: bool = True
     resume: bool = False
     quiet: bool = False
@@ -72,6 +81,7 @@ class TrainOptions:
         data = asdict(self)
         data["out_dir"] = str(self.out_dir)
         data["corpus"] = [str(p) for p in self.corpus]
+        data["init_from"] = None if self.init_from is None else str(self.init_from)
         return data
 
 
@@ -90,13 +100,18 @@ class TrainResult:
 
 
 def encode_record(record: Any, tokenizer: Any, meta_vocab: Any, max_body_len: int) -> Example:
-    """(metadata ids, [BOS] + body ids + [EOS]) of a record, cut to max_body_len + 1 tokens.
+    """(metadata ids, [BOS] + body ids + [EOS], metric features of BOS and each body token) of
+    a record, cut to max_body_len + 1 tokens.
 
     The metadata uses the record's own tonic; generation passes the requested tonic the same
     way, while the body is always in the mode's normalised tonic (C)."""
+    from composeium_desktop.core.metric_features import sequence_features
+
     meta = meta_vocab.encode(record.title, record.tonic, record.mode, record.meter, record.genre)
-    body = [tokenizer.bos_id, *tokenizer.encode(record.body), tokenizer.eos_id]
-    return meta, body[: max_body_len + 1]
+    ids = tokenizer.encode(record.body)
+    body = [tokenizer.bos_id, *ids, tokenizer.eos_id][: max_body_len + 1]
+    metric = sequence_features([tokenizer.pieces[i] for i in ids], record.meter)
+    return meta, body, metric[: len(body) - 1]
 
 
 def bucket_boundaries(
@@ -142,7 +157,7 @@ class BucketedBatches:
         self.meta_len = meta_len
         self.batch_sizes = [max(1, tokens_per_batch // b) for b in self.boundaries]
         self.buckets: list[list[int]] = [[] for _ in self.boundaries]
-        for index, (_, body) in enumerate(self.examples):
+        for index, (_, body, _) in enumerate(self.examples):
             length = len(body) - 1
             bucket = next(
                 (i for i, b in enumerate(self.boundaries) if length <= b), len(self.boundaries) - 1
@@ -156,14 +171,16 @@ class BucketedBatches:
         width = self.boundaries[bucket]
         meta = np.zeros((rows, self.meta_len), np.int32)
         body = np.zeros((rows, width), np.int32)
+        metric = np.zeros((rows, width, len(FEATURE_SIZES)), np.int32)
         target = np.zeros((rows, width), np.int32)
         for row, index in enumerate(indices):
-            meta_ids, ids = self.examples[index]
+            meta_ids, ids, features = self.examples[index]
             ids = ids[: width + 1]
             meta[row, : len(meta_ids)] = meta_ids[: self.meta_len]
             body[row, : len(ids) - 1] = ids[:-1]
+            metric[row, : len(ids) - 1] = features[: len(ids) - 1]
             target[row, : len(ids) - 1] = ids[1:]
-        return meta, body, target
+        return meta, body, metric, target
 
     def epoch(self, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
         """(bucket, example indices) of each full batch of one epoch, in training order."""
@@ -199,6 +216,17 @@ class BucketedBatches:
             for start in range(0, len(indices), size):
                 batches.append(self._make(indices[start : start + size], bucket, size))
         return batches
+
+
+def has_wrong_bars(record: Any) -> bool:
+    """Whether the notation core finds a bar of the wrong length in a record's body (pickups
+    and short section-final bars are fine)."""
+    from composeium_desktop.core.abcnotation import TRAIN_UNIT, bar_errors
+
+    try:
+        return bool(bar_errors(record.body, record.meter, TRAIN_UNIT))
+    except ValueError:
+        return True
 
 
 def split_records(records: Sequence[Any]) -> tuple[list[Any], list[Any]]:
@@ -242,6 +270,25 @@ def prepare_tokenizers(
 
 
 # Model and strategy.
+
+
+def copy_matching_weights(source: Any, target: Any) -> tuple[int, list[str]]:
+    """Assign each of target's weights the source weight at the same path (the model's own
+    name left out) and shape; returns (weights copied, paths of those left as initialised)."""
+
+    def key(variable: Any) -> str:
+        return variable.path.split("/", 1)[-1]
+
+    found = {key(v): v for v in source.weights}
+    copied, fresh = 0, []
+    for variable in target.weights:
+        other = found.get(key(variable))
+        if other is not None and tuple(other.shape) == tuple(variable.shape):
+            variable.assign(other)
+            copied += 1
+        else:
+            fresh.append(key(variable))
+    return copied, fresh
 
 
 def make_strategy(name: str) -> Any:
@@ -296,8 +343,8 @@ def nll_function(model: Any, jit_compile: bool = True) -> Callable[[Batch], tupl
     tf.get_logger().setLevel("ERROR")  # one trace per batch shape is expected
 
     @tf.function(jit_compile=jit_compile)
-    def nll(meta: Any, body: Any, target: Any) -> tuple[Any, Any]:
-        logits = model({"meta": meta, "body": body}, training=False)
+    def nll(meta: Any, body: Any, metric: Any, target: Any) -> tuple[Any, Any]:
+        logits = model({"meta": meta, "body": body, "metric": metric}, training=False)
         log_probs = ops.log_softmax(logits, axis=-1)
         picked = ops.squeeze(ops.take_along_axis(log_probs, target[..., None], axis=-1), -1)
         mask = ops.cast(ops.not_equal(target, 0), "float32")
@@ -377,6 +424,9 @@ def _merge_resumed(options: TrainOptions, saved: dict[str, Any]) -> TrainOptions
     data = {k: v for k, v in saved.items() if k not in keep}
     data["corpus"] = [Path(p) for p in data.get("corpus", [])]
     data["model"] = _saved_model_config(data)
+    # Runs saved before these options existed trained on every tune, from scratch.
+    data.setdefault("drop_wrong_bars", False)
+    data["init_from"] = Path(data["init_from"]) if data.get("init_from") else None
     return TrainOptions(**{**data, **{k: getattr(options, k) for k in keep}})
 
 
@@ -419,13 +469,14 @@ def _dataset(stream: Callable[[], Iterator[Batch]], meta_len: int) -> Any:
     import tensorflow as tf
 
     def pairs() -> Iterator[Any]:
-        for meta, body, target in stream():
-            yield {"meta": meta, "body": body}, target
+        for meta, body, metric, target in stream():
+            yield {"meta": meta, "body": body, "metric": metric}, target
 
     spec = (
         {
             "meta": tf.TensorSpec((None, meta_len), tf.int32),
             "body": tf.TensorSpec((None, None), tf.int32),
+            "metric": tf.TensorSpec((None, None, len(FEATURE_SIZES)), tf.int32),
         },
         tf.TensorSpec((None, None), tf.int32),
     )
@@ -476,7 +527,26 @@ def train(
 
         records = load_corpus(options.corpus, include_music21=options.include_music21)
     train_records, val_records = split_records(records)
+    if options.drop_wrong_bars:
+        kept = [r for r in train_records if not has_wrong_bars(r)]
+        say(f"left out {len(train_records) - len(kept)} training tunes with wrong-length bars")
+        train_records = kept
     default_corpus = options.include_music21 and not options.corpus
+    init_model = None
+    if options.init_from is not None and saved_state is None:
+        import shutil
+
+        from composeium_desktop.core.model.storage import TOKENIZER_DIR, load_model
+
+        init_model = load_model(Path(options.init_from))
+        sizes = replace(
+            init_model.config,
+            metric_features=options.model.metric_features,
+            dropout=options.model.dropout,
+        )
+        options = replace(options, model=sizes)
+        if not (out_dir / TOKENIZER_DIR).is_dir():
+            shutil.copytree(Path(options.init_from) / TOKENIZER_DIR, out_dir / TOKENIZER_DIR)
     tokenizer, meta_vocab, _ = prepare_tokenizers(
         out_dir, train_records, options.model.vocab_size, options.seed, default_corpus
     )
@@ -487,17 +557,17 @@ def train(
         encode_record(r, tokenizer, meta_vocab, options.model.max_body_len) for r in val_records
     ]
     # Titles longer than 99.5% of the corpus's are cut rather than padding every batch.
-    meta_lengths = [len(m) for m, _ in train_examples + val_examples]
+    meta_lengths = [len(m) for m, _, _ in train_examples + val_examples]
     meta_len = min(meta_vocab.max_len, int(math.ceil(np.quantile(meta_lengths, 0.995) / 8) * 8))
     boundaries = bucket_boundaries(
-        [len(b) - 1 for _, b in train_examples + val_examples], options.buckets
+        [len(b) - 1 for _, b, _ in train_examples + val_examples], options.buckets
     )
     budget = options.batch_size * REFERENCE_LENGTH
     train_data = BucketedBatches(train_examples, boundaries, budget, meta_len)
     val_data = BucketedBatches(val_examples, boundaries, budget, meta_len)
     val_batches = val_data.fixed_batches()
     say(
-        f"{len(train_examples)} training tunes ({sum(len(b) - 1 for _, b in train_examples):,} "
+        f"{len(train_examples)} training tunes ({sum(len(b) - 1 for _, b, _ in train_examples):,} "
         f"tokens), {len(val_examples)} validation tunes; buckets {boundaries} x batch "
         f"{train_data.batch_sizes}; {train_data.steps_per_epoch()} steps per epoch"
     )
@@ -515,6 +585,12 @@ def train(
         compile_model(model, options)
         if saved_state is not None:
             _load_checkpoint(model, out_dir / CHECKPOINT_DIR)
+        elif init_model is not None:
+            copied, fresh = copy_matching_weights(init_model, model)
+            say(
+                f"initialised {copied} weights from {options.init_from}; new: "
+                + (", ".join(fresh) or "none")
+            )
     step0 = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     history: list[dict[str, float]] = list(saved_state["history"]) if saved_state else []
     previous_wall = float(saved_state["wall_s"]) if saved_state else 0.0
@@ -529,7 +605,7 @@ def train(
     info = {
         "train_tunes": len(train_examples),
         "validation_tunes": len(val_examples),
-        "train_tokens": sum(len(b) - 1 for _, b in train_examples),
+        "train_tokens": sum(len(b) - 1 for _, b, _ in train_examples),
         "buckets": boundaries,
         "batch_sizes": train_data.batch_sizes,
         "steps_per_epoch": train_data.steps_per_epoch(),

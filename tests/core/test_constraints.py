@@ -69,6 +69,7 @@ def test_valid_bodies_accepted_and_agree_with_notation_core(meter: str, body: st
         ("4/4", '"c\'<c (d<c)"A', "notes inside a quote"),
         ("4/4", '"gr"A', "a quote that is not a chord symbol"),
         ("4/4", "A8|B8|]|]", "two final bar lines"),
+        ("2/2", "||:[1^E^F2f|1e", "an ending before any bar (its short bar is no pickup)"),
     ],
 )
 def test_invalid_text_rejected(meter: str, text: str, why: str) -> None:

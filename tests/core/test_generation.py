@@ -55,7 +55,11 @@ def assert_valid_tune(abc: str, request: GenerationRequest) -> None:
 
 
 def test_cached_greedy_equals_naive_full_forward(generator: Generator) -> None:
-    """Greedy cached decoding picks the same tokens as re-running the whole prefix."""
+    """Greedy cached decoding picks the same tokens as re-running the whole prefix, with the
+    metric features training computes for that text (so generation feeds the model the
+    features it was trained on)."""
+    from composeium_desktop.core.metric_features import sequence_features
+
     request = GenerationRequest(key="Em", meter="6/8", temperature=0.0, max_tokens=40, seed=0)
     request = replace(request, constrained=False)
     steps = final(generator, request)
@@ -64,15 +68,19 @@ def test_cached_greedy_equals_naive_full_forward(generator: Generator) -> None:
     meta_ids = generator.meta_ids(request, resolve_key(request.key))
     meta[0, : len(meta_ids)] = meta_ids
     body = np.array([[generator.bos_id, *ids]], np.int32)
-    logits = np.asarray(generator.model({"meta": meta, "body": body}))[0]
+    metric = sequence_features([generator.pieces[i] for i in ids], request.meter)[None]
+    logits = np.asarray(generator.model({"meta": meta, "body": body, "metric": metric}))[0]
     banned = generator._banned
     naive = [int(np.argmax(np.where(banned, -np.inf, row))) for row in logits[: len(ids)]]
     assert naive == ids
     # And the cached step's logits match the full forward pass.
     cache = generator.start(meta_ids)
     for position, token in enumerate([generator.bos_id, *ids[:10]]):
-        step_logits, cache = generator.step(token, position, cache)
+        step_logits, cache = generator.step(token, position, cache, tuple(metric[0, position]))
         np.testing.assert_allclose(step_logits, logits[position], atol=1e-4)
+    # The features matter to this model: without them the same text scores differently.
+    plain = np.asarray(generator.model({"meta": meta, "body": body}))[0]
+    assert np.abs(plain - logits).max() > 1e-2
 
 
 def test_cache_grows_without_changing_logits(generator: Generator) -> None:
@@ -210,8 +218,8 @@ def test_generated_text_has_no_quoted_text_even_when_the_model_wants_it() -> Non
     assert quoted.any(), "the vocabulary must hold a quote piece for this test to bite"
     plain_step = generator.step
 
-    def quote_loving_step(token: int, position: int, handle: object):
-        logits, handle = plain_step(token, position, handle)
+    def quote_loving_step(token: int, position: int, handle: object, metric: object = None):
+        logits, handle = plain_step(token, position, handle, metric)
         return np.where(quoted, logits + 30.0, logits), handle
 
     generator.step = quote_loving_step  # type: ignore[method-assign]

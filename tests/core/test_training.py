@@ -14,9 +14,17 @@ from composeium_desktop.core.training import (
     BucketedBatches,
     TrainOptions,
     bucket_boundaries,
+    copy_matching_weights,
+    has_wrong_bars,
     split_records,
     train,
 )
+
+
+def _example(meta: list[int], body: list[int]) -> tuple:
+    """An example with features that identify each input position (row i is all i)."""
+    metric = np.repeat(np.arange(len(body) - 1, dtype=np.int32)[:, None], 4, axis=1)
+    return meta, body, metric
 
 
 def _options(out_dir, **overrides) -> TrainOptions:
@@ -110,9 +118,11 @@ def test_time_budget_stops_the_run(tmp_path) -> None:
 
 def test_same_seed_gives_the_same_batches_and_another_seed_does_not() -> None:
     rng = np.random.default_rng(0)
-    examples = [([1, 2], [2] + list(rng.integers(4, 50, size=n)) + [3]) for n in range(5, 90)]
+    examples = [
+        _example([1, 2], [2] + list(rng.integers(4, 50, size=n)) + [3]) for n in range(5, 90)
+    ]
     data = BucketedBatches(
-        examples, bucket_boundaries([len(b) - 1 for _, b in examples], 3), 256, 4
+        examples, bucket_boundaries([len(b) - 1 for _, b, _ in examples], 3), 256, 4
     )
     first = [b[1].tolist() for b, _ in zip(data.training_stream(7), range(12), strict=False)]
     again = [b[1].tolist() for b, _ in zip(data.training_stream(7), range(12), strict=False)]
@@ -126,15 +136,22 @@ def test_same_seed_gives_the_same_batches_and_another_seed_does_not() -> None:
 
 
 def test_batches_pad_only_to_their_bucket_and_targets_shift_by_one() -> None:
-    examples = [([5], [2, 10, 11, 3]), ([6, 7], [2, 12, 13, 14, 15, 16, 17, 18, 19, 3])]
+    examples = [
+        _example([5], [2, 10, 11, 3]),
+        _example([6, 7], [2, 12, 13, 14, 15, 16, 17, 18, 19, 3]),
+    ]
     data = BucketedBatches(examples, [8, 16], tokens_per_batch=16, meta_len=4)
     batches = data.fixed_batches()
     shapes = sorted(b[1].shape for b in batches)
     assert shapes == [(1, 16), (2, 8)]
     small = next(b for b in batches if b[1].shape == (2, 8))
     np.testing.assert_array_equal(small[1][0, :3], [2, 10, 11])
-    np.testing.assert_array_equal(small[2][0, :3], [10, 11, 3])
-    assert small[2][1].sum() == 0  # the padding row has no targets
+    # Each input token's features sit beside it; padding has "unknown" (0) features.
+    assert small[2].shape == (2, 8, 4)
+    np.testing.assert_array_equal(small[2][0, :3, 0], [0, 1, 2])
+    assert small[2][0, 3:].sum() == 0
+    np.testing.assert_array_equal(small[3][0, :3], [10, 11, 3])
+    assert small[3][1].sum() == 0  # the padding row has no targets
 
 
 def test_bucket_boundaries_cover_every_length_and_reduce_padding() -> None:
@@ -156,8 +173,9 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
     model's run among them) still resumes with its own sizes."""
     from composeium_desktop.core.training import _merge_resumed
 
+    new_keys = ("model", "drop_wrong_bars", "init_from")
     legacy = {
-        **{k: v for k, v in _options(tmp_path).to_json().items() if k != "model"},
+        **{k: v for k, v in _options(tmp_path).to_json().items() if k not in new_keys},
         "d_model": 64,
         "layers": 3,
         "heads": 4,
@@ -176,8 +194,10 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
         d_ff=256,
         dropout=0.2,
         max_body_len=300,
+        metric_features=False,  # those runs' decoders read tokens only
     )
     assert merged.steps == 99 and merged.resume
+    assert merged.drop_wrong_bars is False and merged.init_from is None
     again = _merge_resumed(_options(tmp_path), merged.to_json())
     assert again.model == merged.model
 
@@ -204,6 +224,71 @@ def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
     assert history["config"]["d_model"] == 32  # the checkpoint's sizes, not the defaults
 
 
+def test_tunes_with_wrong_length_bars_are_found() -> None:
+    record = tiny_records()[0]
+    assert not has_wrong_bars(replace(record, meter="6/8", body="A2Bc2d|e2fg2a|B3c3|]\n"))
+    assert has_wrong_bars(replace(record, meter="6/8", body="A2Bc2d|e2f|g2ab2c|]\n"))
+    assert has_wrong_bars(replace(record, meter="6/8", body="A2Bc2d|e2fg2ab|c6|]\n"))
+    # A pickup and a short final bar that completes it are right.
+    assert not has_wrong_bars(replace(record, meter="6/8", body="A|B2cd2e|f2ga2B|c5|]\n"))
+
+
+def test_training_leaves_out_tunes_with_wrong_bars(tmp_path) -> None:
+    records = list(tiny_records())
+    train_part = [r for r in records if r.split == "train"]
+    wrong = [replace(r, body="A2Bc2d|e2f|g2ab2c|]\n", meter="6/8") for r in train_part[:5]]
+    messages: list[str] = []
+    result = train(
+        _options(tmp_path, steps=2, val_every=2), records=records + wrong, log=messages.append
+    )
+    dropped = sum(has_wrong_bars(r) for r in train_part) + len(wrong)
+    assert f"left out {dropped} training tunes with wrong-length bars" in messages
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["data"]["train_tunes"] == len(train_part) + len(wrong) - dropped
+    assert result.steps == 2
+
+
+def test_warm_start_keeps_a_trained_model_and_adds_the_metric_features(tmp_path) -> None:
+    """--init-from a model without metric features: every weight it has is copied, the new
+    embeddings start at zero, so the new model computes exactly what the old one did."""
+    import keras
+
+    from composeium_desktop.core.model import build_model, save_model
+    from composeium_desktop.core.model.testing import make_tiny_model_dir
+
+    source_dir = make_tiny_model_dir(tmp_path / "old")
+    from composeium_desktop.core.model import load_model
+
+    with_features = load_model(source_dir)
+    legacy_config = replace(with_features.config, metric_features=False)
+    keras.utils.set_random_seed(5)
+    legacy = build_model(legacy_config)
+    save_model(legacy, source_dir)
+    fresh = build_model(replace(legacy_config, metric_features=True))
+    copied, new = copy_matching_weights(legacy, fresh)
+    assert copied == len(legacy.weights)
+    assert new == [f"metric_embedding/table_{i}" for i in range(4)]
+    meta = np.array([[3, 4, 5] + [0] * 45], np.int32)
+    body = np.array([[2, 7, 8, 9]], np.int32)
+    metric = np.array([[[5, 6, 7, 8]] * 4], np.int32)
+    np.testing.assert_allclose(
+        np.asarray(fresh({"meta": meta, "body": body, "metric": metric})),
+        np.asarray(legacy({"meta": meta, "body": body})),
+        atol=1e-6,
+    )
+    messages: list[str] = []
+    result = train(
+        _options(tmp_path / "warm", steps=2, val_every=2, init_from=source_dir),
+        records=list(tiny_records()),
+        log=messages.append,
+    )
+    assert any(m.startswith(f"initialised {copied} weights from") for m in messages)
+    config = json.loads((tmp_path / "warm" / "history.json").read_text())["config"]
+    assert config["metric_features"] is True
+    assert config["d_model"] == legacy_config.d_model
+    assert result.steps == 2
+
+
 @pytest.mark.parametrize(
     ("bad", "says"),
     [
@@ -211,6 +296,7 @@ def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
         (["--until", "0"], "--until must be between 1 and --steps"),
         (["--d-model", "30", "--heads", "4"], "--d-model must be a multiple of --heads"),
         (["--dropout", "1"], "--dropout must be in [0, 1)"),
+        (["--init-from", "no/such/model"], "--init-from: no saved model"),
     ],
 )
 def test_train_command_rejects_bad_settings_with_exit_2(tmp_path, bad, says, capsys) -> None:

@@ -264,6 +264,11 @@ class BarTracker:
         """True when nothing has been written in the current bar yet."""
         return not self._view_state().has_music
 
+    @property
+    def bar_may_be_short(self) -> bool:
+        """True when the current bar may be short as a pickup (the first bar of a section)."""
+        return self._view_state().section_start
+
     def bar_line_legal(self, bar: str = "|") -> bool:
         """Whether the bar line ``bar`` (``"|"``, ``":|"``, ``"||"`` ...) may come now."""
         if self._reason is not None:

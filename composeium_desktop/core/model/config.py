@@ -26,6 +26,8 @@ class TransformerConfig:
     dropout: float = 0.1
     max_body_len: int = 512
     max_meta_len: int = 48
+    # The decoder also reads each token's metric position (core.metric_features).
+    metric_features: bool = True
 
     def __post_init__(self) -> None:
         if self.d_model % self.num_heads:
@@ -43,7 +45,10 @@ class TransformerConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TransformerConfig:
         names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})
+        values = {k: v for k, v in data.items() if k in names}
+        # Configs written before the field existed describe decoders without the features.
+        values.setdefault("metric_features", False)
+        return cls(**values)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")

@@ -5,7 +5,8 @@ on a CPU the step is several times cheaper than the XLA-compiled ``decode_step``
 per-call overhead alone is about half a millisecond). The arithmetic is the model's own:
 
 * body embedding scaled by sqrt(d_model) plus the sinusoidal positions (the table is computed
-  once by the model's own ``sinusoidal_positions``);
+  once by the model's own ``sinusoidal_positions``), plus, for a model that reads metric
+  features, the sum of their embeddings (all "unknown", id 0, when a step is given none);
 * pre-LN decoder layers (LayerNormalization, epsilon 1e-5): causal self-attention over the
   cache, cross-attention to the encoded metadata (pad positions masked), feed-forward with
   exact (erf) GELU; attention scores scaled by head_dim ** -0.5;
@@ -142,6 +143,11 @@ class NumpyDecoder:
         self.positions_table = np.asarray(
             ops.convert_to_numpy(sinusoidal_positions(np.arange(self.max_len), d)), f32
         )
+        metric = getattr(model, "metric_embedding", None)
+        self.metric_tables = (
+            [] if metric is None else [np.asarray(_np(t), f32) for t in metric.tables]
+        )
+        self._unknown_metric = (0,) * len(self.metric_tables)
         scale = hd**-0.5
         self.layers: list[_Layer] = []
         for layer in model.decoder_stack:
@@ -254,9 +260,16 @@ class NumpyDecoder:
 
     # Per token.
 
-    def step(self, state: DecoderState, token: int, position: int) -> np.ndarray:
-        """Logits float32 [V] for the token after `token`, fed at `position`; writes this
-        position's self-attention keys/values into the state's cache."""
+    def step(
+        self,
+        state: DecoderState,
+        token: int,
+        position: int,
+        metric: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """Logits float32 [V] for the token after `token` (with its metric features), fed at
+        `position`; writes this position's self-attention keys/values into the state's
+        cache."""
         d = self.d_model
         h = self.heads
         m = state.meta_len
@@ -268,6 +281,11 @@ class NumpyDecoder:
         max_reduce, add_reduce = np.maximum.reduce, np.add.reduce
         mean_of = self._mean_of
         x = self.embedding[token] + self.positions_table[position]
+        if self.metric_tables:
+            for table, value in zip(
+                self.metric_tables, self._unknown_metric if metric is None else metric, strict=True
+            ):
+                x += table[value]
         for i, w_qkv, b_qkv, w_o, b_o, cb_o, w_i, b_i, w_f, b_f in self._step_layers:
             # Causal self-attention over positions 0..position.
             n = x - dot(x, mean_of)

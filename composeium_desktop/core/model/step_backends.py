@@ -7,9 +7,12 @@ logits reproduce the Keras forward pass on a probe (else the caller uses the XLA
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
+from composeium_desktop.core.metric_features import FEATURE_SIZES, UNKNOWN
 
 
 class CompiledStep:
@@ -47,21 +50,24 @@ class CompiledStep:
         padded = ops.pad(small.self_kv, [[0, 0], [0, 0], [0, 0], [0, 0], [0, extra], [0, 0]])
         self.load({"self_kv": padded, "cross_kv": small.cross_kv, "meta_mask": small.meta_mask})
 
-    def _step(self, token: Any, position: Any) -> Any:
+    def _step(self, token: Any, position: Any, metric: Any) -> Any:
         cache = {
             "self_kv": self.self_kv.read_value(),
             "cross_kv": self.cross_kv.read_value(),
             "meta_mask": self.meta_mask.read_value(),
         }
-        logits, new = self.model.decode_step_eager(token, position, cache)
+        logits, new = self.model.decode_step_eager(token, position, cache, metric)
         self.self_kv.assign(new["self_kv"])
         return logits
 
-    def step(self, token: int, position: int) -> np.ndarray:
+    def step(self, token: int, position: int, metric: Sequence[int] | None = None) -> np.ndarray:
         import tensorflow as tf
 
+        features = [list(UNKNOWN if metric is None else metric)]
         logits = self._compiled(
-            tf.constant([token], dtype=tf.int32), tf.constant(position, dtype=tf.int32)
+            tf.constant([token], dtype=tf.int32),
+            tf.constant(position, dtype=tf.int32),
+            tf.constant(features, dtype=tf.int32),
         )
         return logits.numpy()[0]
 
@@ -74,8 +80,8 @@ class NumpyStep:
         self.state = state
         self.size = state.size
 
-    def step(self, token: int, position: int) -> np.ndarray:
-        return self.decoder.step(self.state, token, position)
+    def step(self, token: int, position: int, metric: Sequence[int] | None = None) -> np.ndarray:
+        return self.decoder.step(self.state, token, position, metric)
 
 
 BACKENDS = ("numpy", "xla")
@@ -96,10 +102,20 @@ def checked_numpy_decoder(model: Any, bos_id: int) -> Any:
         meta[0, :3] = np.arange(1, 4) % max(int(model.config.meta_vocab_size), 2)
         vocab = int(model.config.vocab_size)
         body = np.array([[bos_id, *(np.arange(3, 7) % vocab)]], np.int32)
-        full = np.asarray(model({"meta": meta, "body": body}))[0]
+        # Every feature at a few different values (ids within each table).
+        metric = np.array(
+            [
+                [
+                    [(p * 37 + i * 11) % size for i, size in enumerate(FEATURE_SIZES)]
+                    for p in range(5)
+                ]
+            ],
+            np.int32,
+        )
+        full = np.asarray(model({"meta": meta, "body": body, "metric": metric}))[0]
         state = decoder.start(meta[0], body.shape[1])
         worst = max(
-            float(np.abs(decoder.step(state, int(t), p) - full[p]).max())
+            float(np.abs(decoder.step(state, int(t), p, tuple(metric[0, p])) - full[p]).max())
             for p, t in enumerate(body[0])
         )
     except Exception as exc:  # noqa: BLE001 (any surprise in an unusual model: use XLA)

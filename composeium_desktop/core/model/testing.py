@@ -66,6 +66,19 @@ def tiny_config(body_vocab: int, meta_vocab: int) -> TransformerConfig:
     )
 
 
+def randomize_metric_tables(model: object, seed: int = 0) -> None:
+    """Random metric-feature embeddings (a new model's start at zero), so that tests see the
+    features change the output the way a trained model's do."""
+    import numpy as np
+
+    layer = getattr(model, "metric_embedding", None)
+    if layer is None:
+        return
+    rng = np.random.default_rng(seed)
+    for table in layer.tables:
+        table.assign(rng.normal(0.0, 0.3, size=tuple(table.shape)).astype("float32"))
+
+
 def make_tiny_model_dir(path: Path, seed: int = 0) -> Path:
     """Writes a tiny random model + tokenizer into path (created if needed); returns path."""
     import keras
@@ -81,5 +94,6 @@ def make_tiny_model_dir(path: Path, seed: int = 0) -> Path:
     meta = MetadataVocab.load(tokenizer_dir)
     keras.utils.set_random_seed(seed)
     model = build_model(tiny_config(body.vocab_size, meta.vocab_size))
+    randomize_metric_tables(model, seed)
     save_model(model, path)
     return path

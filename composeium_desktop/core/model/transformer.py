@@ -4,6 +4,12 @@ The encoder reads the metadata (mode, tonic, meter, genre, title pieces); the de
 body tokens (BOS first) with causal self-attention and cross-attention to the encoding, and its
 output projection is tied to the body embedding.
 
+With ``config.metric_features`` the decoder also reads, with each body token, its metric position
+(``core.metric_features``: room left in the bar, bar so far, bars done, what is open), embedded
+by ``MetricEmbedding`` and added to the token embedding; the features go in as
+``inputs["metric"]`` int32 [B, T, 4] and, when cached decoding, with each step's token (left
+out, every feature reads "unknown").
+
 Cached decoding: ``encode`` -> ``init_cache`` (cross-attention keys/values computed once per
 layer, zero self-attention caches of a fixed length) -> ``decode_step`` per token. The cache is a
 dict of fixed-shape tensors, so the step is compiled once with XLA and reused for every position.
@@ -19,10 +25,12 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
+from composeium_desktop.core.metric_features import FEATURE_SIZES  # noqa: E402
 from composeium_desktop.core.model.config import TransformerConfig  # noqa: E402
 from composeium_desktop.core.model.layers import (  # noqa: E402
     DecoderLayer,
     EncoderLayer,
+    MetricEmbedding,
     TokenAndPositionEmbedding,
 )
 
@@ -31,7 +39,8 @@ Cache = dict[str, Any]
 
 @keras.saving.register_keras_serializable(package="composeium")
 class Seq2SeqTransformer(keras.Model):
-    """``call({"meta": int32[B, M], "body": int32[B, T]}) -> logits float32[B, T, V]``."""
+    """``call({"meta": int32[B, M], "body": int32[B, T], "metric": int32[B, T, 4]})
+    -> logits float32[B, T, V]`` ("metric" only when ``config.metric_features``)."""
 
     def __init__(self, config: TransformerConfig | dict | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -46,6 +55,11 @@ class Seq2SeqTransformer(keras.Model):
         )
         self.body_embedding = TokenAndPositionEmbedding(
             c.vocab_size, c.d_model, c.dropout, tie_output=True, name="body_embedding"
+        )
+        self.metric_embedding = (
+            MetricEmbedding(FEATURE_SIZES, c.d_model, name="metric_embedding")
+            if c.metric_features
+            else None
         )
         self.encoder_stack = [
             EncoderLayer(c.d_model, c.num_heads, c.d_ff, c.dropout, name=f"encoder_{i}")
@@ -63,6 +77,8 @@ class Seq2SeqTransformer(keras.Model):
         d = self.config.d_model
         self.meta_embedding.build((None, None))
         self.body_embedding.build((None, None))
+        if self.metric_embedding is not None:
+            self.metric_embedding.build((None, None, len(FEATURE_SIZES)))
         for layer in self.encoder_stack:
             layer.build((None, None, d))
         for layer in self.decoder_stack:
@@ -82,16 +98,33 @@ class Seq2SeqTransformer(keras.Model):
             x = layer(x, mask, training=training)
         return self.encoder_norm(x), mask
 
-    def decode(self, body: Any, memory: Any, meta_mask: Any, training: bool = False) -> Any:
-        """Body ids [B, T] (BOS first) -> next-token logits [B, T, V]."""
+    def _add_metric(self, x: Any, metric: Any) -> Any:
+        if self.metric_embedding is None:
+            return x
+        if metric is None:  # every feature "unknown" (id 0)
+            metric = ops.zeros((*ops.shape(x)[:2], len(FEATURE_SIZES)), "int32")
+        return x + ops.cast(self.metric_embedding(metric), x.dtype)
+
+    def decode(
+        self,
+        body: Any,
+        memory: Any,
+        meta_mask: Any,
+        training: bool = False,
+        metric: Any = None,
+    ) -> Any:
+        """Body ids [B, T] (BOS first), metric features [B, T, 4] -> logits [B, T, V]."""
         x = self.body_embedding(ops.cast(body, "int32"), training=training)
+        x = self._add_metric(x, metric)
         for layer in self.decoder_stack:
             x = layer(x, memory, meta_mask, training=training)
         return self.body_embedding.project(self.decoder_norm(x))
 
     def call(self, inputs: dict[str, Any], training: bool = False) -> Any:
         memory, meta_mask = self.encode(inputs["meta"], training=training)
-        return self.decode(inputs["body"], memory, meta_mask, training=training)
+        return self.decode(
+            inputs["body"], memory, meta_mask, training=training, metric=inputs.get("metric")
+        )
 
     # Cached decoding.
 
@@ -112,9 +145,14 @@ class Seq2SeqTransformer(keras.Model):
         )
         return {"self_kv": self_kv, "cross_kv": ops.stack(cross), "meta_mask": meta_mask}
 
-    def decode_step_eager(self, token: Any, position: Any, cache: Cache) -> tuple[Any, Cache]:
-        """The uncompiled step: token [B] at ``position`` -> (logits [B, V], new cache)."""
+    def decode_step_eager(
+        self, token: Any, position: Any, cache: Cache, metric: Any = None
+    ) -> tuple[Any, Cache]:
+        """The uncompiled step: token [B] (metric features [B, 4]) at ``position`` ->
+        (logits [B, V], new cache)."""
         x = self.body_embedding(ops.expand_dims(ops.cast(token, "int32"), 1), start=position)
+        if self.metric_embedding is not None:
+            x = self._add_metric(x, None if metric is None else ops.expand_dims(metric, 1))
         self_kv = cache["self_kv"]
         cross_kv = cache["cross_kv"]
         for i, layer in enumerate(self.decoder_stack):
@@ -134,8 +172,11 @@ class Seq2SeqTransformer(keras.Model):
         logits = self.body_embedding.project(self.decoder_norm(x))[:, 0, :]
         return logits, {**cache, "self_kv": self_kv}
 
-    def decode_step(self, token: Any, position: Any, cache: Cache) -> tuple[Any, Cache]:
-        """Compiled step: token int32 [B] at ``position`` -> (logits float32 [B, V], new cache).
+    def decode_step(
+        self, token: Any, position: Any, cache: Cache, metric: Any = None
+    ) -> tuple[Any, Cache]:
+        """Compiled step: token int32 [B] (metric int32 [B, 4]) at ``position`` ->
+        (logits float32 [B, V], new cache).
 
         XLA-compiled once per (batch, cache length, meta length) and called as a concrete
         function with flat tensor arguments, which halves the per-call overhead of passing the
@@ -145,21 +186,30 @@ class Seq2SeqTransformer(keras.Model):
 
         token = tf.convert_to_tensor(token, tf.int32)
         position = tf.convert_to_tensor(position, tf.int32)
+        if metric is None:  # every feature "unknown" (id 0)
+            metric = tf.zeros((token.shape[0], len(FEATURE_SIZES)), tf.int32)
+        metric = tf.convert_to_tensor(metric, tf.int32)
         self_kv, cross_kv, meta_mask = cache["self_kv"], cache["cross_kv"], cache["meta_mask"]
         key = ("step", tuple(self_kv.shape), tuple(cross_kv.shape))
         step = self._compiled.get(key)
         if step is None:
             flat = tf.function(self._flat_step, jit_compile=True)
-            step = flat.get_concrete_function(token, position, self_kv, cross_kv, meta_mask)
+            step = flat.get_concrete_function(token, position, metric, self_kv, cross_kv, meta_mask)
             self._compiled[key] = step
-        logits, self_kv = step(token, position, self_kv, cross_kv, meta_mask)
+        logits, self_kv = step(token, position, metric, self_kv, cross_kv, meta_mask)
         return logits, {"self_kv": self_kv, "cross_kv": cross_kv, "meta_mask": meta_mask}
 
     def _flat_step(
-        self, token: Any, position: Any, self_kv: Any, cross_kv: Any, meta_mask: Any
+        self,
+        token: Any,
+        position: Any,
+        metric: Any,
+        self_kv: Any,
+        cross_kv: Any,
+        meta_mask: Any,
     ) -> tuple[Any, Any]:
         cache = {"self_kv": self_kv, "cross_kv": cross_kv, "meta_mask": meta_mask}
-        logits, cache = self.decode_step_eager(token, position, cache)
+        logits, cache = self.decode_step_eager(token, position, cache, metric)
         return logits, cache["self_kv"]
 
     def start_decoding(self, meta: Any, max_len: int) -> Cache:

@@ -10,8 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from composeium_desktop.core.metric_features import FEATURE_SIZES, MetricTracker
 from composeium_desktop.core.model import TransformerConfig, build_model, greedy_naive
 from composeium_desktop.core.model.numpy_decoder import NumpyDecoder, gelu
+from composeium_desktop.core.model.testing import randomize_metric_tables
 
 
 def _meta(model, real: int, seed: int) -> np.ndarray:
@@ -25,10 +27,12 @@ def _check_every_position(model, decoder: NumpyDecoder, length: int, seed: int) 
     rng = np.random.default_rng(seed)
     meta = _meta(model, 7, seed)
     body = rng.integers(1, int(model.config.vocab_size), (1, length)).astype(np.int32)
-    full = np.asarray(model({"meta": meta[None], "body": body}, training=False))[0]
+    metric = np.stack([rng.integers(0, n, (1, length)) for n in FEATURE_SIZES], -1)
+    inputs = {"meta": meta[None], "body": body, "metric": metric.astype(np.int32)}
+    full = np.asarray(model(inputs, training=False))[0]
     state = decoder.start(meta)
     for position in range(length):
-        logits = decoder.step(state, int(body[0, position]), position)
+        logits = decoder.step(state, int(body[0, position]), position, tuple(metric[0, position]))
         assert logits.dtype == np.float32 and logits.shape == (model.config.vocab_size,)
         np.testing.assert_allclose(logits, full[position], atol=1e-4)
 
@@ -67,6 +71,7 @@ def test_seed_configuration_logits_equal_full_forward() -> None:
 
     keras.utils.set_random_seed(7)
     model = build_model(TransformerConfig(vocab_size=1000, meta_vocab_size=512))
+    randomize_metric_tables(model, 7)
     _check_every_position(model, NumpyDecoder.from_model(model), 64, seed=1)
 
 
@@ -116,14 +121,32 @@ def test_grown_state_continues(tiny_model) -> None:
     np.testing.assert_allclose(np.array(out), full, atol=1e-4)
 
 
-def _greedy_with(generator, meta_ids: list[int], steps: int) -> list[int]:
+def test_legacy_model_without_features_ignores_them() -> None:
+    import keras
+
+    keras.utils.set_random_seed(2)
+    config = TransformerConfig(
+        vocab_size=50, meta_vocab_size=20, d_model=32, encoder_layers=1, decoder_layers=1,
+        num_heads=2, d_ff=64, metric_features=False,
+    )  # fmt: skip
+    model = build_model(config)
+    decoder = NumpyDecoder.from_model(model)
+    state = decoder.start([3, 4])
+    a = decoder.step(state, 5, 0, (9, 9, 9, 9))
+    state = decoder.start([3, 4])
+    np.testing.assert_array_equal(a, decoder.step(state, 5, 0))
+
+
+def _greedy_with(generator, meta_ids: list[int], steps: int, meter: str = "6/8") -> list[int]:
     handle = generator.start(meta_ids, steps + 1)
     token, out = generator.bos_id, []
+    tracker = MetricTracker.start(meter)
     for position in range(steps):
         if position >= generator.cache_size(handle):
             handle = generator.grow(handle)
-        logits, handle = generator.step(token, position, handle)
+        logits, handle = generator.step(token, position, handle, tracker.features)
         token = int(np.argmax(np.where(generator._banned, -np.inf, logits)))
+        tracker = tracker.feed(generator.pieces[token])
         out.append(token)
     return out
 
@@ -139,14 +162,26 @@ def test_greedy_numpy_equals_xla_equals_naive(tiny_dir: Path) -> None:
     steps = 48
     by_numpy = _greedy_with(numpy_gen, meta_ids, steps)
     assert by_numpy == _greedy_with(xla_gen, meta_ids, steps)
-    # Naive: the whole prefix through the Keras model for every token.
+    # Naive: the whole prefix and its features through the Keras model for every token.
     meta = np.zeros((1, numpy_gen.max_meta_len), np.int32)
     meta[0, : len(meta_ids)] = meta_ids
     tokens = [numpy_gen.bos_id]
+    tracker = MetricTracker.start("6/8")
+    rows = [tracker.features]
     for _ in range(steps):
-        logits = np.asarray(numpy_gen.model({"meta": meta, "body": np.array([tokens], np.int32)}))
+        inputs = {"meta": meta, "body": np.array([tokens], np.int32), "metric": np.array([rows])}
+        logits = np.asarray(numpy_gen.model(inputs))
         tokens.append(int(np.argmax(np.where(numpy_gen._banned, -np.inf, logits[0, -1]))))
+        tracker = tracker.feed(numpy_gen.pieces[tokens[-1]])
+        rows.append(tracker.features)
     assert by_numpy == tokens[1:]
+    # The features matter: without them (all "unknown") the same tokens get other logits.
+    with_features = numpy_gen.start(meta_ids, steps + 1)
+    unknown = numpy_gen.start(meta_ids, steps + 1)
+    for position, token in enumerate(tokens[:8]):
+        a, with_features = numpy_gen.step(token, position, with_features, tuple(rows[position]))
+        b, unknown = numpy_gen.step(token, position, unknown)
+        assert np.abs(a - b).max() > 1e-3
 
 
 def test_greedy_decoding_matches_reference_loop(tiny_model) -> None:

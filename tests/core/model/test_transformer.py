@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from composeium_desktop.core.metric_features import FEATURE_SIZES
 from composeium_desktop.core.model import (
     TransformerConfig,
     build_model,
@@ -33,7 +34,11 @@ def model():
     import keras
 
     keras.utils.set_random_seed(3)
-    return build_model(TINY)
+    from composeium_desktop.core.model.testing import randomize_metric_tables
+
+    model = build_model(TINY)
+    randomize_metric_tables(model, 3)
+    return model
 
 
 def _batch(seed: int = 0) -> dict[str, np.ndarray]:
@@ -42,7 +47,10 @@ def _batch(seed: int = 0) -> dict[str, np.ndarray]:
     meta[0, 4:] = 0  # padded metadata must not matter
     meta[1, 2:] = 0
     body = rng.integers(1, TINY.vocab_size, size=(3, 15)).astype("int32")
-    return {"meta": meta, "body": body}
+    metric = np.stack(
+        [rng.integers(0, size, size=(3, 15)) for size in FEATURE_SIZES], axis=-1
+    ).astype("int32")
+    return {"meta": meta, "body": body, "metric": metric}
 
 
 def test_forward_shapes_and_padding_invariance(model) -> None:
@@ -62,6 +70,31 @@ def test_forward_is_causal(model) -> None:
     other = np.asarray(model({**batch, "body": changed}))
     np.testing.assert_allclose(other[:, :9], logits[:, :9], atol=1e-5)
     assert np.abs(other[:, 9:] - logits[:, 9:]).max() > 1e-3
+    moved = batch["metric"].copy()
+    moved[:, 9:, 0] = (moved[:, 9:, 0] + 5) % FEATURE_SIZES[0]
+    other = np.asarray(model({**batch, "metric": moved}))
+    np.testing.assert_allclose(other[:, :9], logits[:, :9], atol=1e-5)
+    assert np.abs(other[:, 9:] - logits[:, 9:]).max() > 1e-3
+
+
+def test_metric_features_change_the_output_and_default_to_unknown(model) -> None:
+    batch = _batch(9)
+    logits = np.asarray(model(batch))
+    for feature in range(len(FEATURE_SIZES)):
+        moved = batch["metric"].copy()
+        moved[..., feature] = (moved[..., feature] + 1) % FEATURE_SIZES[feature]
+        assert np.abs(np.asarray(model({**batch, "metric": moved})) - logits).max() > 1e-3
+    unknown = {**batch, "metric": np.zeros_like(batch["metric"])}
+    without = {k: v for k, v in batch.items() if k != "metric"}
+    np.testing.assert_allclose(np.asarray(model(without)), np.asarray(model(unknown)), atol=1e-6)
+
+
+def test_config_without_metric_field_is_a_model_without_features() -> None:
+    legacy = {k: v for k, v in TINY.to_dict().items() if k != "metric_features"}
+    config = TransformerConfig.from_dict(legacy)
+    assert config.metric_features is False
+    assert build_model(config).metric_embedding is None
+    assert TransformerConfig().metric_features is True
 
 
 def test_metadata_changes_the_output(model) -> None:
@@ -76,7 +109,9 @@ def test_cached_step_equals_full_forward_at_every_position(model, max_len: int) 
     full = np.asarray(model(batch))
     cache = model.start_decoding(batch["meta"], max_len)
     for position in range(batch["body"].shape[1]):
-        logits, cache = model.decode_step(batch["body"][:, position], position, cache)
+        logits, cache = model.decode_step(
+            batch["body"][:, position], position, cache, batch["metric"][:, position]
+        )
         np.testing.assert_allclose(np.asarray(logits), full[:, position], atol=1e-4)
 
 
@@ -89,8 +124,9 @@ def test_eager_cache_api_matches_compiled(model) -> None:
     compiled = model.start_decoding(batch["meta"], 20)
     for position in range(5):
         token = batch["body"][:, position]
-        eager, cache = model.decode_step_eager(token, position, cache)
-        fast, compiled = model.decode_step(token, position, compiled)
+        metric = batch["metric"][:, position]
+        eager, cache = model.decode_step_eager(token, position, cache, metric)
+        fast, compiled = model.decode_step(token, position, compiled, metric)
         np.testing.assert_allclose(np.asarray(eager), np.asarray(fast), atol=1e-4)
 
 
@@ -113,6 +149,17 @@ def test_greedy_cached_equals_greedy_naive(model) -> None:
     assert len(cached) > 0
 
 
+def test_greedy_with_metric_features_cached_equals_naive(model) -> None:
+    # Pieces of ABC text, so the features follow the notes and bar lines written.
+    cycle = ["A", "B2", "c", "|", "d/", "e/", "f3", "[", "CE", "]", "z", "G3", "^f"]
+    pieces = [cycle[i % len(cycle)] for i in range(TINY.vocab_size)]
+    meta = [3, 4, 5, 6]
+    naive = greedy_naive(model, meta, 2, 3, 20, pieces=pieces, meter="6/8")
+    cached = greedy_cached(model, meta, 2, 3, 20, pieces=pieces, meter="6/8")
+    assert cached == naive
+    assert len(cached) == 20
+
+
 def test_keras_round_trip_gives_identical_outputs(model, tmp_path) -> None:
     batch = _batch(7)
     save_model(model, tmp_path)
@@ -122,7 +169,7 @@ def test_keras_round_trip_gives_identical_outputs(model, tmp_path) -> None:
     assert loaded.config == model.config
     np.testing.assert_array_equal(np.asarray(loaded(batch)), np.asarray(model(batch)))
     cache = loaded.start_decoding(batch["meta"], 16)
-    logits, _ = loaded.decode_step(batch["body"][:, 0], 0, cache)
+    logits, _ = loaded.decode_step(batch["body"][:, 0], 0, cache, batch["metric"][:, 0])
     np.testing.assert_allclose(np.asarray(logits), np.asarray(model(batch))[:, 0], atol=1e-4)
 
 
