@@ -8,6 +8,9 @@ One cached-decoding step per token, a NumPy sampler, and constrained decoding
 token. The step is, by default, the NumPy decoder (``model.numpy_decoder``: the model's own
 weights, no TensorFlow call per token), checked against the Keras forward pass when it is
 built; ``backend="xla"`` keeps the XLA-compiled Keras step over a cache held in variables.
+Each step also hands the model the metric features of the text so far
+(``metric_features.MetricTracker``, fed every accepted piece and rolled back with the body), the
+same features training computed for the corpus.
 
 Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow).
 """

@@ -425,3 +425,55 @@ def test_variations_stop_between_tokens_when_cancelled(generator: Generator) -> 
     results = generator.variations(request, 5, cancelled=cancelled)
     assert len(results) < 5
     assert calls["n"] <= 40
+
+
+@pytest.mark.parametrize("meter", ["6/8", "4/4", "3/4"])
+def test_every_step_reads_the_features_of_the_text_before_it(generator: Generator, meter: str):
+    """Constrained decoding rolls back to the last complete bar at a dead end: the features
+    handed to the model must still be those of the text on the path actually kept."""
+    from composeium_desktop.core.metric_features import MetricTracker
+
+    calls: list[tuple[int, int, tuple[int, ...]]] = []
+    plain_step = generator.step
+
+    def recording_step(token: int, position: int, handle: object, metric: object = None):
+        calls.append((token, position, tuple(metric)))
+        return plain_step(token, position, handle, metric)
+
+    generator.step = recording_step  # type: ignore[method-assign]
+    try:
+        for seed in range(8):
+            calls.clear()
+            request = GenerationRequest(key="D", meter=meter, seed=seed, max_tokens=120)
+            final(generator, request)
+            kept: dict[int, tuple[int, tuple[int, ...]]] = {}
+            for token, position, metric in calls:
+                kept[position] = (token, metric)
+            tracker = MetricTracker.start(meter)
+            for position in range(len(kept)):
+                token, metric = kept[position]
+                if position > 0:
+                    tracker = tracker.feed(generator.pieces[token])
+                assert metric == tracker.features, (seed, position)
+    finally:
+        del generator.step
+
+
+def test_a_rollback_restores_the_features_of_the_last_complete_bar(generator: Generator):
+    from composeium_desktop.core.generation import _Run
+    from composeium_desktop.core.metric_features import MetricTracker
+
+    request = GenerationRequest(key="D", meter="6/8", seed=0)
+    run = _Run(generator, request, validate_request(request), lambda: False)
+    position = 1
+    for text in ("A2B c2d|", "e2f g"):
+        for token in generator.tokenizer.encode(text):
+            run._accept(token, position)
+            position += 1
+        if text.endswith("|"):
+            at_bar = run.metric.features
+    assert at_bar == MetricTracker.start("6/8").feed("A2B c2d|").features
+    assert run.metric.features != at_bar
+    assert run._rollback() is not None
+    assert run.raw == "A2B c2d|"
+    assert run.metric.features == at_bar
