@@ -13,7 +13,7 @@ import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from composeium_desktop.core.metric_features import MetricTracker  # noqa: E402
+from composeium_desktop.core.metric_features import UNKNOWN, MetricTracker  # noqa: E402
 from composeium_desktop.core.model.transformer import Seq2SeqTransformer  # noqa: E402
 
 
@@ -27,15 +27,14 @@ class _Features:
     def __init__(self, pieces: Sequence[str] | None, meter: str) -> None:
         self.pieces = pieces
         self.tracker = MetricTracker.start(meter)
-        self.rows = [self.tracker.features]
+        self.rows = [self.tracker.features if pieces is not None else UNKNOWN]
 
     def add(self, token: int) -> None:
-        if self.pieces is not None:
-            self.tracker = self.tracker.feed(self.pieces[token])
+        if self.pieces is None:
+            self.rows.append(UNKNOWN)
+            return
+        self.tracker = self.tracker.feed(self.pieces[token])
         self.rows.append(self.tracker.features)
-
-    def last(self) -> tuple[int, ...] | None:
-        return self.rows[-1] if self.pieces is not None else None
 
 
 def greedy_naive(
@@ -60,8 +59,6 @@ def greedy_naive(
     features = _Features(pieces, meter)
     for _ in range(max_tokens):
         metric = np.asarray([features.rows], dtype="int32")
-        if pieces is None:
-            metric = np.zeros_like(metric)
         logits = forward(meta, np.asarray([tokens], dtype="int32"), metric)
         nxt = int(np.argmax(np.asarray(logits)[0]))
         if nxt == eos_id:
@@ -87,13 +84,8 @@ def greedy_cached(
     out: list[int] = []
     features = _Features(pieces, meter)
     for position in range(max_tokens):
-        metric = features.last()
-        logits, cache = model.decode_step(
-            np.asarray([token], "int32"),
-            position,
-            cache,
-            None if metric is None else np.asarray([metric], "int32"),
-        )
+        metric = np.asarray([features.rows[-1]], "int32")
+        logits, cache = model.decode_step(np.asarray([token], "int32"), position, cache, metric)
         token = int(np.argmax(np.asarray(logits)[0]))
         if token == eos_id:
             break

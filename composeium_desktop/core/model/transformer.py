@@ -151,8 +151,7 @@ class Seq2SeqTransformer(keras.Model):
         """The uncompiled step: token [B] (metric features [B, 4]) at ``position`` ->
         (logits [B, V], new cache)."""
         x = self.body_embedding(ops.expand_dims(ops.cast(token, "int32"), 1), start=position)
-        if self.metric_embedding is not None:
-            x = self._add_metric(x, None if metric is None else ops.expand_dims(metric, 1))
+        x = self._add_metric(x, None if metric is None else ops.expand_dims(metric, 1))
         self_kv = cache["self_kv"]
         cross_kv = cache["cross_kv"]
         for i, layer in enumerate(self.decoder_stack):
