@@ -7,7 +7,10 @@
   (request, abc) pairs, so it can be tested with hand-written tunes; ``generate_samples``
   produces the pairs with core.generation (imported lazily) from metadata drawn like the
   corpus's.
-- ``corpus_reference``: the corpus's own bar-error and tonic-end rates (test split).
+- ``corpus_reference``: the corpus's own bar-error and tonic-end rates (the test-split tunes
+  whose meter and mode the app offers: those the sample requests are drawn from).
+- ``bootstrap_intervals``: 95% intervals of the sample rates (resampling whole tunes), so a
+  figure 1 point from its target on 200 samples is read as the noise it may be.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 COPY_WINDOW = 32
+BOOTSTRAP_RESAMPLES = 2000
 EVAL_BATCH_TOKENS = 8192
 EVAL_BUCKETS = 4
 UNLIMITED_LENGTH = 1 << 16
@@ -252,6 +256,7 @@ def sample_metrics(
         owned = Renderer()
         render_check = lambda abc: _renders(abc, owned)  # noqa: E731
     valid = header = tonic = copied = errors = bars = 0
+    per_tune: list[tuple[int, int, int]] = []  # (wrong bars, bars, ends on tonic) if valid
     grams: list[tuple[int, ...]] = []
     try:
         for request, abc in samples:
@@ -259,8 +264,10 @@ def sample_metrics(
                 tune = parse_tune(abc)
                 lex(tune.body)
             except (ABCError, ValueError):
+                per_tune.append((-1, 0, 0))
                 continue
             if not render_check(abc):
+                per_tune.append((-1, 0, 0))
                 continue
             valid += 1
             header += (
@@ -273,6 +280,7 @@ def sample_metrics(
             except ValueError:
                 e, b, t = 0, 0, False
             errors, bars, tonic = errors + e, bars + b, tonic + t
+            per_tune.append((e, b, int(t)))
             normalised = records_from_abc_text(abc, "samples")
             if normalised:
                 body = normalised[0].body
@@ -294,6 +302,34 @@ def sample_metrics(
         "tonic_end_rate": tonic / max(valid, 1),
         "copy_rate": copied / max(valid, 1),
         "distinct_4gram": len(set(grams)) / max(len(grams), 1),
+        **bootstrap_intervals(per_tune),
+    }
+
+
+def bootstrap_intervals(
+    per_tune: Sequence[tuple[int, int, int]], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> dict[str, list[float]]:
+    """95% percentile-bootstrap intervals of valid_rate, bar_error_rate and tonic_end_rate from
+    (wrong bars, bars, ends on tonic) per sample, wrong bars -1 for an invalid sample. Whole
+    tunes are resampled, so the bars of one tune (whose errors come together) stay together."""
+    if not per_tune:
+        return {}
+    table = np.asarray(per_tune, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(table), size=(resamples, len(table)))
+    valid = (table[:, 0] >= 0)[picks]
+    errors = np.where(valid, table[:, 0][picks], 0).sum(axis=1)
+    bars = table[:, 1][picks].sum(axis=1)
+    tonic = table[:, 2][picks].sum(axis=1)
+    n_valid = valid.sum(axis=1)
+
+    def interval(values: np.ndarray) -> list[float]:
+        return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+
+    return {
+        "valid_rate_ci95": interval(valid.mean(axis=1)),
+        "bar_error_rate_ci95": interval(errors / np.maximum(bars, 1)),
+        "tonic_end_rate_ci95": interval(tonic / np.maximum(n_valid, 1)),
     }
 
 
@@ -312,8 +348,13 @@ def targets(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, bool |
     def add(name: str, value: Any, limit: Any, ok: Callable[[Any, Any], bool], text: str) -> None:
         if value is None or limit is None:
             out.append((name, None, "not measured"))
-        else:
-            out.append((name, bool(ok(value, limit)), text.format(value=value, limit=limit)))
+            return
+        detail = text.format(value=value, limit=limit)
+        interval = figures.get(name.split()[0] + "_ci95")
+        if interval:
+            spec = "{" + text[len("{value") : text.index("}")] + "}"  # the value's own format
+            detail += f" (95% interval {spec.format(interval[0])}-{spec.format(interval[1])})"
+        out.append((name, bool(ok(value, limit)), detail))
 
     val, ngram = figures.get("val_bpc"), figures.get("ngram_val_bpc")
     add("val_bpc <= 0.65 x ngram_val_bpc", val, None if ngram is None else 0.65 * ngram,
@@ -337,6 +378,8 @@ def format_table(figures: dict[str, Any]) -> str:
     for name, value in figures.items():
         if isinstance(value, float):
             rows.append((name, f"{value:.4f}"))
+        elif isinstance(value, list) and len(value) == 2:
+            rows.append((name, f"{value[0]:.4f} - {value[1]:.4f}"))
         elif isinstance(value, (int, str)):
             rows.append((name, str(value)))
     width = max(len(r[0]) for r in rows)
@@ -434,7 +477,7 @@ def run_evaluation(
             pairs = generate_samples(model_dir, requests, False, progress)
             metrics = sample_metrics(pairs, tokenizer, windows, render_check)
             figures.update({f"unconstrained_{k}": v for k, v in metrics.items()})
-        corpus = corpus_reference(reference)
+        corpus = corpus_reference(offered)  # the tunes whose metadata the samples take
         figures["corpus_bar_error_rate"] = corpus["bar_error_rate"]
         figures["corpus_tonic_end_rate"] = corpus["tonic_end_rate"]
     figures["seconds"] = round(time.monotonic() - started, 1)

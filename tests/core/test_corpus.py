@@ -206,6 +206,18 @@ def test_split_is_a_stable_function_of_the_body() -> None:
     assert abs(counts["test"] / 20000 - 0.05) < 0.01
 
 
+def test_fingerings_are_dropped_but_the_split_is_that_of_the_body_with_them() -> None:
+    text = 'X:1\nT:Fingered\nR:reel\nM:4/4\nL:1/8\nK:D\n"4"d2"0"ef "Segno"g2"G"fe|d8|]\n'
+    (record,) = records_from_abc_text(text, "x")
+    assert record.body == 'c2de f2"F"ed|c8|]'  # D -> C: down 2; the chord symbol moves too
+    with_text = '"4"c2"0"de "Segno"f2"F"ed|c8|]'
+    assert split_of(with_text) != split_of(record.body)  # the case this test is about
+    assert record.split == split_of(with_text)
+    # Nothing but text left: the tune has no notes and is skipped as empty.
+    only_words = 'X:2\nT:Words\nM:4/4\nK:C\n"Fine" "D.C."|]\n'
+    assert records_and_skips(only_words, "x") == ([], Counter({"empty body": 1}))
+
+
 def test_load_corpus_from_user_files_uses_the_cache(
     small_book: Path, private_data_dir: Path
 ) -> None:
@@ -270,6 +282,8 @@ def test_whole_corpus_figures() -> None:
     for record in records[::50]:
         assert isinstance(record, TuneRecord)
         abcnotation.lex(record.body)
+    quoted = [t for r in records for t in abcnotation.lex(r.body) if t.kind == "symbol"]
+    assert all(abcnotation.is_chord_symbol(t.data) for t in quoted)
 
 
 ESSEN_STYLE_MINOR = """\

@@ -8,6 +8,7 @@ import pytest
 
 from composeium_desktop.core.evaluation import (
     SampleRequest,
+    bootstrap_intervals,
     corpus_reference,
     format_table,
     last_note_pc,
@@ -95,6 +96,30 @@ def test_targets_report_met_and_not_met() -> None:
     assert checks["copy_rate <= 5%"] is True
     assert checks["tonic_end_rate >= corpus"] is None
     assert "NOT met" in format_table({"valid_rate": 0.98})
+
+
+def test_bootstrap_intervals_bracket_the_rates_and_narrow_with_more_tunes() -> None:
+    # 4 tunes in 100 invalid; 16 bars each, one wrong bar in every fourth; 70 in 96 end on the tonic.
+    tunes = [(-1, 0, 0)] * 4 + [(int(i % 4 == 0), 16, int(i < 70)) for i in range(96)]
+    small = bootstrap_intervals(tunes)
+    assert small["valid_rate_ci95"][0] < 0.96 < small["valid_rate_ci95"][1] <= 1.0
+    assert small["bar_error_rate_ci95"][0] < 24 / (96 * 16) < small["bar_error_rate_ci95"][1]
+    assert small["tonic_end_rate_ci95"][0] < 70 / 96 < small["tonic_end_rate_ci95"][1]
+    assert bootstrap_intervals(tunes) == small  # seeded
+    large = bootstrap_intervals(tunes * 10)
+    for name, (low, high) in large.items():
+        assert high - low < 0.5 * (small[name][1] - small[name][0])
+    assert bootstrap_intervals([]) == {}
+
+
+def test_sample_metrics_and_targets_carry_the_intervals() -> None:
+    samples = [(_request(), GOOD)] * 3 + [(_request(), BROKEN)]
+    figures = sample_metrics(samples, _Tokenizer(), set(), render_check=lambda abc: True)
+    low, high = figures["valid_rate_ci95"]
+    assert 0 <= low <= 0.75 <= high <= 1
+    detail = dict((name, text) for name, _, text in targets(figures))["valid_rate >= 99%"]
+    assert detail == f"75.0% (95% interval {low:.1%}-{high:.1%})"
+    assert "valid_rate_ci95" in format_table(figures)
 
 
 def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:

@@ -8,7 +8,7 @@
 * Bars: :func:`bar_lengths` / :func:`bar_errors` -> :class:`BarInfo` (lengths in whole notes;
   pickups, section ends and repeats as :mod:`~composeium_desktop.core.abcnotation.bars` says).
 * Transposition: :func:`transpose_body`, :func:`transpose_tune`, :func:`transposed_key`.
-* Training normalisation: :func:`normalise_body` (rules in
+* Training normalisation: :func:`normalise_body`, :func:`drop_text_symbols` (rules in
   :mod:`~composeium_desktop.core.abcnotation.normalise`).
 * Editor marks: :func:`validate` -> list of :class:`ABCError` (never raises).
 
@@ -53,7 +53,12 @@ from composeium_desktop.core.abcnotation.keys import (
     tonic_pc,
 )
 from composeium_desktop.core.abcnotation.lexer import Token, format_length, lex, parse_length
-from composeium_desktop.core.abcnotation.normalise import TRAIN_UNIT, normalise_body
+from composeium_desktop.core.abcnotation.normalise import (
+    TRAIN_UNIT,
+    drop_text_symbols,
+    is_chord_symbol,
+    normalise_body,
+)
 from composeium_desktop.core.abcnotation.tracker import BarTracker
 from composeium_desktop.core.abcnotation.transpose import (
     note_midi,
@@ -79,8 +84,10 @@ __all__ = [
     "Tune",
     "conventional_tonic",
     "default_unit_length",
+    "drop_text_symbols",
     "format_fraction",
     "format_length",
+    "is_chord_symbol",
     "key_name",
     "key_signature",
     "lex",

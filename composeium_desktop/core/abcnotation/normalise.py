@@ -11,6 +11,10 @@ Rules (applied by :func:`normalise_body`):
 * kept: notes, rests, bar lines and repeats, endings, chords, grace notes, tuplets, broken
   rhythm, ties, slurs, chord symbols (``"Am"``), voice overlay ``&``, inline ``[K:]``/``[M:]``/
   ``[V:]`` fields (body lines ``K:``/``M:``/``V:`` become inline fields, values normalised);
+* quoted text that is no chord symbol (``"4"``, ``"Segno"``, ``"tr"``: fingerings and
+  performance words written without an annotation prefix) is dropped by
+  :func:`drop_text_symbols`, which the corpus applies after transposing (see
+  ``corpus.records`` for why that is a separate step);
 * lengths: every note is rewritten for the unit length ``L:1/8`` (:data:`TRAIN_UNIT`) whatever
   the tune's L: (``L:1/16``: ``A2 -> A``, ``A -> A/``; ``L:1/4``: ``A -> A2``), inline ``[L:]``
   changes included, each written in its shortest form (``A/2 -> A/``, ``A1 -> A``); a chord
@@ -23,6 +27,7 @@ The result lexes cleanly and every bar keeps its length in whole notes.
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 from composeium_desktop.core.abcnotation.errors import ABCError
@@ -55,6 +60,16 @@ TRAIN_UNIT = "1/8"
 _TRAIN_UNIT = Fraction(1, 8)
 KEPT_FIELDS = frozenset("KMV")
 KEPT_DECORATIONS = frozenset({"~"})
+# A chord symbol: root, accidental, then quality and extensions, an optional bass ("F#m7b5/A").
+_CHORD_SYMBOL_RE = re.compile(
+    r"[A-G][#b]?(?:maj|min|dim|aug|sus|add|m|M|[0-9]|[#b+o()])*(?:/[A-G][#b]?)?"
+)
+
+
+def is_chord_symbol(text: str) -> bool:
+    """Whether quoted text reads as a chord symbol ("Am7", "G/B", "F#dim") rather than words,
+    fingerings or signs ("4", "Segno", "G.C.", "C MINOR")."""
+    return _CHORD_SYMBOL_RE.fullmatch(text) is not None
 
 
 def _field_text(letter: str, value: str) -> str:
@@ -172,4 +187,14 @@ def normalise_body(tune: Tune) -> str:
     tokens = lex(tune.body, tune.body_line)
     unit = parse_unit(tune.unit)
     lines = (_line_text(p) for p in _pieces(tokens, unit))
+    return "\n".join(line for line in lines if line)
+
+
+def drop_text_symbols(body: str) -> str:
+    """A normalised body without the quoted text that is no chord symbol, white space
+    re-normalised by the rules above; bodies without such text come back unchanged."""
+    if '"' not in body:
+        return body
+    tokens = [t for t in lex(body) if t.kind != SYMBOL or is_chord_symbol(t.data)]  # type: ignore[arg-type]
+    lines = (_line_text(p) for p in _pieces(tokens, _TRAIN_UNIT))
     return "\n".join(line for line in lines if line)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
 from composeium_desktop.core.abcnotation import (
     TRAIN_UNIT,
     bar_lengths,
+    drop_text_symbols,
+    is_chord_symbol,
     lex,
     normalise_body,
     parse_tune,
@@ -75,3 +79,30 @@ def test_output_lexes_and_keeps_bar_lengths() -> None:
     before = [(b.length, b.expected) for b in bar_lengths(parsed.body, "6/8", "1/16")]
     after = [(b.length, b.expected) for b in bar_lengths(out, "6/8", "1/8")]
     assert before == after
+
+
+@pytest.mark.parametrize("text", ["C", "Am", "F#m7", "Bbmaj7", "G/B", "Ddim", "Esus4", "C7b9", "A+"])
+def test_chord_symbols_are_recognised(text: str) -> None:
+    assert is_chord_symbol(text)
+
+
+@pytest.mark.parametrize("text", ["4", "0", "Segno", "tr", "G.C.", "C MINOR", "SEGUE", "p", ""])
+def test_fingerings_and_words_are_not_chord_symbols(text: str) -> None:
+    assert not is_chord_symbol(text)
+
+
+def test_text_symbols_dropped_chord_symbols_kept() -> None:
+    body = tune('"G"A"4"B "Segno" c"0"d|"D7"e>"3"f g4|]', meter="3/4")
+    assert drop_text_symbols(body) == '"G"AB cd|"D7"e>f g4|]'
+    # The space left between two dropped words collapses; bars keep their lengths.
+    assert drop_text_symbols('A "tr" "4" B|C2|') == "A B|C2|"
+    def lengths(text: str) -> list[object]:
+        return [bar.length for bar in bar_lengths(text, "3/4", TRAIN_UNIT)]
+
+    assert lengths(drop_text_symbols(body)) == lengths(body) == [Fraction(1, 2), Fraction(3, 4)]
+
+
+def test_bodies_without_text_symbols_are_unchanged() -> None:
+    body = tune('|:"Am"A>B (3cde [CE]2 {g}f ~g|]')
+    assert drop_text_symbols(body) == body
+    assert drop_text_symbols("ABcd|") == "ABcd|"
