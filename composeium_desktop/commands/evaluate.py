@@ -45,6 +45,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="generate the samples twice: constrained and unconstrained (unconstrained_* keys)",
     )
+    add(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature of the generated tunes (default: the app's, 1.0)",
+    )
+    add(
+        "--top-p",
+        type=float,
+        default=None,
+        help="nucleus (top-p) mass of the generated tunes (default: the app's, 0.95)",
+    )
     add("--json", action="store_true", help="print one JSON object on the last line")  # fmt: skip
 
 
@@ -62,6 +74,15 @@ def run(args: argparse.Namespace) -> int:
     for path in args.abc:
         if not path.is_file():
             raise UsageError(f"no such ABC file: {path}")
+    if args.temperature is not None and args.temperature < 0:
+        raise UsageError("--temperature must be 0 or more (0 = greedy)")
+    if args.top_p is not None and not 0 < args.top_p <= 1:
+        raise UsageError("--top-p must be in (0, 1]")
+    sampling = {
+        name: value
+        for name, value in (("temperature", args.temperature), ("top_p", args.top_p))
+        if value is not None
+    }
 
     from composeium_desktop.core.evaluation import format_table, run_evaluation
 
@@ -72,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         constrained=not args.unconstrained,
         also_unconstrained=args.both,
+        sampling=sampling,
         log=lambda message: print(message, file=sys.stderr, flush=True),
     )
     print(format_table(figures))

@@ -184,8 +184,10 @@ def generate_samples(
     requests: Sequence[SampleRequest],
     constrained: bool = True,
     progress: Callable[[int, int], None] | None = None,
+    sampling: dict[str, float] | None = None,
 ) -> list[tuple[SampleRequest, str]]:
-    """(request, abc) for each request, written by core.generation's Generator."""
+    """(request, abc) for each request, written by core.generation's Generator; ``sampling``
+    overrides the app's sampler settings (``temperature``, ``top_p``, ``top_k``)."""
     from composeium_desktop.core.generation import Generator
     from composeium_desktop.core.tune_request import GenerationRequest
 
@@ -199,6 +201,7 @@ def generate_samples(
             genre=request.genre,
             seed=request.seed,
             constrained=constrained,
+            **(sampling or {}),
         )
         abc = None
         try:
@@ -411,8 +414,10 @@ def run_evaluation(
     records: Sequence[Any] | None = None,
     render_check: Callable[[str], bool] | None = None,
     log: Callable[[str], None] = lambda message: None,
+    sampling: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Every figure of `composeium evaluate`, in report order.
+    """Every figure of `composeium evaluate`, in report order; ``sampling`` overrides the
+    app's sampler settings for the generated tunes (reported as ``temperature``, ``top_p``).
 
     ``records`` replaces the corpus (tests); it must carry train and validation/test splits."""
     import time
@@ -454,7 +459,7 @@ def run_evaluation(
         figures["abc_ngram_bpc"] = ngram_b / chars if chars else None
 
     if samples > 0:
-        from composeium_desktop.core.tune_request import list_choices
+        from composeium_desktop.core.tune_request import GenerationRequest, list_choices
 
         choices = list_choices()
         reference = by_split["test"] or by_split["validation"] or by_split["train"]
@@ -468,13 +473,16 @@ def run_evaluation(
             if done % 20 == 0 or done == total:
                 log(f"  {done}/{total} tunes")
 
-        pairs = generate_samples(model_dir, requests, constrained, progress)
+        pairs = generate_samples(model_dir, requests, constrained, progress, sampling)
         windows = training_windows(r.body for r in by_split["train"])
         figures["constrained"] = "yes" if constrained else "no"
+        defaults = GenerationRequest()
+        figures["temperature"] = (sampling or {}).get("temperature", defaults.temperature)
+        figures["top_p"] = (sampling or {}).get("top_p", defaults.top_p)
         figures.update(sample_metrics(pairs, tokenizer, windows, render_check))
         if also_unconstrained and constrained:
             log(f"generating {samples} tunes (unconstrained)")
-            pairs = generate_samples(model_dir, requests, False, progress)
+            pairs = generate_samples(model_dir, requests, False, progress, sampling)
             metrics = sample_metrics(pairs, tokenizer, windows, render_check)
             figures.update({f"unconstrained_{k}": v for k, v in metrics.items()})
         corpus = corpus_reference(offered)  # the tunes whose metadata the samples take

@@ -144,3 +144,23 @@ def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:
     assert figures["samples"] == 2
     assert 0 <= figures["valid_rate"] <= 1
     assert "corpus_tonic_end_rate" in figures
+    assert (figures["temperature"], figures["top_p"]) == (1.0, 0.95)  # the app's sampler
+
+
+def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
+    from composeium_desktop.core.evaluation import generate_samples
+
+    folder = make_tiny_model_dir(tmp_path / "tiny")
+    requests = [_request(seed=seed) for seed in (1, 2, 3)]
+    greedy = generate_samples(folder, requests, False, sampling={"temperature": 0.0})
+    assert len({abc for _, abc in greedy}) == 1  # same metadata, no sampling: one tune
+    sampled = generate_samples(folder, requests, False)
+    assert len({abc for _, abc in sampled}) > 1
+
+
+@pytest.mark.parametrize("option", [["--top-p", "0"], ["--top-p", "1.5"], ["--temperature", "-1"]])
+def test_evaluate_rejects_bad_sampler_settings(tmp_path, option: list[str]) -> None:
+    from composeium_desktop import cli
+
+    folder = make_tiny_model_dir(tmp_path / "tiny")
+    assert cli.main(["evaluate", "--model", str(folder), "--samples", "1", *option]) == 2
