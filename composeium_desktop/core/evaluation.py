@@ -258,8 +258,8 @@ def sample_metrics(
 
         owned = Renderer()
         render_check = lambda abc: _renders(abc, owned)  # noqa: E731
-    valid = header = tonic = copied = errors = bars = 0
-    per_tune: list[tuple[int, int, int]] = []  # (wrong bars, bars, ends on tonic) if valid
+    header = copied = 0
+    per_tune: list[tuple[int, int, int]] = []  # (wrong bars or -1 if invalid, bars, on tonic)
     grams: list[tuple[int, ...]] = []
     try:
         for request, abc in samples:
@@ -272,7 +272,6 @@ def sample_metrics(
             if not render_check(abc):
                 per_tune.append((-1, 0, 0))
                 continue
-            valid += 1
             header += (
                 _same_key(tune.key, request.key)
                 and tune.meter == normalise_meter(request.meter)
@@ -282,7 +281,6 @@ def sample_metrics(
                 e, b, t = structure(tune.body, tune.key, tune.meter, tune.unit)
             except ValueError:
                 e, b, t = 0, 0, False
-            errors, bars, tonic = errors + e, bars + b, tonic + t
             per_tune.append((e, b, int(t)))
             normalised = records_from_abc_text(abc, "samples")
             if normalised:
@@ -297,6 +295,10 @@ def sample_metrics(
         if owned is not None:
             owned.close()
     n = max(len(samples), 1)
+    valid = sum(e >= 0 for e, _, _ in per_tune)
+    errors = sum(e for e, _, _ in per_tune if e >= 0)
+    bars = sum(b for _, b, _ in per_tune)
+    tonic = sum(t for _, _, t in per_tune)
     return {
         "samples": len(samples),
         "valid_rate": valid / n,

@@ -185,7 +185,10 @@ def normalise_body(tune: Tune) -> str:
     Raises :class:`ABCError` (positions in file lines) when the body does not lex.
     """
     tokens = lex(tune.body, tune.body_line)
-    unit = parse_unit(tune.unit)
+    return _text(tokens, parse_unit(tune.unit))
+
+
+def _text(tokens: list[Token], unit: Fraction) -> str:
     lines = (_line_text(p) for p in _pieces(tokens, unit))
     return "\n".join(line for line in lines if line)
 
@@ -196,5 +199,4 @@ def drop_text_symbols(body: str) -> str:
     if '"' not in body:
         return body
     tokens = [t for t in lex(body) if t.kind != SYMBOL or is_chord_symbol(t.data)]  # type: ignore[arg-type]
-    lines = (_line_text(p) for p in _pieces(tokens, _TRAIN_UNIT))
-    return "\n".join(line for line in lines if line)
+    return _text(tokens, _TRAIN_UNIT)

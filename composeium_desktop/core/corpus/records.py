@@ -115,8 +115,6 @@ def _checked_body(tune: abcnotation.Tune) -> str:
         raise SkippedTune("no usable meter (M:)")
     try:
         body = abcnotation.normalise_body(tune)
-        if not _NOTE_RE.search(body):
-            raise SkippedTune("empty body")
         abcnotation.lex(body)
     except abcnotation.ABCError as exc:
         raise SkippedTune("lexer error") from exc
@@ -151,7 +149,7 @@ def record_from_tune(tune: abcnotation.Tune, collection: str) -> TuneRecord:
     spec, key_text = _usable_key(tune, collection)
     moved, mode = _to_tonic_c(_checked_body(tune), spec, key_text, collection)
     body = abcnotation.drop_text_symbols(moved)
-    if not _NOTE_RE.search(body):
+    if not _NOTE_RE.search(body):  # checked last: words in quotes are no notes
         raise SkippedTune("empty body")
     return TuneRecord(
         title=tune.title.strip(),

@@ -81,7 +81,9 @@ def test_output_lexes_and_keeps_bar_lengths() -> None:
     assert before == after
 
 
-@pytest.mark.parametrize("text", ["C", "Am", "F#m7", "Bbmaj7", "G/B", "Ddim", "Esus4", "C7b9", "A+"])
+@pytest.mark.parametrize(
+    "text", ["C", "Am", "F#m7", "Bbmaj7", "G/B", "Ddim", "Esus4", "C7b9", "A+"]
+)
 def test_chord_symbols_are_recognised(text: str) -> None:
     assert is_chord_symbol(text)
 
@@ -96,6 +98,7 @@ def test_text_symbols_dropped_chord_symbols_kept() -> None:
     assert drop_text_symbols(body) == '"G"AB cd|"D7"e>f g4|]'
     # The space left between two dropped words collapses; bars keep their lengths.
     assert drop_text_symbols('A "tr" "4" B|C2|') == "A B|C2|"
+
     def lengths(text: str) -> list[object]:
         return [bar.length for bar in bar_lengths(text, "3/4", TRAIN_UNIT)]
 
