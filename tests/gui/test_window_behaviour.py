@@ -214,6 +214,22 @@ def test_dropping_a_file_opens_it(qtbot, window, tmp_path) -> None:
     assert window.files.path == path
 
 
+def test_generating_tune_after_tune_keeps_python_objects_alive(qtbot, window) -> None:
+    """PySide6 6.12.0 dropped a reference to None/True/False with every signal carrying Python
+    objects: a tune streams hundreds of steps, so the app aborted ("deallocating None") after
+    a few tunes. Those counts must not fall while tunes are written."""
+    import sys
+
+    _ready(qtbot, window)
+    singletons = (None, True, False)
+    before = [sys.getrefcount(x) for x in singletons]
+    for _ in range(4):
+        with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
+            window.panel.generate_button.click()
+    after = [sys.getrefcount(x) for x in singletons]
+    assert all(a > b - 100 for a, b in zip(after, before, strict=True)), (before, after)
+
+
 def test_continue_from_cursor_primes_with_the_body_up_to_the_cursor(
     qtbot, make_window, tmp_path
 ) -> None:
