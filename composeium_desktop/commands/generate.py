@@ -25,6 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--temperature", type=float, default=1.0, help="sampling temperature (0 = greedy)"
     )
+    parser.add_argument(
+        "--bars",
+        type=int,
+        default=None,
+        metavar="N",
+        help="length in written bars (default: drawn like the corpus's tunes of that meter "
+        "and genre)",
+    )
     parser.add_argument("--top-k", type=int, default=0, metavar="N", help="top-k (0 = off)")
     parser.add_argument("--top-p", type=float, default=0.95, metavar="P", help="nucleus mass")
     parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same tune)")
@@ -89,6 +97,7 @@ def _request(args: argparse.Namespace):  # noqa: ANN202 (GenerationRequest, impo
         max_tokens=args.max_tokens,
         prime=args.prime,
         constrained=not args.unconstrained,
+        bars=args.bars,
     )
     try:
         validate_request(request)

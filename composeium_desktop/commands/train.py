@@ -102,6 +102,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the decoder reads tokens only, not each token's position in the bar",
     )
     add(
+        "--no-length-feature",
+        action="store_true",
+        help="the decoder is not told how many bars the tune should have",
+    )
+    add(
         "--keep-wrong-bars",
         action="store_true",
         help="also train on tunes with bars of the wrong length (left out by default)",
@@ -155,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
             dropout=args.dropout,
             max_body_len=args.max_body_len,
             metric_features=not args.no_metric_features,
+            length_feature=not args.no_length_feature,
         ),
         lr=args.lr,
         warmup=args.warmup,

@@ -60,7 +60,11 @@ def model_bits(
 
     if not records:
         return 0.0, 0
-    examples = [encode_record(r, tokenizer, meta_vocab, UNLIMITED_LENGTH) for r in records]
+    # Scored without the length (as the n-gram baseline is): bits of the text alone.
+    examples = [
+        encode_record(r, tokenizer, meta_vocab, UNLIMITED_LENGTH, known_length=False)
+        for r in records
+    ]
     meta_len = max(len(m) for m, _, _ in examples)
     bounds = bucket_boundaries([len(b) - 1 for _, b, _ in examples], EVAL_BUCKETS)
     batches = BucketedBatches(examples, bounds, EVAL_BATCH_TOKENS, meta_len).fixed_batches()

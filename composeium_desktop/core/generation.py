@@ -10,7 +10,9 @@ weights, no TensorFlow call per token), checked against the Keras forward pass w
 built; ``backend="xla"`` keeps the XLA-compiled Keras step over a cache held in variables.
 Each step also hands the model the metric features of the text so far
 (``metric_features.MetricTracker``, fed every accepted piece and rolled back with the body), the
-same features training computed for the corpus.
+same features training computed for the corpus, counting down to the tune's intended length
+(the request's ``bars``, or one drawn from the corpus's lengths in ``tune_lengths``). A length
+the user asked for is kept in constrained decoding: the tune cannot end before it.
 
 Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow).
 """
@@ -37,6 +39,7 @@ from composeium_desktop.core.model.step_backends import (
 )
 from composeium_desktop.core.piece_table import PieceTable, complete_bar_line, rest_completion
 from composeium_desktop.core.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
+from composeium_desktop.core.tune_lengths import LengthTable
 from composeium_desktop.core.tune_request import (
     TRAIN_UNIT,
     GenerationRequest,
@@ -63,7 +66,8 @@ class GenerationStep:
     ``previous body + token``: a bar is respelled when it completes, and the unfinished bar is
     refreshed at most every 15 ms, so it may lag the newest pieces); ``abc`` is the
     complete tune on the last step (``done``), with ``logprob`` (mean log-likelihood per token)
-    and ``normalised_body`` (the model's own text, in C of the mode)."""
+    and ``normalised_body`` (the model's own text, in C of the mode) and ``intended_bars`` (the
+    length the decoder was told: the request's, or the one drawn for it; None if none)."""
 
     token: str
     body: str
@@ -72,6 +76,7 @@ class GenerationStep:
     abc: str | None = None
     logprob: float = 0.0
     normalised_body: str | None = None
+    intended_bars: int | None = None
 
 
 # Incremental transposition.
@@ -126,12 +131,23 @@ class Generator:
     probe, else "xla") or "xla" (the compiled Keras step); ``self.backend`` is the one in use.
     """
 
-    def __init__(self, model: Any, tokenizer: Any, meta_vocab: Any, backend: str = "numpy") -> None:
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        meta_vocab: Any,
+        backend: str = "numpy",
+        lengths: LengthTable | None = None,
+    ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}: use one of {', '.join(BACKENDS)}")
         self.model = model
         self.tokenizer = tokenizer
         self.meta_vocab = meta_vocab
+        # Whether the decoder reads the bars to go, and the lengths a request without one is
+        # given (drawn like the corpus's).
+        self.reads_length = bool(model.config.metric_features and model.config.length_feature)
+        self.lengths = lengths
         self.max_len = int(model.config.max_body_len)
         self.max_meta_len = int(model.config.max_meta_len)
         # Attention over a fixed-length cache costs in proportion to its length, so tunes
@@ -176,6 +192,7 @@ class Generator:
             ABCTokenizer.load(folder),
             MetadataVocab.load(folder),
             backend=backend,
+            lengths=LengthTable.load_beside(folder),
         )
         if warm_up:
             generator.warm_up()
@@ -324,8 +341,6 @@ class _Run:
         self.transposer = _Transposer(key.semitones, normalised, key.name)
         self.state = BodyState(request.meter)
         self.state.min_bars = MIN_BARS
-        # The decoder's metric-position input: the same features training computed.
-        self.metric = MetricTracker.start(request.meter)
         self.raw = ""
         self.safe_len = 0
         self.logprobs: list[float] = []
@@ -335,6 +350,24 @@ class _Run:
         self._partial_head = -1
         self._partial_time = 0.0
         self.prime_ids = self._prime_ids()
+        self.intended_bars = self._intended_bars()
+        # The decoder's metric-position input: the same features training computed.
+        self.metric = MetricTracker.start(request.meter, total_bars=self.intended_bars)
+
+    def _intended_bars(self) -> int | None:
+        """The length the decoder is told: the request's; else, for a decoder that reads it,
+        one drawn from the corpus's lengths for this meter and genre (longer than the prime)."""
+        if self.request.bars is not None:
+            return self.request.bars
+        gen = self.gen
+        if not gen.reads_length or gen.lengths is None:
+            return None
+        drawn = gen.lengths.draw(self.request.meter, self.request.genre, self.rng)
+        if drawn is None or not self.prime_ids:
+            return drawn
+        prime = "".join(gen.pieces[i] for i in self.prime_ids)
+        done = MetricTracker.start(self.request.meter).feed(prime).bars_completed or 0
+        return max(drawn, done + 1)
 
     def _prime_ids(self) -> list[int]:
         prime = _normalised_prime(self.request, self.key)
@@ -442,6 +475,12 @@ class _Run:
         full = softmax(np.where(mask, logits, -np.inf), max(self.request.temperature, 1e-6))
         return self.sampler.choose(full, self.rng)
 
+    def _short_of_request(self, metric: MetricTracker) -> bool:
+        """Fewer bars written than the user asked for (a drawn length is only a hint)."""
+        wanted = self.request.bars
+        done = metric.bars_completed
+        return wanted is not None and done is not None and done < wanted
+
     def _eos_ok(self) -> bool:
         state = self.state
         if self.exact_length:
@@ -450,6 +489,8 @@ class _Run:
             return False
         if state.finishing:
             return True
+        if self._short_of_request(self.metric):
+            return False
         return state.bars_done >= MIN_BARS and _ends_on_tonic(self.raw)
 
     def _valid(self, token: int) -> bool:
@@ -461,7 +502,8 @@ class _Run:
         # A tune ends at home: "|]" closes it only after a tonic, unless the length limit is
         # forcing the ending (then the tonic is favoured by TONIC_BONUS instead).
         if state.lexeme == "|]" and not self.exact_length and not state.finishing:
-            return _ends_on_tonic(self.raw)
+            after = self.metric.feed(self.gen.pieces[token])
+            return _ends_on_tonic(self.raw) and not self._short_of_request(after)
         return True
 
     def _loops(self, token: int) -> bool:
@@ -580,6 +622,7 @@ class _Run:
             abc=abc,
             logprob=mean,
             normalised_body=self.raw,
+            intended_bars=self.intended_bars,
         )
 
 

@@ -10,9 +10,14 @@ small categorical features of the text so far, computed by the notation core's
 * ``elapsed``: length of the current bar so far, in 1/96 whole notes (0 unknown, else 1 + it);
 * ``bar``: bars completed so far (0 unknown, else 1 + the count, capped);
 * ``state``: what is open, as bits (slur, tuplet, grace group, chord, quote, inline field, any
-  other unfinished symbol, and whether the bar may be short as a pickup), plus one.
+  other unfinished symbol, and whether the bar may be short as a pickup), plus one;
+* ``to_go``: bars still to write before the tune's intended length (0 when no length is
+  given or the text is unreadable, else 1 + the bars left, never below 0, capped). Training
+  gives most tunes their own length (``body_bars``) and some none; generation gives the length
+  the user asked for or one drawn like the corpus's. Knowing it, the decoder can plan the last
+  phrase and its cadence instead of deciding after each bar whether the tune is over.
 
-Features are a pure function of the text: training computes them for every prefix of a corpus
+Features are a pure function of the text (and the intended length): training computes them for every prefix of a corpus
 body, generation for every prefix it writes, so both see the same values. Text the tracker
 cannot read (a lexing error) makes every later feature "unknown" (0), never an exception.
 A 1/96 grid holds every duration the corpus uses (32nd notes, triplets of eighths and 16ths);
@@ -38,9 +43,13 @@ _STATE_BITS = {"slur": 1, "tuplet": 2, "grace": 4, "chord": 8, "quote": 16, "fie
 _OTHER_OPEN = 64
 _MAY_BE_SHORT = 128
 STATE_SIZE = 257
-FEATURE_SIZES = (REMAINING_SIZE, ELAPSED_SIZE, BAR_SIZE, STATE_SIZE)
+TO_GO_SIZE = MAX_BARS + 2
+FEATURE_SIZES = (REMAINING_SIZE, ELAPSED_SIZE, BAR_SIZE, STATE_SIZE, TO_GO_SIZE)
 """Vocabulary size of each feature, in the order of a feature row."""
-UNKNOWN = (0, 0, 0, 0)
+POSITION_FEATURES = 4
+"""The first four features (position in the bar and tune); decoders trained before the
+``to_go`` feature existed read only these."""
+UNKNOWN = (0, 0, 0, 0, 0)
 TRAIN_UNIT = "1/8"
 
 
@@ -49,33 +58,48 @@ def _ticks(length: Fraction) -> int:
 
 
 class MetricTracker:
-    """Immutable: ``MetricTracker.start("6/8").feed("A2B").features`` -> a feature row."""
+    """Immutable: ``MetricTracker.start("6/8", total_bars=16).feed("A2B").features`` -> a
+    feature row."""
 
-    __slots__ = ("_tracker", "features")
+    __slots__ = ("_tracker", "total_bars", "features")
 
-    def __init__(self, tracker: BarTracker | None) -> None:
+    def __init__(self, tracker: BarTracker | None, total_bars: int | None = None) -> None:
         self._tracker = tracker
-        self.features = _features(tracker) if tracker is not None else UNKNOWN
+        self.total_bars = total_bars
+        self.features = _features(tracker, total_bars) if tracker is not None else UNKNOWN
 
     @classmethod
-    def start(cls, meter: str, unit: str = TRAIN_UNIT) -> MetricTracker:
-        """The tracker at the start of a body in ``meter`` (unknown if the meter is not one)."""
+    def start(
+        cls, meter: str, unit: str = TRAIN_UNIT, total_bars: int | None = None
+    ) -> MetricTracker:
+        """The tracker at the start of a body in ``meter`` (unknown if the meter is not one)
+        meant to be ``total_bars`` long (None: length unknown)."""
         try:
-            return cls(BarTracker.start(meter, unit, strict=False))
+            return cls(BarTracker.start(meter, unit, strict=False), total_bars)
         except (ABCError, ValueError):
-            return cls(None)
+            return cls(None, total_bars)
+
+    @property
+    def bars_completed(self) -> int | None:
+        """Bars closed so far (None once the text is unreadable)."""
+        return None if self._tracker is None else self._tracker.bars_completed
 
     def feed(self, text: str) -> MetricTracker:
         """The tracker after ``text`` (every feature unknown from the first unreadable text)."""
         if self._tracker is None or not text:
             return self
         try:
-            return MetricTracker(self._tracker.feed(text))
+            return MetricTracker(self._tracker.feed(text), self.total_bars)
         except (ABCError, ValueError):
-            return MetricTracker(None)
+            return MetricTracker(None, self.total_bars)
 
 
-def _features(tracker: BarTracker) -> tuple[int, int, int, int]:
+def body_bars(body: str, meter: str) -> int | None:
+    """The bars a whole body closes, as the ``to_go`` feature counts them (None if unreadable)."""
+    return MetricTracker.start(meter).feed(body).bars_completed
+
+
+def _features(tracker: BarTracker, total_bars: int | None) -> tuple[int, int, int, int, int]:
     elapsed = min(max(_ticks(tracker.bar_elapsed), 0), MAX_TICKS)
     remaining_length = tracker.bar_remaining
     if remaining_length is None:
@@ -89,13 +113,17 @@ def _features(tracker: BarTracker) -> tuple[int, int, int, int]:
         state |= _STATE_BITS.get(name, _OTHER_OPEN)
     if tracker.bar_may_be_short:
         state |= _MAY_BE_SHORT
-    return remaining, 1 + elapsed, 1 + min(tracker.bars_completed, MAX_BARS), 1 + state
+    done = tracker.bars_completed
+    to_go = 0 if total_bars is None else 1 + min(max(total_bars - done, 0), MAX_BARS)
+    return remaining, 1 + elapsed, 1 + min(done, MAX_BARS), 1 + state, to_go
 
 
-def sequence_features(pieces: Sequence[str], meter: str) -> np.ndarray:
-    """int32 [len(pieces) + 1, 4]: the features at the start of the body (read with BOS) and
-    after each piece (read with that piece)."""
-    tracker = MetricTracker.start(meter)
+def sequence_features(
+    pieces: Sequence[str], meter: str, total_bars: int | None = None
+) -> np.ndarray:
+    """int32 [len(pieces) + 1, 5]: the features at the start of the body (read with BOS) and
+    after each piece (read with that piece), for a tune meant to be ``total_bars`` long."""
+    tracker = MetricTracker.start(meter, total_bars=total_bars)
     rows = [tracker.features]
     for piece in pieces:
         tracker = tracker.feed(piece)

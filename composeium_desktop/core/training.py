@@ -19,6 +19,7 @@ import math
 import os
 import sys
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 
 from composeium_desktop.core.metric_features import FEATURE_SIZES
 from composeium_desktop.core.model.config import TransformerConfig
+from composeium_desktop.core.tune_lengths import LENGTHS_FILE, lengths_of_records
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -37,9 +39,9 @@ HISTORY_FILE = "history.json"
 PLOT_FILE = "TrainingProgress.png"
 BUCKET_COUNT = 7
 
-# (meta ids, BOS + body ids + EOS, metric features [len(body) - 1, 4] of the input tokens)
+# (meta ids, BOS + body ids + EOS, metric features [len(body) - 1, 5] of the input tokens)
 Example = tuple[list[int], list[int], np.ndarray]
-# meta [B, M], body input [B, T], metric features [B, T, 4], target [B, T]
+# meta [B, M], body input [B, T], metric features [B, T, 5], target [B, T]
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -99,18 +101,38 @@ class TrainResult:
 # Data.
 
 
-def encode_record(record: Any, tokenizer: Any, meta_vocab: Any, max_body_len: int) -> Example:
+UNKNOWN_LENGTH_PERCENT = 20
+"""Share of tunes (chosen by a hash of the body) trained without their length, so the decoder
+also writes well when no length is given (its ``to_go`` feature reads "unknown")."""
+
+
+def length_hidden(body: str) -> bool:
+    """Whether this body trains without its length (a fixed ~20% of tunes, any run or split)."""
+    return zlib.crc32(body.encode("utf-8")) % 100 < UNKNOWN_LENGTH_PERCENT
+
+
+def encode_record(
+    record: Any,
+    tokenizer: Any,
+    meta_vocab: Any,
+    max_body_len: int,
+    known_length: bool | None = None,
+) -> Example:
     """(metadata ids, [BOS] + body ids + [EOS], metric features of BOS and each body token) of
     a record, cut to max_body_len + 1 tokens.
 
     The metadata uses the record's own tonic; generation passes the requested tonic the same
-    way, while the body is always in the mode's normalised tonic (C)."""
-    from composeium_desktop.core.metric_features import sequence_features
+    way, while the body is always in the mode's normalised tonic (C). The ``to_go`` feature
+    counts down to the record's own length, except for the tunes ``length_hidden`` picks
+    (``known_length`` None, as in training) or for every tune (False)."""
+    from composeium_desktop.core.metric_features import body_bars, sequence_features
 
     meta = meta_vocab.encode(record.title, record.tonic, record.mode, record.meter, record.genre)
     ids = tokenizer.encode(record.body)
     body = [tokenizer.bos_id, *ids, tokenizer.eos_id][: max_body_len + 1]
-    metric = sequence_features([tokenizer.pieces[i] for i in ids], record.meter)
+    known = not length_hidden(record.body) if known_length is None else known_length
+    total = body_bars(record.body, record.meter) if known else None
+    metric = sequence_features([tokenizer.pieces[i] for i in ids], record.meter, total)
     return meta, body, metric[: len(body) - 1]
 
 
@@ -527,6 +549,7 @@ def train(
 
         records = load_corpus(options.corpus, include_music21=options.include_music21)
     train_records, val_records = split_records(records)
+    lengths = lengths_of_records(train_records)
     if options.drop_wrong_bars:
         kept = [r for r in train_records if not has_wrong_bars(r)]
         say(f"left out {len(train_records) - len(kept)} training tunes with wrong-length bars")
@@ -542,6 +565,7 @@ def train(
         sizes = replace(
             init_model.config,
             metric_features=options.model.metric_features,
+            length_feature=options.model.length_feature,
             dropout=options.model.dropout,
         )
         options = replace(options, model=sizes)
@@ -550,6 +574,8 @@ def train(
     tokenizer, meta_vocab, _ = prepare_tokenizers(
         out_dir, train_records, options.model.vocab_size, options.seed, default_corpus
     )
+    # The lengths a request without one is drawn from (all training tunes, wrong bars or not).
+    lengths.save(out_dir / LENGTHS_FILE)
     train_examples = [
         encode_record(r, tokenizer, meta_vocab, options.model.max_body_len) for r in train_records
     ]

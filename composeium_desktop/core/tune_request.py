@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from composeium_desktop.core.abcnotation import TRAIN_UNIT
 
+MIN_BARS, MAX_BARS = 1, 126
+"""Lengths a user may ask for (the decoder's ``to_go`` feature counts up to 126 bars)."""
+
 OFFERED_MODES = ("major", "minor", "dorian", "mixolydian", "lydian", "phrygian", "locrian")
 OFFERED_METERS = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2", "3/8", "3/2", "6/4")
 _KEY_RE = re.compile(
@@ -25,7 +28,8 @@ _KEY_RE = re.compile(
 @dataclass(frozen=True)
 class GenerationRequest:
     """What to write. ``key`` in ABC spelling (D, Em, F#m, Bb, Ador, Amix); ``prime`` is an
-    ABC body prefix (unit L:1/8) in that key to continue from."""
+    ABC body prefix (unit L:1/8) in that key to continue from; ``bars`` the length in written
+    bars (bar lines), None to draw one like the corpus's tunes of that meter and genre."""
 
     title: str = "Untitled"
     key: str = "D"
@@ -39,6 +43,7 @@ class GenerationRequest:
     max_tokens: int = 512
     prime: str = ""
     constrained: bool = True
+    bars: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,8 @@ def validate_request(request: GenerationRequest) -> KeyChoice:
         raise ValueError("top-p must be in (0, 1]")
     if request.max_tokens < 8:
         raise ValueError("max tokens must be at least 8")
+    if request.bars is not None and not MIN_BARS <= request.bars <= MAX_BARS:
+        raise ValueError(f"bars must be between {MIN_BARS} and {MAX_BARS}")
     return choice
 
 

@@ -101,6 +101,7 @@ class ComposeController(QObject):
             seed=seed,
             max_tokens=values.max_tokens,
             prime=prime,
+            bars=values.bars,
         )
 
     def _can_start(self) -> bool:

@@ -149,12 +149,17 @@ def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:
 
 def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
     from composeium_desktop.core.evaluation import generate_samples
+    from composeium_desktop.core.tune_lengths import LENGTHS_FILE
 
     folder = make_tiny_model_dir(tmp_path / "tiny")
+    # Without a length table the seed draws no length, so greedy tunes depend on metadata only.
+    (folder / LENGTHS_FILE).unlink()
     requests = [_request(seed=seed) for seed in (1, 2, 3)]
-    greedy = generate_samples(folder, requests, False, sampling={"temperature": 0.0})
+    greedy = generate_samples(folder, requests, True, sampling={"temperature": 0.0})
+    assert all(abc for _, abc in greedy)
     assert len({abc for _, abc in greedy}) == 1  # same metadata, no sampling: one tune
-    sampled = generate_samples(folder, requests, False)
+    sampled = generate_samples(folder, requests, True)
+    assert all(abc for _, abc in sampled)
     assert len({abc for _, abc in sampled}) > 1
 
 

@@ -56,8 +56,8 @@ def assert_valid_tune(abc: str, request: GenerationRequest) -> None:
 
 def test_cached_greedy_equals_naive_full_forward(generator: Generator) -> None:
     """Greedy cached decoding picks the same tokens as re-running the whole prefix, with the
-    metric features training computes for that text (so generation feeds the model the
-    features it was trained on)."""
+    metric features training computes for that text and the length drawn for the request (so
+    generation feeds the model the features it was trained on)."""
     from composeium_desktop.core.metric_features import sequence_features
 
     request = GenerationRequest(key="Em", meter="6/8", temperature=0.0, max_tokens=40, seed=0)
@@ -68,7 +68,10 @@ def test_cached_greedy_equals_naive_full_forward(generator: Generator) -> None:
     meta_ids = generator.meta_ids(request, resolve_key(request.key))
     meta[0, : len(meta_ids)] = meta_ids
     body = np.array([[generator.bos_id, *ids]], np.int32)
-    metric = sequence_features([generator.pieces[i] for i in ids], request.meter)[None]
+    assert steps[-1].intended_bars is not None  # drawn from the model folder's lengths.json
+    pieces = [generator.pieces[i] for i in ids]
+    metric = sequence_features(pieces, request.meter, steps[-1].intended_bars)[None]
+    assert metric[0, 0, 4] == 1 + steps[-1].intended_bars
     logits = np.asarray(generator.model({"meta": meta, "body": body, "metric": metric}))[0]
     banned = generator._banned
     naive = [int(np.argmax(np.where(banned, -np.inf, row))) for row in logits[: len(ids)]]
@@ -445,11 +448,11 @@ def test_every_step_reads_the_features_of_the_text_before_it(generator: Generato
         for seed in range(8):
             calls.clear()
             request = GenerationRequest(key="D", meter=meter, seed=seed, max_tokens=120)
-            final(generator, request)
+            intended = final(generator, request)[-1].intended_bars
             kept: dict[int, tuple[int, tuple[int, ...]]] = {}
             for token, position, metric in calls:
                 kept[position] = (token, metric)
-            tracker = MetricTracker.start(meter)
+            tracker = MetricTracker.start(meter, total_bars=intended)
             for position in range(len(kept)):
                 token, metric = kept[position]
                 if position > 0:
@@ -472,7 +475,8 @@ def test_a_rollback_restores_the_features_of_the_last_complete_bar(generator: Ge
             position += 1
         if text.endswith("|"):
             at_bar = run.metric.features
-    assert at_bar == MetricTracker.start("6/8").feed("A2B c2d|").features
+    expected = MetricTracker.start("6/8", total_bars=run.intended_bars).feed("A2B c2d|")
+    assert at_bar == expected.features
     assert run.metric.features != at_bar
     assert run._rollback() is not None
     assert run.raw == "A2B c2d|"

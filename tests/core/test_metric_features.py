@@ -10,6 +10,7 @@ from composeium_desktop.core.metric_features import (
     MAX_BARS,
     UNKNOWN,
     MetricTracker,
+    body_bars,
     sequence_features,
 )
 
@@ -18,7 +19,8 @@ CHORD, QUOTE, SLUR, TUPLET, GRACE = 8, 16, 1, 2, 4
 
 
 def features(meter: str, text: str) -> tuple[int, int, int, int]:
-    return MetricTracker.start(meter).feed(text).features
+    """The four position features (the fifth, bars to go, is in test_length_feature)."""
+    return MetricTracker.start(meter).feed(text).features[:4]
 
 
 def open_bits(meter: str, text: str) -> int:
@@ -26,7 +28,8 @@ def open_bits(meter: str, text: str) -> int:
 
 
 def test_start_of_a_jig() -> None:
-    remaining, elapsed, bar, state = MetricTracker.start("6/8").features
+    remaining, elapsed, bar, state, to_go = MetricTracker.start("6/8").features
+    assert to_go == 0  # no length given
     assert remaining == 2 + 72  # a 6/8 bar is 72 ticks of 1/96
     assert elapsed == 1 and bar == 1
     assert state == 1 + PICKUP  # the first bar may be a pickup
@@ -84,7 +87,7 @@ def test_sequence_features_are_the_incremental_ones() -> None:
 def test_training_examples_carry_the_features(tmp_path) -> None:
     from composeium_desktop.core.model.testing import tiny_records
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab, train_tokenizers
-    from composeium_desktop.core.training import encode_record
+    from composeium_desktop.core.training import encode_record, length_hidden
 
     records = list(tiny_records())
     train_tokenizers(records, tmp_path, vocab_size=160, title_vocab_size=120, seed=0)
@@ -93,7 +96,11 @@ def test_training_examples_carry_the_features(tmp_path) -> None:
     _, body, metric = encode_record(record, tokenizer, meta_vocab, 512)
     ids = body[1:-1]
     assert metric.shape == (len(body) - 1, len(FEATURE_SIZES))
-    expected = sequence_features([tokenizer.pieces[i] for i in ids], record.meter)
+    expected = sequence_features(
+        [tokenizer.pieces[i] for i in ids],
+        record.meter,
+        None if length_hidden(record.body) else body_bars(record.body, record.meter),
+    )
     np.testing.assert_array_equal(metric, expected)
     # Cut to a maximum length, the features stay aligned with the input tokens.
     _, short, short_metric = encode_record(record, tokenizer, meta_vocab, 10)

@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from composeium_desktop.core.metric_features import FEATURE_SIZES
 from composeium_desktop.core.model.config import TransformerConfig
 from composeium_desktop.core.model.testing import TINY_BODY_VOCAB, tiny_config, tiny_records
 from composeium_desktop.core.training import (
@@ -23,7 +24,9 @@ from composeium_desktop.core.training import (
 
 def _example(meta: list[int], body: list[int]) -> tuple:
     """An example with features that identify each input position (row i is all i)."""
-    metric = np.repeat(np.arange(len(body) - 1, dtype=np.int32)[:, None], 4, axis=1)
+    metric = np.repeat(
+        np.arange(len(body) - 1, dtype=np.int32)[:, None], len(FEATURE_SIZES), axis=1
+    )
     return meta, body, metric
 
 
@@ -147,7 +150,7 @@ def test_batches_pad_only_to_their_bucket_and_targets_shift_by_one() -> None:
     small = next(b for b in batches if b[1].shape == (2, 8))
     np.testing.assert_array_equal(small[1][0, :3], [2, 10, 11])
     # Each input token's features sit beside it; padding has "unknown" (0) features.
-    assert small[2].shape == (2, 8, 4)
+    assert small[2].shape == (2, 8, len(FEATURE_SIZES))
     np.testing.assert_array_equal(small[2][0, :3, 0], [0, 1, 2])
     assert small[2][0, 3:].sum() == 0
     np.testing.assert_array_equal(small[3][0, :3], [10, 11, 3])
@@ -195,6 +198,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
         dropout=0.2,
         max_body_len=300,
         metric_features=False,  # those runs' decoders read tokens only
+        length_feature=False,
     )
     assert merged.steps == 99 and merged.resume
     assert merged.drop_wrong_bars is False and merged.init_from is None
@@ -267,10 +271,10 @@ def test_warm_start_keeps_a_trained_model_and_adds_the_metric_features(tmp_path)
     fresh = build_model(replace(legacy_config, metric_features=True))
     copied, new = copy_matching_weights(legacy, fresh)
     assert copied == len(legacy.weights)
-    assert new == [f"metric_embedding/table_{i}" for i in range(4)]
+    assert new == [f"metric_embedding/table_{i}" for i in range(len(FEATURE_SIZES))]
     meta = np.array([[3, 4, 5] + [0] * 45], np.int32)
     body = np.array([[2, 7, 8, 9]], np.int32)
-    metric = np.array([[[5, 6, 7, 8]] * 4], np.int32)
+    metric = np.array([[[5, 6, 7, 8, 9]] * 4], np.int32)
     np.testing.assert_allclose(
         np.asarray(fresh({"meta": meta, "body": body, "metric": metric})),
         np.asarray(legacy({"meta": meta, "body": body})),

@@ -214,6 +214,24 @@ def test_dropping_a_file_opens_it(qtbot, window, tmp_path) -> None:
     assert window.files.path == path
 
 
+def test_bars_field_asks_for_a_length_or_leaves_it_to_the_genre(
+    qtbot, make_window, tmp_path
+) -> None:
+    generator = FakeGenerator()
+    window = make_window(fake_services(generator))
+    window.start_background_work(tmp_path, offer_restore=False)
+    _ready(qtbot, window)
+    assert window.panel.bars_spin.text() == "Auto"
+    with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
+        window.panel.generate_button.click()
+    assert generator.requests[-1].bars is None  # drawn like the corpus's by the generator
+    window.panel.bars_spin.setValue(32)
+    assert window.panel.bars_spin.text() == "32 bars"
+    with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
+        window.panel.generate_button.click()
+    assert generator.requests[-1].bars == 32
+
+
 def test_generating_tune_after_tune_keeps_python_objects_alive(qtbot, window) -> None:
     """PySide6 6.12.0 dropped a reference to None/True/False with every signal carrying Python
     objects: a tune streams hundreds of steps, so the app aborted ("deallocating None") after

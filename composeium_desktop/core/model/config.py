@@ -28,6 +28,8 @@ class TransformerConfig:
     max_meta_len: int = 48
     # The decoder also reads each token's metric position (core.metric_features).
     metric_features: bool = True
+    # ... and the bars still to go before the tune's intended length (the fifth feature).
+    length_feature: bool = True
 
     def __post_init__(self) -> None:
         if self.d_model % self.num_heads:
@@ -48,6 +50,7 @@ class TransformerConfig:
         values = {k: v for k, v in data.items() if k in names}
         # Configs written before the field existed describe decoders without the features.
         values.setdefault("metric_features", False)
+        values.setdefault("length_feature", False)
         return cls(**values)
 
     def save(self, path: Path) -> None:

@@ -283,7 +283,9 @@ class NumpyDecoder:
         x = self.embedding[token] + self.positions_table[position]
         if self.metric_tables:
             for table, value in zip(
-                self.metric_tables, self._unknown_metric if metric is None else metric, strict=True
+                self.metric_tables,
+                self._unknown_metric if metric is None else metric[: len(self.metric_tables)],
+                strict=True,
             ):
                 x += table[value]
         for i, w_qkv, b_qkv, w_o, b_o, cb_o, w_i, b_i, w_f, b_f in self._step_layers:

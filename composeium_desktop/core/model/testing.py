@@ -1,7 +1,8 @@
 """A tiny random model folder for tests: loads exactly like the shipped model/ folder.
 
 ``make_tiny_model_dir(path)`` writes composeium.keras + config.json + tokenizer/ (body and
-metadata tokenizers trained on the first few dozen tunes of music21's O'Neill's 1850), with a
+metadata tokenizers trained on the first few dozen tunes of music21's O'Neill's 1850) +
+lengths.json (those tunes' lengths, as training writes them), with a
 Transformer of d_model 32, one encoder and one decoder layer and random weights. Building it
 takes a second or two after TensorFlow is imported; the tunes and tokenizer are built once
 per process.
@@ -85,6 +86,7 @@ def make_tiny_model_dir(path: Path, seed: int = 0) -> Path:
 
     from composeium_desktop.core.model.storage import TOKENIZER_DIR, build_model, save_model
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
+    from composeium_desktop.core.tune_lengths import LENGTHS_FILE, lengths_of_records
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
@@ -96,4 +98,5 @@ def make_tiny_model_dir(path: Path, seed: int = 0) -> Path:
     model = build_model(tiny_config(body.vocab_size, meta.vocab_size))
     randomize_metric_tables(model, seed)
     save_model(model, path)
+    lengths_of_records(tiny_records()).save(path / LENGTHS_FILE)
     return path

@@ -5,9 +5,10 @@ body tokens (BOS first) with causal self-attention and cross-attention to the en
 output projection is tied to the body embedding.
 
 With ``config.metric_features`` the decoder also reads, with each body token, its metric position
-(``core.metric_features``: room left in the bar, bar so far, bars done, what is open), embedded
-by ``MetricEmbedding`` and added to the token embedding; the features go in as
-``inputs["metric"]`` int32 [B, T, 4] and, when cached decoding, with each step's token (left
+(``core.metric_features``: room left in the bar, bar so far, bars done, what is open, and with
+``config.length_feature`` the bars to go), embedded by ``MetricEmbedding`` and added to the token
+embedding; the features go in as ``inputs["metric"]`` int32 [B, T, 5] (a decoder without the
+length feature reads the first four) and, when cached decoding, with each step's token (left
 out, every feature reads "unknown").
 
 Cached decoding: ``encode`` -> ``init_cache`` (cross-attention keys/values computed once per
@@ -25,7 +26,10 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
-from composeium_desktop.core.metric_features import FEATURE_SIZES  # noqa: E402
+from composeium_desktop.core.metric_features import (  # noqa: E402
+    FEATURE_SIZES,
+    POSITION_FEATURES,
+)
 from composeium_desktop.core.model.config import TransformerConfig  # noqa: E402
 from composeium_desktop.core.model.layers import (  # noqa: E402
     DecoderLayer,
@@ -39,7 +43,7 @@ Cache = dict[str, Any]
 
 @keras.saving.register_keras_serializable(package="composeium")
 class Seq2SeqTransformer(keras.Model):
-    """``call({"meta": int32[B, M], "body": int32[B, T], "metric": int32[B, T, 4]})
+    """``call({"meta": int32[B, M], "body": int32[B, T], "metric": int32[B, T, 5]})
     -> logits float32[B, T, V]`` ("metric" only when ``config.metric_features``)."""
 
     def __init__(self, config: TransformerConfig | dict | None = None, **kwargs: Any) -> None:
@@ -57,7 +61,11 @@ class Seq2SeqTransformer(keras.Model):
             c.vocab_size, c.d_model, c.dropout, tie_output=True, name="body_embedding"
         )
         self.metric_embedding = (
-            MetricEmbedding(FEATURE_SIZES, c.d_model, name="metric_embedding")
+            MetricEmbedding(
+                FEATURE_SIZES if c.length_feature else FEATURE_SIZES[:POSITION_FEATURES],
+                c.d_model,
+                name="metric_embedding",
+            )
             if c.metric_features
             else None
         )
@@ -113,7 +121,7 @@ class Seq2SeqTransformer(keras.Model):
         training: bool = False,
         metric: Any = None,
     ) -> Any:
-        """Body ids [B, T] (BOS first), metric features [B, T, 4] -> logits [B, T, V]."""
+        """Body ids [B, T] (BOS first), metric features [B, T, 5] -> logits [B, T, V]."""
         x = self.body_embedding(ops.cast(body, "int32"), training=training)
         x = self._add_metric(x, metric)
         for layer in self.decoder_stack:

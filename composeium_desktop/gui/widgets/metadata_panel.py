@@ -1,5 +1,5 @@
-"""The metadata form: what to compose (title, key, meter, genre, tempo) and how (creativity,
-seed, length), plus the Generate / Stop / Continue / Variations buttons.
+"""The metadata form: what to compose (title, key, meter, genre, bars, tempo) and how
+(creativity, seed, length in tokens), plus the Generate / Stop / Continue / Variations buttons.
 
 The panel knows nothing about the model: it reports a frozen FormValues and the window's
 controller turns it into a core.generation.GenerationRequest.
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composeium_desktop.core.tune_request import MAX_BARS
 from composeium_desktop.gui.settings import DefaultMetadata
 
 
@@ -54,6 +55,7 @@ class FormValues:
     seed: int
     new_seed_each_time: bool
     max_tokens: int
+    bars: int | None = None  # None: drawn like the corpus's tunes of that meter and genre
 
 
 def _select(combo: QComboBox, value: str) -> bool:
@@ -85,6 +87,12 @@ class MetadataPanel(QWidget):
         self.meter_combo = QComboBox()
         self.genre_combo = QComboBox()
         self.tempo_spin = QSpinBox(minimum=30, maximum=300, suffix=" bpm", value=defaults.tempo)
+        # 0 shows "Auto": the generator draws a length like the corpus's for the meter and genre.
+        self.bars_spin = QSpinBox(minimum=0, maximum=MAX_BARS, suffix=" bars", value=0)
+        self.bars_spin.setSpecialValueText("Auto")
+        self.bars_spin.setToolTip(
+            "How many bars (bar lines) to write; Auto picks a length typical of the genre"
+        )
         self.creativity_slider = QSlider(Qt.Orientation.Horizontal, minimum=10, maximum=200)
         self.creativity_spin = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.05, decimals=2)
         self.seed_spin = QSpinBox(minimum=0, maximum=2_147_483_647, value=1)
@@ -114,6 +122,7 @@ class MetadataPanel(QWidget):
         tune_form.addRow("Key", key_row)
         tune_form.addRow("Meter", self.meter_combo)
         tune_form.addRow("Genre", self.genre_combo)
+        tune_form.addRow("Bars", self.bars_spin)
         tune_form.addRow("Tempo", self.tempo_spin)
 
         style_box = QGroupBox("Composer")
@@ -204,6 +213,7 @@ class MetadataPanel(QWidget):
             seed=self.seed_spin.value(),
             new_seed_each_time=self.new_seed_check.isChecked(),
             max_tokens=self.length_spin.value(),
+            bars=self.bars_spin.value() or None,
         )
 
     def show_seed(self, seed: int) -> None:

@@ -156,7 +156,13 @@ def test_greedy_numpy_equals_xla_equals_naive(tiny_dir: Path) -> None:
 
     numpy_gen = Generator.load(tiny_dir)
     assert numpy_gen.backend == "numpy"
-    xla_gen = Generator(numpy_gen.model, numpy_gen.tokenizer, numpy_gen.meta_vocab, backend="xla")
+    xla_gen = Generator(
+        numpy_gen.model,
+        numpy_gen.tokenizer,
+        numpy_gen.meta_vocab,
+        backend="xla",
+        lengths=numpy_gen.lengths,
+    )
     assert xla_gen.backend == "xla"
     meta_ids = list(_meta(numpy_gen.model, 6, 6)[:6])
     steps = 48
