@@ -139,19 +139,23 @@ def structure(body: str, key: str, meter: str, unit: str) -> tuple[int, int, boo
 
 
 def corpus_reference(records: Sequence[Any]) -> dict[str, float]:
-    """The corpus's own bar_error_rate and tonic_end_rate (bodies in C, unit 1/8)."""
+    """The corpus's own bar_error_rate, tonic_end_rate and median_bars (bars per tune) (bodies
+    in C, unit 1/8)."""
     from composeium_desktop.core.abcnotation import TRAIN_UNIT, key_name
 
-    errors = bars = tonic = counted = 0
+    errors = tonic = 0
+    lengths: list[int] = []
     for record in records:
         try:
             e, b, t = structure(record.body, key_name("C", record.mode), record.meter, TRAIN_UNIT)
         except ValueError:
             continue
-        errors, bars, tonic, counted = errors + e, bars + b, tonic + t, counted + 1
+        errors, tonic = errors + e, tonic + t
+        lengths.append(b)
     return {
-        "bar_error_rate": errors / max(bars, 1),
-        "tonic_end_rate": tonic / max(counted, 1),
+        "bar_error_rate": errors / max(sum(lengths), 1),
+        "tonic_end_rate": tonic / max(len(lengths), 1),
+        "median_bars": float(np.median(lengths)) if lengths else None,
     }
 
 
@@ -246,7 +250,8 @@ def sample_metrics(
     render_check: Callable[[str], bool] | None = None,
 ) -> dict[str, float]:
     """valid_rate, bar_error_rate, header_match_rate, tonic_end_rate, copy_rate,
-    distinct_4gram over (request, abc) pairs; requests need title, key, meter, genre.
+    distinct_4gram and median_bars (bars per valid tune) over (request, abc) pairs; requests
+    need title, key, meter, genre.
 
     A sample is valid when the notation core parses and lexes it and ``render_check`` (Verovio
     in an isolated process, by default) accepts it. Structure, copying and diversity are
@@ -303,6 +308,7 @@ def sample_metrics(
     errors = sum(e for e, _, _ in per_tune if e >= 0)
     bars = sum(b for _, b, _ in per_tune)
     tonic = sum(t for _, _, t in per_tune)
+    lengths = [b for e, b, _ in per_tune if e >= 0]
     return {
         "samples": len(samples),
         "valid_rate": valid / n,
@@ -311,6 +317,7 @@ def sample_metrics(
         "tonic_end_rate": tonic / max(valid, 1),
         "copy_rate": copied / max(valid, 1),
         "distinct_4gram": len(set(grams)) / max(len(grams), 1),
+        "median_bars": float(np.median(lengths)) if lengths else None,
         **bootstrap_intervals(per_tune),
     }
 
@@ -494,5 +501,6 @@ def run_evaluation(
         corpus = corpus_reference(offered)  # the tunes whose metadata the samples take
         figures["corpus_bar_error_rate"] = corpus["bar_error_rate"]
         figures["corpus_tonic_end_rate"] = corpus["tonic_end_rate"]
+        figures["corpus_median_bars"] = corpus["median_bars"]
     figures["seconds"] = round(time.monotonic() - started, 1)
     return figures

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from composeium_desktop.core.evaluation import (
@@ -53,6 +54,7 @@ def test_sample_metrics_on_hand_written_tunes() -> None:
     assert figures["tonic_end_rate"] == pytest.approx(2 / 3)  # the G-major copy ends on D
     assert figures["copy_rate"] == 0.0
     assert 0 < figures["distinct_4gram"] < 1
+    assert figures["median_bars"] == 4.0  # of the three valid tunes; the broken one is left out
 
 
 def test_render_rejection_makes_a_sample_invalid() -> None:
@@ -82,6 +84,10 @@ def test_corpus_reference_rates_are_proportions() -> None:
     figures = corpus_reference(tiny_records())
     assert 0 <= figures["bar_error_rate"] < 0.5
     assert 0.3 < figures["tonic_end_rate"] <= 1
+    from composeium_desktop.core.abcnotation import bar_lengths
+
+    lengths = sorted(len(bar_lengths(r.body, r.meter, "1/8")) for r in tiny_records())
+    assert figures["median_bars"] == float(np.median(lengths)) and lengths[0] < lengths[-1]
 
 
 def test_targets_report_met_and_not_met() -> None:
@@ -144,6 +150,7 @@ def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:
     assert figures["samples"] == 2
     assert 0 <= figures["valid_rate"] <= 1
     assert "corpus_tonic_end_rate" in figures
+    assert figures["corpus_median_bars"] > 4  # O'Neill's tunes run to 8 bars and more
     assert (figures["temperature"], figures["top_p"]) == (1.0, 0.95)  # the app's sampler
 
 
