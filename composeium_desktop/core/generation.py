@@ -12,7 +12,9 @@ Each step also hands the model the metric features of the text so far
 (``metric_features.MetricTracker``, fed every accepted piece and rolled back with the body), the
 same features training computed for the corpus, counting down to the tune's intended length
 (the request's ``bars``, or one drawn from the corpus's lengths in ``tune_lengths``). A length
-the user asked for is kept in constrained decoding: the tune cannot end before it.
+the user asked for is kept in constrained decoding: the tune cannot end before it, and its last
+bar is steered to an ending as at the token limit (plain notes, the tonic favoured, a final bar
+line).
 
 Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow).
 """
@@ -421,8 +423,8 @@ class _Run:
                 cache = gen.grow(cache)
                 cache_size = gen.cache_size(cache)
             logits, cache = gen.step(token, position, cache, self.metric.features)
-            if self.constrained and index >= finish_at:
-                self.state.finishing = True
+            if self.constrained and (index >= finish_at or self._in_last_requested_bar()):
+                self.state.finishing = True  # steer to an ending (the tonic favoured)
             choice = self._choose(logits)
             if choice is None:
                 resume = self._rollback()
@@ -480,6 +482,12 @@ class _Run:
         wanted = self.request.bars
         done = metric.bars_completed
         return wanted is not None and done is not None and done < wanted
+
+    def _in_last_requested_bar(self) -> bool:
+        """Writing the last of the bars the user asked for (or past it): time to end."""
+        done = self.metric.bars_completed
+        wanted = self.request.bars
+        return wanted is not None and done is not None and done >= wanted - 1
 
     def _eos_ok(self) -> bool:
         state = self.state

@@ -200,3 +200,13 @@ def test_a_length_the_user_asks_for_is_kept_by_constrained_decoding(generator) -
     drawn = _run_after(generator, five, None)
     assert drawn.intended_bars is not None and drawn.intended_bars != 5
     assert drawn._valid(eos)
+
+
+def test_a_tune_asked_for_eight_bars_has_eight(generator) -> None:
+    """Past the asked length the last bar is steered to an ending, so the tune stops there
+    (the tiny random model left alone runs on for 30 bars and more)."""
+    for seed in range(6):
+        request = GenerationRequest(key="D", meter="2/4", genre="polka", seed=seed, bars=8)
+        tune = list(generator.generate(request))[-1]
+        assert body_bars(tune.normalised_body, "2/4") == 8, tune.normalised_body
+        assert tune.body.rstrip().endswith(("|]", ":|"))
