@@ -14,7 +14,8 @@ same features training computed for the corpus, counting down to the tune's inte
 (the request's ``bars``, or one drawn from the corpus's lengths in ``tune_lengths``). A length
 the user asked for is kept in constrained decoding: the tune cannot end before it, and its last
 bar is steered to an ending as at the token limit (plain notes, the tonic favoured, a final bar
-line).
+line); past a drawn length (where the model, told it was done, could not end on the tonic) the
+next bar is steered the same way, so tunes keep lengths like the corpus's.
 
 Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow).
 """
@@ -423,7 +424,7 @@ class _Run:
                 cache = gen.grow(cache)
                 cache_size = gen.cache_size(cache)
             logits, cache = gen.step(token, position, cache, self.metric.features)
-            if self.constrained and (index >= finish_at or self._in_last_requested_bar()):
+            if self.constrained and (index >= finish_at or self._time_to_end()):
                 self.state.finishing = True  # steer to an ending (the tonic favoured)
             choice = self._choose(logits)
             if choice is None:
@@ -483,11 +484,15 @@ class _Run:
         done = metric.bars_completed
         return wanted is not None and done is not None and done < wanted
 
-    def _in_last_requested_bar(self) -> bool:
-        """Writing the last of the bars the user asked for (or past it): time to end."""
+    def _time_to_end(self) -> bool:
+        """Writing the last of the bars the user asked for, or past a drawn length (the model
+        had its chance to end there and did not end at home): steer to an ending."""
         done = self.metric.bars_completed
-        wanted = self.request.bars
-        return wanted is not None and done is not None and done >= wanted - 1
+        if done is None:
+            return False
+        if self.request.bars is not None:
+            return done >= self.request.bars - 1
+        return self.intended_bars is not None and done >= self.intended_bars
 
     def _eos_ok(self) -> bool:
         state = self.state
