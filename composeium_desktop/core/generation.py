@@ -488,7 +488,7 @@ class _Run:
         """Writing the last of the bars the user asked for, or past a drawn length (the model
         had its chance to end there and did not end at home): steer to an ending."""
         done = self.metric.bars_completed
-        if done is None:
+        if done is None or self.exact_length:  # benchmarks write exactly max_tokens
             return False
         if self.request.bars is not None:
             return done >= self.request.bars - 1

@@ -146,6 +146,10 @@ def test_exact_length_writes_every_token(generator: Generator) -> None:
     steps = final(generator, request, exact_length=True)
     assert steps[-1].index == 120
     assert_valid_tune(steps[-1].abc, request)
+    # Benchmarks write every token even past a tune's length, asked for or drawn.
+    for bars in (None, 4):
+        steps = final(generator, replace(request, max_tokens=300, bars=bars), exact_length=True)
+        assert steps[-1].index == 300
 
 
 @pytest.mark.parametrize("mode", ["major", "minor", "dorian", "mixolydian"])
