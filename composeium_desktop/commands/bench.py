@@ -218,13 +218,7 @@ def run_bench(
     generator = Generator.load(model_dir)
     model_load_ms = (time.perf_counter() - start) * 1000.0
     # The XLA step over the same loaded model, for comparison.
-    xla = Generator(
-        generator.model,
-        generator.tokenizer,
-        generator.meta_vocab,
-        backend="xla",
-        lengths=generator.lengths,
-    )
+    xla = generator.with_backend("xla")
     xla.warm_up()
     request = GenerationRequest(
         title=BENCH_TITLE, key="D", meter=BENCH_METER, genre="reel", max_tokens=tokens, seed=0

@@ -201,6 +201,13 @@ class Generator:
             generator.warm_up()
         return generator
 
+    def with_backend(self, backend: str) -> Generator:
+        """Another generator over the same model, tokenizers and lengths, stepping with
+        ``backend`` (the benchmark and tests compare the two)."""
+        return Generator(
+            self.model, self.tokenizer, self.meta_vocab, backend=backend, lengths=self.lengths
+        )
+
     def warm_up(self) -> None:
         """Compile the start and step programs (both cache sizes) now, so the first token and
         the switch to the large cache are fast."""

@@ -214,13 +214,18 @@ def test_dropping_a_file_opens_it(qtbot, window, tmp_path) -> None:
     assert window.files.path == path
 
 
-def test_bars_field_asks_for_a_length_or_leaves_it_to_the_genre(
-    qtbot, make_window, tmp_path
-) -> None:
+@pytest.fixture
+def recorded(qtbot, make_window, tmp_path):
+    """A ready window over a stand-in generator that keeps the requests it is given."""
     generator = FakeGenerator()
     window = make_window(fake_services(generator))
     window.start_background_work(tmp_path, offer_restore=False)
     _ready(qtbot, window)
+    return window, generator
+
+
+def test_bars_field_asks_for_a_length_or_leaves_it_to_the_genre(qtbot, recorded) -> None:
+    window, generator = recorded
     assert window.panel.bars_spin.text() == "Auto"
     with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
         window.panel.generate_button.click()
@@ -234,8 +239,8 @@ def test_bars_field_asks_for_a_length_or_leaves_it_to_the_genre(
 
 def test_generating_tune_after_tune_keeps_python_objects_alive(qtbot, window) -> None:
     """PySide6 6.12.0 dropped a reference to None/True/False with every signal carrying Python
-    objects: a tune streams hundreds of steps, so the app aborted ("deallocating None") after
-    a few tunes. Those counts must not fall while tunes are written."""
+    objects: a tune streams hundreds of steps, so the app aborted ("deallocating None") once
+    enough tunes had streamed. Those counts must not fall while tunes are written."""
     import sys
 
     _ready(qtbot, window)
@@ -248,13 +253,8 @@ def test_generating_tune_after_tune_keeps_python_objects_alive(qtbot, window) ->
     assert all(a > b - 100 for a, b in zip(after, before, strict=True)), (before, after)
 
 
-def test_continue_from_cursor_primes_with_the_body_up_to_the_cursor(
-    qtbot, make_window, tmp_path
-) -> None:
-    generator = FakeGenerator()
-    window = make_window(fake_services(generator))
-    window.start_background_work(tmp_path, offer_restore=False)
-    _ready(qtbot, window)
+def test_continue_from_cursor_primes_with_the_body_up_to_the_cursor(qtbot, recorded) -> None:
+    window, generator = recorded
     window.editor.setPlainText(TUNE)
     body_line = TUNE.count("\n", 0, TUNE.index(TUNE_BODY)) + 1
     window.editor.move_cursor_to(body_line, 10)

@@ -156,13 +156,7 @@ def test_greedy_numpy_equals_xla_equals_naive(tiny_dir: Path) -> None:
 
     numpy_gen = Generator.load(tiny_dir)
     assert numpy_gen.backend == "numpy"
-    xla_gen = Generator(
-        numpy_gen.model,
-        numpy_gen.tokenizer,
-        numpy_gen.meta_vocab,
-        backend="xla",
-        lengths=numpy_gen.lengths,
-    )
+    xla_gen = numpy_gen.with_backend("xla")
     assert xla_gen.backend == "xla"
     meta_ids = list(_meta(numpy_gen.model, 6, 6)[:6])
     steps = 48
@@ -214,4 +208,4 @@ def test_generator_backends_write_the_same_tune(tiny_dir: Path) -> None:
     tunes = [list(g.generate(request))[-1].abc for g in (numpy_gen, xla_gen)]
     assert tunes[0] == tunes[1]
     with pytest.raises(ValueError, match="backend"):
-        Generator(numpy_gen.model, numpy_gen.tokenizer, numpy_gen.meta_vocab, backend="torch")
+        numpy_gen.with_backend("torch")
