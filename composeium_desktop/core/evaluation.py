@@ -304,11 +304,11 @@ def sample_metrics(
         if owned is not None:
             owned.close()
     n = max(len(samples), 1)
-    valid = sum(e >= 0 for e, _, _ in per_tune)
+    lengths = [b for e, b, _ in per_tune if e >= 0]  # bars of each valid tune
+    valid = len(lengths)
     errors = sum(e for e, _, _ in per_tune if e >= 0)
-    bars = sum(b for _, b, _ in per_tune)
+    bars = sum(lengths)
     tonic = sum(t for _, _, t in per_tune)
-    lengths = [b for e, b, _ in per_tune if e >= 0]
     return {
         "samples": len(samples),
         "valid_rate": valid / n,

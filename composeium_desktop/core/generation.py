@@ -33,7 +33,7 @@ import numpy as np
 
 from composeium_desktop.core.constraints import BodyState
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
-from composeium_desktop.core.metric_features import MetricTracker
+from composeium_desktop.core.metric_features import MetricTracker, body_bars
 from composeium_desktop.core.model.step_backends import (
     BACKENDS,
     CompiledStep,
@@ -376,8 +376,7 @@ class _Run:
         if drawn is None or not self.prime_ids:
             return drawn
         prime = "".join(gen.pieces[i] for i in self.prime_ids)
-        done = MetricTracker.start(self.request.meter).feed(prime).bars_completed or 0
-        return max(drawn, done + 1)
+        return max(drawn, (body_bars(prime, self.request.meter) or 0) + 1)
 
     def _prime_ids(self) -> list[int]:
         prime = _normalised_prime(self.request, self.key)
@@ -485,11 +484,14 @@ class _Run:
         full = softmax(np.where(mask, logits, -np.inf), max(self.request.temperature, 1e-6))
         return self.sampler.choose(full, self.rng)
 
-    def _short_of_request(self, metric: MetricTracker) -> bool:
-        """Fewer bars written than the user asked for (a drawn length is only a hint)."""
+    def _short_of_request(self, then: str = "") -> bool:
+        """Fewer bars written than the user asked for, with ``then`` written after the text so
+        far (a drawn length is only a hint)."""
         wanted = self.request.bars
-        done = metric.bars_completed
-        return wanted is not None and done is not None and done < wanted
+        if wanted is None:
+            return False
+        done = self.metric.feed(then).bars_completed
+        return done is not None and done < wanted
 
     def _time_to_end(self) -> bool:
         """Writing the last of the bars the user asked for, or past a drawn length (the model
@@ -509,7 +511,7 @@ class _Run:
             return False
         if state.finishing:
             return True
-        if self._short_of_request(self.metric):
+        if self._short_of_request():
             return False
         return state.bars_done >= MIN_BARS and _ends_on_tonic(self.raw)
 
@@ -522,8 +524,7 @@ class _Run:
         # A tune ends at home: "|]" closes it only after a tonic, unless the length limit is
         # forcing the ending (then the tonic is favoured by TONIC_BONUS instead).
         if state.lexeme == "|]" and not self.exact_length and not state.finishing:
-            after = self.metric.feed(self.gen.pieces[token])
-            return _ends_on_tonic(self.raw) and not self._short_of_request(after)
+            return _ends_on_tonic(self.raw) and not self._short_of_request(self.gen.pieces[token])
         return True
 
     def _loops(self, token: int) -> bool:

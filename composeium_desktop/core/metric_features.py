@@ -17,11 +17,11 @@ small categorical features of the text so far, computed by the notation core's
   the user asked for or one drawn like the corpus's. Knowing it, the decoder can plan the last
   phrase and its cadence instead of deciding after each bar whether the tune is over.
 
-Features are a pure function of the text (and the intended length): training computes them for every prefix of a corpus
-body, generation for every prefix it writes, so both see the same values. Text the tracker
-cannot read (a lexing error) makes every later feature "unknown" (0), never an exception.
-A 1/96 grid holds every duration the corpus uses (32nd notes, triplets of eighths and 16ths);
-other durations are rounded to it.
+Features are a pure function of the text (and the intended length): training computes them
+for every prefix of a corpus body, generation for every prefix it writes, so both see the same
+values. Text the tracker cannot read (a lexing error) makes every later feature "unknown" (0),
+never an exception. A 1/96 grid holds every duration the corpus uses (32nd notes, triplets of
+eighths and 16ths); other durations are rounded to it.
 """
 
 from __future__ import annotations

@@ -60,19 +60,16 @@ class LengthTable:
 
     def choices(self, meter: str, genre: str) -> Counter[int]:
         """The lengths a request in this meter and genre is drawn from, with their counts."""
-        same = Counter(self.counts.get(_key(meter, genre), {}))
-        if sum(same.values()) >= MIN_TUNES:
-            return same
-        in_meter: Counter[int] = Counter()
-        for key, counts in self.counts.items():
-            if key.split(" ", 1)[0] == meter:
-                in_meter.update(counts)
-        if sum(in_meter.values()) >= MIN_TUNES:
-            return in_meter
-        every: Counter[int] = Counter()
-        for counts in self.counts.values():
-            every.update(counts)
-        return every
+        same, in_meter = _key(meter, genre), f"{meter} "
+        pool: Counter[int] = Counter()
+        for matches in (lambda k: k == same, lambda k: k.startswith(in_meter), lambda k: True):
+            pool = Counter()
+            for key, counts in self.counts.items():
+                if matches(key):
+                    pool.update(counts)
+            if sum(pool.values()) >= MIN_TUNES:
+                break
+        return pool
 
     def draw(self, meter: str, genre: str, rng: np.random.Generator) -> int | None:
         """A length drawn in proportion to the corpus's counts (None for an empty table)."""
