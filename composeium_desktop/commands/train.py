@@ -71,6 +71,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--weight-decay", type=float, default=0.01)
     add("--label-smoothing", type=float, default=0.0)
+    add(
+        "--ending-weight",
+        type=float,
+        default=1.0,
+        help="loss weight of each tune's last bars and end token (default 1: no emphasis)",
+    )
+    add(
+        "--ending-bars",
+        type=int,
+        default=1,
+        help="how many last bars --ending-weight covers (default 1)",
+    )
     add("--val-every", type=int, default=200, help="validate and checkpoint every N steps")
     add(
         "--patience",
@@ -126,6 +138,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--until must be between 1 and --steps")
     if args.d_model % args.heads:
         raise UsageError("--d-model must be a multiple of --heads")
+    if args.ending_weight <= 0.0:
+        raise UsageError("--ending-weight must be positive")
+    if args.ending_bars < 1:
+        raise UsageError("--ending-bars must be at least 1")
     if not 0.0 <= args.dropout < 1.0:
         raise UsageError("--dropout must be in [0, 1)")
     if args.with_music21 and not args.corpus:
@@ -167,6 +183,8 @@ def run(args: argparse.Namespace) -> int:
         schedule=args.schedule,
         weight_decay=args.weight_decay,
         label_smoothing=args.label_smoothing,
+        ending_weight=args.ending_weight,
+        ending_bars=args.ending_bars,
         val_every=args.val_every,
         patience=args.patience,
         buckets=args.buckets,

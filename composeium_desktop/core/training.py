@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.metric_features import FEATURE_SIZES
+from composeium_desktop.core.metric_features import FEATURE_SIZES, MAX_BARS
 from composeium_desktop.core.model.config import TransformerConfig
 from composeium_desktop.core.tune_lengths import LENGTHS_FILE, lengths_of_records
 
@@ -64,6 +64,10 @@ class TrainOptions:
     schedule: str = "cosine"
     weight_decay: float = 0.01
     label_smoothing: float = 0.0
+    # Loss weight of the tokens of each tune's last ``ending_bars`` bars and of its end token
+    # (1 elsewhere; the training loss is the weighted mean). Validation stays unweighted.
+    ending_weight: float = 1.0
+    ending_bars: int = 1
     val_every: int = 200
     patience: int = 4
     buckets: int = BUCKET_COUNT
@@ -238,6 +242,33 @@ class BucketedBatches:
             for start in range(0, len(indices), size):
                 batches.append(self._make(indices[start : start + size], bucket, size))
         return batches
+
+
+def ending_weights(
+    metric: np.ndarray, target: np.ndarray, eos_id: int, weight: float, bars: int = 1
+) -> np.ndarray:
+    """float32 [rows, width]: each target's loss weight in a batch: ``weight`` for the tokens
+    written once a tune has at most ``bars`` bars left (its last bars, closing bar line and
+    end token), 1 for the others, 0 for padding. A row cut before its end token, or whose
+    text the tracker cannot read to the end, weighs 1 throughout.
+
+    The bars come from the ``bar`` feature (1 + bars completed before each target), so the
+    rows need not carry their length (``to_go``) for this."""
+    real = target != 0
+    weights = real.astype(np.float32)
+    if weight == 1.0:
+        return weights
+    done = metric[..., 2].astype(np.int64) - 1  # bars completed; -1 unknown
+    for row in range(target.shape[0]):
+        n = int(real[row].sum())
+        if n == 0 or target[row, n - 1] != eos_id or done[row, n - 1] < 0:
+            continue
+        total = int(done[row, n - 1])  # the end token is read after the whole body
+        if total >= MAX_BARS:
+            continue  # capped: the count is not the tune's
+        ending = (done[row, :n] >= total - bars) & (done[row, :n] >= 0)
+        weights[row, :n][ending] = weight
+    return weights
 
 
 def has_wrong_bars(record: Any) -> bool:
@@ -487,14 +518,24 @@ def _load_checkpoint(model: Any, folder: Path) -> None:
     model.load_weights(folder / "checkpoint.weights.h5")
 
 
-def _dataset(stream: Callable[[], Iterator[Batch]], meta_len: int) -> Any:
+def _dataset(
+    stream: Callable[[], Iterator[Batch]],
+    meta_len: int,
+    weigh: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> Any:
+    """(inputs, targets) batches, or (inputs, targets, weights) with ``weigh(metric, target)``
+    giving each target's loss weight."""
     import tensorflow as tf
 
     def pairs() -> Iterator[Any]:
         for meta, body, metric, target in stream():
-            yield {"meta": meta, "body": body, "metric": metric}, target
+            inputs = {"meta": meta, "body": body, "metric": metric}
+            if weigh is None:
+                yield inputs, target
+            else:
+                yield inputs, target, weigh(metric, target)
 
-    spec = (
+    spec: tuple[Any, ...] = (
         {
             "meta": tf.TensorSpec((None, meta_len), tf.int32),
             "body": tf.TensorSpec((None, None), tf.int32),
@@ -502,6 +543,8 @@ def _dataset(stream: Callable[[], Iterator[Batch]], meta_len: int) -> Any:
         },
         tf.TensorSpec((None, None), tf.int32),
     )
+    if weigh is not None:
+        spec = (*spec, tf.TensorSpec((None, None), tf.float32))
     dataset = tf.data.Dataset.from_generator(pairs, output_signature=spec)
     data_options = tf.data.Options()
     data_options.experimental_distribute.auto_shard_policy = (
@@ -685,7 +728,14 @@ def train(
     stop_at = min(options.steps, options.until or options.steps)
     stopped = "until" if stop_at < options.steps else "steps"  # if already there
     if step0 < stop_at and initial_epoch < epochs:
-        dataset = _dataset(lambda: train_data.training_stream(options.seed, skip=step0), meta_len)
+        weigh = None
+        if options.ending_weight != 1.0:
+            weigh = lambda metric, target: ending_weights(  # noqa: E731
+                metric, target, tokenizer.eos_id, options.ending_weight, options.ending_bars
+            )
+        dataset = _dataset(
+            lambda: train_data.training_stream(options.seed, skip=step0), meta_len, weigh
+        )
         model.fit(
             dataset,
             epochs=epochs,

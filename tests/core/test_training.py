@@ -16,6 +16,8 @@ from composeium_desktop.core.training import (
     TrainOptions,
     bucket_boundaries,
     copy_matching_weights,
+    encode_record,
+    ending_weights,
     has_wrong_bars,
     split_records,
     train,
@@ -155,6 +157,74 @@ def test_batches_pad_only_to_their_bucket_and_targets_shift_by_one() -> None:
     assert small[2][0, 3:].sum() == 0
     np.testing.assert_array_equal(small[3][0, :3], [10, 11, 3])
     assert small[3][1].sum() == 0  # the padding row has no targets
+
+
+def _weighted_text(record, bars: int, max_body_len: int = 512) -> tuple[str, np.ndarray]:
+    """(text of the targets weighted 3, all weights) of one record, "$" for the end token."""
+    from composeium_desktop.core.model.testing import _tiny_tokenizer_dir
+    from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
+
+    tokenizer = ABCTokenizer.load(_tiny_tokenizer_dir())
+    example = encode_record(
+        record, tokenizer, MetadataVocab.load(_tiny_tokenizer_dir()), max_body_len
+    )
+    # A second row of padding only, as the last batch of a bucket has.
+    data = BucketedBatches([example], [len(example[1]) + 4], 2 * (len(example[1]) + 4), 16)
+    (_, _, metric, target), *_ = data.fixed_batches()
+    weights = ending_weights(metric, target, tokenizer.eos_id, 3.0, bars)
+    pieces = ["$" if t == tokenizer.eos_id else tokenizer.pieces[t] for t in target[0] if t]
+    text = "".join(p for p, w in zip(pieces, weights[0], strict=False) if w == 3.0)
+    return text, weights
+
+
+def test_ending_weights_cover_the_last_bars_and_the_end_token() -> None:
+    record = replace(tiny_records()[0], meter="2/4", body="AB cd|AB cd|ef ga|g2 e2|c4|]")
+    for bars, bar_lines in ((1, 1), (2, 2), (3, 3)):
+        text, weights = _weighted_text(record, bars)
+        body = record.body + "$"
+        # A suffix of the tune: its last ``bars`` bars (a piece that straddles the bar line
+        # before them counts with the bar it starts in), the closing bar line, the end token.
+        assert body.endswith(text) and text.endswith("|]$"), (bars, text)
+        assert text.count("|") == bar_lines, (bars, text)
+        assert len(text) > 2 + 2 * bars
+        real = weights[0] > 0
+        assert set(weights[0][real].tolist()) == {1.0, 3.0}
+        assert not weights[0][~real].any() and not weights[1].any()  # padding weighs nothing
+    # A tune cut before its end token, or no emphasis asked for: every target weighs 1.
+    _, cut = _weighted_text(record, 1, max_body_len=6)
+    assert set(cut[0][cut[0] > 0].tolist()) == {1.0}
+    plain = ending_weights(np.zeros((1, 3, 5), np.int32), np.array([[7, 8, 0]]), 8, 1.0)
+    assert plain.tolist() == [[1.0, 1.0, 0.0]]
+
+
+def test_the_weighted_loss_is_the_weighted_mean_over_real_targets() -> None:
+    from composeium_desktop.core.model.objectives import MaskedCrossEntropy
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(2, 5, 7)).astype(np.float32)
+    target = np.array([[3, 4, 5, 6, 0], [1, 2, 0, 0, 0]], np.int32)
+    weights = np.array([[1, 1, 3, 3, 0], [3, 1, 0, 0, 0]], np.float32)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    nll = -np.take_along_axis(log_probs, target[..., None], -1)[..., 0]
+    real = target != 0
+    loss = MaskedCrossEntropy()
+    assert float(loss(target, logits)) == pytest.approx(nll[real].mean(), rel=1e-5)
+    weighted = float(loss(target, logits, sample_weight=weights))
+    expected = (nll * weights)[real].sum() / weights[real].sum()
+    assert weighted == pytest.approx(expected, rel=1e-5)
+    assert abs(weighted - nll[real].mean()) > 0.01
+
+
+@pytest.mark.slow
+def test_training_with_ending_weight_trains_on_the_weighted_loss(trained, tmp_path) -> None:
+    _, plain = trained
+    weighted = train(_options(tmp_path, ending_weight=4.0), records=list(tiny_records()))
+    losses = [h["train_loss"] for h in weighted.history]
+    assert losses[-1] < losses[0] - 0.3
+    # Same seed, same batches: only the weights differ, so the run does too.
+    assert losses != [h["train_loss"] for h in plain.history]
+    saved = json.loads((tmp_path / "history.json").read_text())["options"]
+    assert saved["ending_weight"] == 4.0 and saved["ending_bars"] == 1
 
 
 def test_bucket_boundaries_cover_every_length_and_reduce_padding() -> None:
@@ -300,6 +370,8 @@ def test_warm_start_keeps_a_trained_model_and_adds_the_metric_features(tmp_path)
         (["--until", "0"], "--until must be between 1 and --steps"),
         (["--d-model", "30", "--heads", "4"], "--d-model must be a multiple of --heads"),
         (["--dropout", "1"], "--dropout must be in [0, 1)"),
+        (["--ending-weight", "0"], "--ending-weight must be positive"),
+        (["--ending-bars", "0"], "--ending-bars must be at least 1"),
         (["--init-from", "no/such/model"], "--init-from: no saved model"),
     ],
 )

@@ -32,15 +32,22 @@ class MaskedCrossEntropy(keras.losses.Loss):
         super().__init__(name=name, reduction="sum", **kwargs)
         self.label_smoothing = label_smoothing
 
-    def call(self, y_true: Any, y_pred: Any) -> Any:
+    def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
+        """The mean over non-pad targets; with ``sample_weight`` [batch, length], the mean
+        weighted by it (Keras's own weighting would scale the already-reduced scalar)."""
+        return self.call(y_true, y_pred, sample_weight)
+
+    def call(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         targets = ops.cast(y_true, "int32")
         mask = ops.cast(ops.not_equal(targets, PAD_ID), "float32")
+        if sample_weight is not None:
+            mask = mask * ops.cast(sample_weight, "float32")
         log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
         nll = -ops.squeeze(ops.take_along_axis(log_probs, targets[..., None], axis=-1), -1)
         if self.label_smoothing:
             smooth = -ops.mean(log_probs, axis=-1)
             nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
-        return ops.sum(nll * mask) / ops.maximum(ops.sum(mask), 1.0)
+        return ops.sum(nll * mask) / ops.maximum(ops.sum(mask), 1e-9)
 
     def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "label_smoothing": self.label_smoothing}
