@@ -119,6 +119,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the decoder is not told how many bars the tune should have",
     )
     add(
+        "--no-metric-scale",
+        action="store_true",
+        help="add the metric features' embeddings unscaled (as models before it did); by "
+        "default they are scaled by sqrt(d-model) like the token embeddings",
+    )
+    add(
         "--keep-wrong-bars",
         action="store_true",
         help="also train on tunes with bars of the wrong length (left out by default)",
@@ -177,6 +183,7 @@ def run(args: argparse.Namespace) -> int:
             max_body_len=args.max_body_len,
             metric_features=not args.no_metric_features,
             length_feature=not args.no_length_feature,
+            metric_scaled=not args.no_metric_scale,
         ),
         lr=args.lr,
         warmup=args.warmup,

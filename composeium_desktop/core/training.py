@@ -327,17 +327,26 @@ def prepare_tokenizers(
 
 def copy_matching_weights(source: Any, target: Any) -> tuple[int, list[str]]:
     """Assign each of target's weights the source weight at the same path (the model's own
-    name left out) and shape; returns (weights copied, paths of those left as initialised)."""
+    name left out) and shape; returns (weights copied, paths of those left as initialised).
+
+    Metric tables are divided by the ratio of the two models' metric scales, so a model whose
+    feature embeddings are scaled computes what the unscaled source did."""
 
     def key(variable: Any) -> str:
         return variable.path.split("/", 1)[-1]
 
+    def metric_scale(model: Any) -> float:
+        layer = getattr(model, "metric_embedding", None)
+        return 1.0 if layer is None else layer.scale
+
+    ratio = metric_scale(source) / metric_scale(target)
     found = {key(v): v for v in source.weights}
     copied, fresh = 0, []
     for variable in target.weights:
         other = found.get(key(variable))
         if other is not None and tuple(other.shape) == tuple(variable.shape):
-            variable.assign(other)
+            rescale = ratio != 1.0 and key(variable).startswith("metric_embedding/")
+            variable.assign(other * ratio if rescale else other)
             copied += 1
         else:
             fresh.append(key(variable))
@@ -609,6 +618,7 @@ def train(
             init_model.config,
             metric_features=options.model.metric_features,
             length_feature=options.model.length_feature,
+            metric_scaled=options.model.metric_scaled,
             dropout=options.model.dropout,
         )
         options = replace(options, model=sizes)

@@ -136,6 +136,49 @@ def test_a_model_without_the_length_feature_ignores_it_and_a_warm_start_adds_it(
     assert np.abs(a - b).max() > 1e-3
 
 
+def test_scaled_feature_embeddings_warm_start_from_unscaled_ones(tmp_path: Path) -> None:
+    import math
+
+    import keras
+
+    from composeium_desktop.core.model import build_model, load_model
+    from composeium_desktop.core.model.config import TransformerConfig
+    from composeium_desktop.core.model.storage import save_model
+    from composeium_desktop.core.model.testing import randomize_metric_tables, tiny_config
+    from composeium_desktop.core.training import copy_matching_weights
+
+    # Models saved before the scale existed load unscaled; new ones are scaled like tokens.
+    assert TransformerConfig.from_dict({"metric_features": True}).metric_scaled is False
+    assert TransformerConfig().metric_scaled is True
+    unscaled_config = replace(tiny_config(60, 40), metric_scaled=False)
+    keras.utils.set_random_seed(4)
+    unscaled = build_model(unscaled_config)
+    randomize_metric_tables(unscaled, 4)
+    scaled = build_model(replace(unscaled_config, metric_scaled=True))
+    scale = scaled.metric_embedding.scale
+    assert unscaled.metric_embedding.scale == 1.0 and scale == pytest.approx(math.sqrt(32))
+    copied, fresh = copy_matching_weights(unscaled, scaled)
+    assert copied == len(unscaled.weights) and fresh == []
+    # The tables are divided by the scale: the scaled model computes what the unscaled did.
+    np.testing.assert_allclose(
+        np.asarray(scaled.metric_embedding.tables[0]) * scale,
+        np.asarray(unscaled.metric_embedding.tables[0]),
+        rtol=1e-6,
+    )
+    inputs = {
+        "meta": np.array([[3, 4, 5, 0]], np.int32),
+        "body": np.array([[2, 7, 8, 9]], np.int32),
+        "metric": np.array([[[5, 6, 7, 8, 9], [1, 2, 3, 4, 5], [9, 9, 9, 9, 9], [0] * 5]]),
+    }
+    before = np.asarray(unscaled(inputs))
+    np.testing.assert_allclose(np.asarray(scaled(inputs)), before, atol=1e-5)
+    # The scale is part of the saved model.
+    save_model(scaled, tmp_path)
+    again = load_model(tmp_path)
+    assert again.config.metric_scaled and again.metric_embedding.scale == pytest.approx(scale)
+    np.testing.assert_allclose(np.asarray(again(inputs)), before, atol=1e-5)
+
+
 # Requests.
 
 

@@ -30,6 +30,9 @@ class TransformerConfig:
     metric_features: bool = True
     # ... and the bars still to go before the tune's intended length (the fifth feature).
     length_feature: bool = True
+    # The summed feature embeddings are scaled by sqrt(d_model), like the token embeddings, so
+    # the optimiser moves them as fast (relative to the token signal) as it moves the tokens'.
+    metric_scaled: bool = True
 
     def __post_init__(self) -> None:
         if self.d_model % self.num_heads:
@@ -51,6 +54,7 @@ class TransformerConfig:
         # Configs written before the field existed describe decoders without the features.
         values.setdefault("metric_features", False)
         values.setdefault("length_feature", False)
+        values.setdefault("metric_scaled", False)
         return cls(**values)
 
     def save(self, path: Path) -> None:

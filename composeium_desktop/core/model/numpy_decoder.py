@@ -145,7 +145,9 @@ class NumpyDecoder:
         )
         metric = getattr(model, "metric_embedding", None)
         self.metric_tables = (
-            [] if metric is None else [np.asarray(_np(t), f32) for t in metric.tables]
+            []
+            if metric is None
+            else [np.asarray(_np(t) * metric.scale, f32) for t in metric.tables]
         )
         self._unknown_metric = (0,) * len(self.metric_tables)
         scale = hd**-0.5

@@ -76,8 +76,9 @@ def randomize_metric_tables(model: object, seed: int = 0) -> None:
     if layer is None:
         return
     rng = np.random.default_rng(seed)
-    for table in layer.tables:
-        table.assign(rng.normal(0.0, 0.3, size=tuple(table.shape)).astype("float32"))
+    for table in layer.tables:  # the same embeddings, scaled or not
+        values = rng.normal(0.0, 0.3, size=tuple(table.shape)) / layer.scale
+        table.assign(values.astype("float32"))
 
 
 def make_tiny_model_dir(path: Path, seed: int = 0) -> Path:

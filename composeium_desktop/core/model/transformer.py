@@ -18,6 +18,7 @@ dict of fixed-shape tensors, so the step is compiled once with XLA and reused fo
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Any
 
@@ -64,6 +65,7 @@ class Seq2SeqTransformer(keras.Model):
             MetricEmbedding(
                 FEATURE_SIZES if c.length_feature else FEATURE_SIZES[:POSITION_FEATURES],
                 c.d_model,
+                scale=math.sqrt(c.d_model) if c.metric_scaled else 1.0,
                 name="metric_embedding",
             )
             if c.metric_features
