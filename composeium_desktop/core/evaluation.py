@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,9 @@ class SampleRequest:
     meter: str
     genre: str
     seed: int
+    # The length in bars the tune was meant to have (asked for or drawn); set by
+    # generate_samples from what the generator reports, None when it had none.
+    bars: int | None = None
 
 
 # Likelihood.
@@ -208,16 +211,18 @@ def generate_samples(
             meter=request.meter,
             genre=request.genre,
             seed=request.seed,
+            bars=request.bars,
             constrained=constrained,
             **(sampling or {}),
         )
-        abc = None
+        abc, intended = None, None
         try:
             for step in generator.generate(full):
-                abc = step.abc if step.done else abc
+                if step.done:
+                    abc, intended = step.abc, step.intended_bars
         except ValueError:
             abc = None  # an unusable request counts as an invalid sample
-        samples.append((request, abc or ""))
+        samples.append((replace(request, bars=intended), abc or ""))
         if progress is not None:
             progress(index + 1, len(requests))
     return samples
@@ -250,8 +255,10 @@ def sample_metrics(
     render_check: Callable[[str], bool] | None = None,
 ) -> dict[str, float]:
     """valid_rate, bar_error_rate, header_match_rate, tonic_end_rate, copy_rate,
-    distinct_4gram and median_bars (bars per valid tune) over (request, abc) pairs; requests
-    need title, key, meter, genre.
+    distinct_4gram, median_bars (bars per valid tune) and length_match_rate (valid tunes with
+    an intended length, ``request.bars``, that close exactly that many bars, counted as the
+    model's length feature counts them) over (request, abc) pairs; requests need title, key,
+    meter, genre and may have bars.
 
     A sample is valid when the notation core parses and lexes it and ``render_check`` (Verovio
     in an isolated process, by default) accepts it. Structure, copying and diversity are
@@ -260,6 +267,7 @@ def sample_metrics(
     """
     from composeium_desktop.core.abcnotation import ABCError, lex, normalise_meter, parse_tune
     from composeium_desktop.core.corpus import records_from_abc_text
+    from composeium_desktop.core.metric_features import body_bars
 
     owned = None
     if render_check is None:
@@ -268,6 +276,7 @@ def sample_metrics(
         owned = Renderer()
         render_check = lambda abc: _renders(abc, owned)  # noqa: E731
     header = copied = 0
+    length_told = length_kept = 0
     per_tune: list[tuple[int, int, int]] = []  # (wrong bars or -1 if invalid, bars, on tonic)
     grams: list[tuple[int, ...]] = []
     try:
@@ -294,6 +303,9 @@ def sample_metrics(
             normalised = records_from_abc_text(abc, "samples")
             if normalised:
                 body = normalised[0].body
+                if getattr(request, "bars", None) is not None:
+                    length_told += 1
+                    length_kept += body_bars(body, normalised[0].meter) == request.bars
                 copied += any(
                     hash(body[i : i + COPY_WINDOW]) in windows
                     for i in range(len(body) - COPY_WINDOW + 1)
@@ -318,6 +330,7 @@ def sample_metrics(
         "copy_rate": copied / max(valid, 1),
         "distinct_4gram": len(set(grams)) / max(len(grams), 1),
         "median_bars": float(np.median(lengths)) if lengths else None,
+        "length_match_rate": length_kept / length_told if length_told else None,
         **bootstrap_intervals(per_tune),
     }
 

@@ -57,6 +57,16 @@ def test_sample_metrics_on_hand_written_tunes() -> None:
     assert figures["median_bars"] == 4.0  # of the three valid tunes; the broken one is left out
 
 
+def test_length_match_rate_counts_valid_tunes_that_keep_their_intended_length() -> None:
+    samples = [(_request(bars=4), GOOD), (_request(bars=8), GOOD), (_request(bars=4), BROKEN),
+               (_request(), GOOD)]  # fmt: skip
+    figures = sample_metrics(samples, _Tokenizer(), set(), render_check=lambda abc: True)
+    # GOOD closes 4 bars; the broken tune is invalid and the last had no length to keep.
+    assert figures["length_match_rate"] == pytest.approx(1 / 2)
+    plain = sample_metrics([(_request(), GOOD)], _Tokenizer(), set(), lambda abc: True)
+    assert plain["length_match_rate"] is None
+
+
 def test_render_rejection_makes_a_sample_invalid() -> None:
     figures = sample_metrics([(_request(), GOOD)], _Tokenizer(), set(), lambda abc: False)
     assert figures["valid_rate"] == 0.0
@@ -168,6 +178,19 @@ def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
     sampled = generate_samples(folder, requests, True)
     assert all(abc for _, abc in sampled)
     assert len({abc for _, abc in sampled}) > 1
+    assert all(request.bars is None for request, _ in sampled)  # no table: no length drawn
+
+
+def test_samples_report_their_intended_length_and_keep_an_asked_one(tmp_path) -> None:
+    from composeium_desktop.core.evaluation import generate_samples
+
+    folder = make_tiny_model_dir(tmp_path / "tiny")
+    drawn = generate_samples(folder, [_request(seed=seed) for seed in (1, 2)], True)
+    assert all(request.bars and request.bars > 0 for request, _ in drawn)  # from lengths.json
+    asked = generate_samples(folder, [_request(seed=seed, bars=3) for seed in (1, 2)], True)
+    assert [request.bars for request, _ in asked] == [3, 3]
+    figures = sample_metrics(asked, _Tokenizer(), set(), render_check=lambda abc: True)
+    assert figures["length_match_rate"] == 1.0  # constrained decoding keeps an asked length
 
 
 @pytest.mark.parametrize("option", [["--top-p", "0"], ["--top-p", "1.5"], ["--temperature", "-1"]])
