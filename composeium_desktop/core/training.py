@@ -329,8 +329,8 @@ def copy_matching_weights(source: Any, target: Any) -> tuple[int, list[str]]:
     """Assign each of target's weights the source weight at the same path (the model's own
     name left out) and shape; returns (weights copied, paths of those left as initialised).
 
-    Metric tables are divided by the ratio of the two models' metric scales, so a model whose
-    feature embeddings are scaled computes what the unscaled source did."""
+    Metric tables are multiplied by source scale / target scale, so a model whose feature
+    embeddings are scaled computes what the unscaled source did."""
 
     def key(variable: Any) -> str:
         return variable.path.split("/", 1)[-1]
