@@ -269,6 +269,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
         max_body_len=300,
         metric_features=False,  # those runs' decoders read tokens only
         length_feature=False,
+        metric_scaled=False,  # and none had scaled feature embeddings
     )
     assert merged.steps == 99 and merged.resume
     assert merged.drop_wrong_bars is False and merged.init_from is None
