@@ -129,6 +129,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also train on tunes with bars of the wrong length (left out by default)",
     )
+    add(
+        "--tonic-endings-only",
+        action="store_true",
+        help="train only on tunes whose last note is the tonic of their key (the validation "
+        "split keeps every tune)",
+    )
     add("--no-xla", action="store_true", help="do not compile the train step with XLA")
     add("--quiet", action="store_true", help="no progress output")  # fmt: skip
 
@@ -198,6 +204,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         strategy=args.strategy,
         drop_wrong_bars=not args.keep_wrong_bars,
+        tonic_endings_only=args.tonic_endings_only,
         init_from=args.init_from,
         jit_compile=not args.no_xla,
         resume=args.resume,

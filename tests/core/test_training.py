@@ -18,6 +18,7 @@ from composeium_desktop.core.training import (
     copy_matching_weights,
     encode_record,
     ending_weights,
+    ends_off_tonic,
     has_wrong_bars,
     split_records,
     train,
@@ -288,15 +289,17 @@ def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
     tiny = ["--batch-size", "4", "--d-model", "32", "--layers", "1", "--heads", "2"]
     tiny += ["--ff", "64", "--vocab-size", str(TINY_BODY_VOCAB), "--no-xla", "--quiet"]
     args = ["train", "--out", str(out), "--corpus", *corpus, "--steps", "6", "--val-every", "2"]
-    assert main([*args, "--until", "3", *tiny]) == 0
+    assert main([*args, "--until", "3", "--tonic-endings-only", *tiny]) == 0
     history = json.loads((out / "history.json").read_text())
     assert history["stopped"] == "until"
+    assert history["options"]["tonic_endings_only"] is True
     assert [h["step"] for h in history["history"]] == [2, 3]
     assert history["config"]["d_model"] == 32 and history["config"]["encoder_layers"] == 1
     assert main(["train", "--out", str(out), "--resume", "--steps", "6", "--quiet"]) == 0
     history = json.loads((out / "history.json").read_text())
     assert [h["step"] for h in history["history"]] == [2, 3, 5, 6]
     assert history["config"]["d_model"] == 32  # the checkpoint's sizes, not the defaults
+    assert history["options"]["tonic_endings_only"] is True  # and its data
 
 
 def test_tunes_with_wrong_length_bars_are_found() -> None:
@@ -321,6 +324,42 @@ def test_training_leaves_out_tunes_with_wrong_bars(tmp_path) -> None:
     history = json.loads((tmp_path / "history.json").read_text())
     assert history["data"]["train_tunes"] == len(train_part) + len(wrong) - dropped
     assert result.steps == 2
+
+
+def test_tunes_ending_off_the_tonic_are_found() -> None:
+    """Bodies are in C of their mode: the tonic is C in every mode, whatever the signature."""
+    record = replace(tiny_records()[0], meter="6/8")
+    assert not ends_off_tonic(replace(record, mode="major", body="A2Bc2d|e2dc3|]\n"))
+    assert ends_off_tonic(replace(record, mode="major", body="A2Bc2d|e2dG3|]\n"))
+    # In C minor the E is flat and the tonic is still C; a bar's accidental carries to its end.
+    assert not ends_off_tonic(replace(record, mode="minor", body="G2FE2D|E2DC3|]\n"))
+    assert ends_off_tonic(replace(record, mode="minor", body="G2FE2D|C2D=E3|]\n"))
+    assert not ends_off_tonic(replace(record, mode="dorian", body="DEF GFE|DEF C3\n"))
+    assert ends_off_tonic(replace(record, mode="dorian", body="DEF GFE|DEF ^C3|]\n"))
+    assert ends_off_tonic(replace(record, mode="major", body="z6|z6|]\n"))  # no note at all
+
+
+def test_training_can_leave_out_tunes_not_ending_on_the_tonic(tmp_path) -> None:
+    records = list(tiny_records())
+    train_part = [r for r in records if r.split == "train"]
+    val_part = [r for r in records if r.split == "validation"]
+    off = [replace(r, meter="6/8", mode="major", body="A2Bc2d|e2dG3|]\n") for r in train_part[:4]]
+    assert all(ends_off_tonic(r) and not has_wrong_bars(r) for r in off)
+    without_bars = [r for r in train_part + off if not has_wrong_bars(r)]
+    kept = [r for r in without_bars if not ends_off_tonic(r)]
+    left_out = sum(ends_off_tonic(r) for r in train_part if not has_wrong_bars(r)) + len(off)
+    messages: list[str] = []
+    options = _options(tmp_path, steps=2, val_every=2, tonic_endings_only=True)
+    train(options, records=records + off, log=messages.append)
+    assert f"left out {left_out} training tunes not ending on the tonic" in messages
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history["data"]["train_tunes"] == len(kept)
+    assert history["data"]["validation_tunes"] == len(val_part)  # validation keeps them all
+    assert history["options"]["tonic_endings_only"] is True
+    # Off by default: every tune with right bars is trained on.
+    train(_options(tmp_path / "all", steps=2, val_every=2), records=records + off)
+    history = json.loads((tmp_path / "all" / "history.json").read_text())
+    assert history["data"]["train_tunes"] == len(without_bars)
 
 
 def test_warm_start_keeps_a_trained_model_and_adds_the_metric_features(tmp_path) -> None:
