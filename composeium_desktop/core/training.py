@@ -77,9 +77,9 @@ class TrainOptions:
     # changes) are left out, so the model learns bars that fit; validation keeps them all.
     drop_wrong_bars: bool = True
     # Training tunes whose last note is not the tonic of their K: field are left out (a
-    # quarter of the corpus's: tunes that stop on the dominant, modal tunes written under the
-    # key signature's major key), so a tune asked for in a key ends in it; validation keeps
-    # them all.
+    # quarter of the corpus's: tunes that stop on the third or the fifth, modal tunes written
+    # under the key signature's major key), so a tune asked for in a key ends in it;
+    # validation keeps them all.
     tonic_endings_only: bool = False
     # Start from the weights of this saved model folder (its sizes and tokenizer); weights it
     # lacks (a new input's embeddings) start from their initialisers.

@@ -333,7 +333,8 @@ def test_tunes_ending_off_the_tonic_are_found() -> None:
     assert ends_off_tonic(replace(record, mode="major", body="A2Bc2d|e2dG3|]\n"))
     # In C minor the E is flat and the tonic is still C; a bar's accidental carries to its end.
     assert not ends_off_tonic(replace(record, mode="minor", body="G2FE2D|E2DC3|]\n"))
-    assert ends_off_tonic(replace(record, mode="minor", body="G2FE2D|C2D=E3|]\n"))
+    assert ends_off_tonic(replace(record, mode="minor", body="G2FE2D|^C2DC3|]\n"))
+    assert not ends_off_tonic(replace(record, mode="minor", body="G2F^C2D|E2DC3|]\n"))
     assert not ends_off_tonic(replace(record, mode="dorian", body="DEF GFE|DEF C3\n"))
     assert ends_off_tonic(replace(record, mode="dorian", body="DEF GFE|DEF ^C3|]\n"))
     assert ends_off_tonic(replace(record, mode="major", body="z6|z6|]\n"))  # no note at all
