@@ -132,13 +132,19 @@ def last_note_pc(body: str, key: str) -> int | None:
     return last
 
 
+def ends_on_tonic(body: str, key: str) -> bool:
+    """Whether the body's last note is the tonic of ``key`` (False without a note); the
+    tonic_end_rate's test, also used to pick training tunes."""
+    return last_note_pc(body, key) == _tonic_pc(key)
+
+
 def structure(body: str, key: str, meter: str, unit: str) -> tuple[int, int, bool]:
     """(wrong-length bars, bars, ends on the tonic) of a body."""
     from composeium_desktop.core.abcnotation import bar_errors, bar_lengths
 
     bars = len(bar_lengths(body, meter, unit))
     errors = len(bar_errors(body, meter, unit))
-    return errors, bars, last_note_pc(body, key) == _tonic_pc(key)
+    return errors, bars, ends_on_tonic(body, key)
 
 
 def corpus_reference(records: Sequence[Any]) -> dict[str, float]:

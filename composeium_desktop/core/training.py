@@ -291,10 +291,10 @@ def ends_off_tonic(record: Any) -> bool:
     """Whether a record's body (normalised: tonic C) ends on a note other than the tonic of
     its mode, or on no note."""
     from composeium_desktop.core.abcnotation import key_name
-    from composeium_desktop.core.evaluation import last_note_pc
+    from composeium_desktop.core.evaluation import ends_on_tonic
 
     try:
-        return last_note_pc(record.body, key_name("C", record.mode)) != 0
+        return not ends_on_tonic(record.body, key_name("C", record.mode))
     except ValueError:
         return True
 
