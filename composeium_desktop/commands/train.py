@@ -135,6 +135,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train only on tunes whose last note is the tonic of their key (the validation "
         "split keeps every tune)",
     )
+    add(
+        "--syntax-penalty",
+        type=float,
+        default=0.0,
+        metavar="W",
+        help="weight of a loss term against the probability of pieces that would make the "
+        "text unreadable ABC where they stand (default 0: plain cross-entropy)",
+    )
     add("--no-xla", action="store_true", help="do not compile the train step with XLA")
     add("--quiet", action="store_true", help="no progress output")  # fmt: skip
 
@@ -152,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--d-model must be a multiple of --heads")
     if args.ending_weight <= 0.0:
         raise UsageError("--ending-weight must be positive")
+    if args.syntax_penalty < 0.0:
+        raise UsageError("--syntax-penalty must be at least 0")
     if args.ending_bars < 1:
         raise UsageError("--ending-bars must be at least 1")
     if not 0.0 <= args.dropout < 1.0:
@@ -205,6 +215,7 @@ def run(args: argparse.Namespace) -> int:
         strategy=args.strategy,
         drop_wrong_bars=not args.keep_wrong_bars,
         tonic_endings_only=args.tonic_endings_only,
+        syntax_penalty=args.syntax_penalty,
         init_from=args.init_from,
         jit_compile=not args.no_xla,
         resume=args.resume,

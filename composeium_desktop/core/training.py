@@ -81,6 +81,12 @@ class TrainOptions:
     # under the key signature's major key), so a tune asked for in a key ends in it;
     # validation keeps them all.
     tonic_endings_only: bool = False
+    # Weight of the syntax-hazard (unlikelihood) term in the training loss: the probability
+    # the model gives the pieces that would make the text unreadable at each position (a
+    # length after a length, a stray "}", a space after an accidental), judged by the
+    # notation core's lexer (``syntax_hazards``). 0 = plain cross-entropy. Validation loss
+    # stays plain cross-entropy.
+    syntax_penalty: float = 0.0
     # Start from the weights of this saved model folder (its sizes and tokenizer); weights it
     # lacks (a new input's embeddings) start from their initialisers.
     init_from: Path | None = None
@@ -182,7 +188,15 @@ class BucketedBatches:
         boundaries: Sequence[int],
         tokens_per_batch: int,
         meta_len: int,
+        hazard_rows: Sequence[np.ndarray] | None = None,
+        vocab_size: int = 0,
     ) -> None:
+        """With ``hazard_rows`` (each example's ``HazardTable.codes``), every target is
+        written ``token + vocab_size * row`` for ``MaskedCrossEntropy``'s hazard term."""
+        if hazard_rows is not None and (len(hazard_rows) != len(examples) or vocab_size < 1):
+            raise ValueError("hazard rows need one array per example and the vocabulary size")
+        self.hazard_rows = None if hazard_rows is None else list(hazard_rows)
+        self.vocab_size = vocab_size
         self.examples = list(examples)
         self.boundaries = list(boundaries)
         self.meta_len = meta_len
@@ -211,6 +225,9 @@ class BucketedBatches:
             body[row, : len(ids) - 1] = ids[:-1]
             metric[row, : len(ids) - 1] = features[: len(ids) - 1]
             target[row, : len(ids) - 1] = ids[1:]
+            if self.hazard_rows is not None:
+                codes = self.hazard_rows[index][: len(ids) - 1]
+                target[row, : len(codes)] += self.vocab_size * codes
         return meta, body, metric, target
 
     def epoch(self, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
@@ -391,7 +408,14 @@ def is_chief(strategy: Any) -> bool:
     )
 
 
-def compile_model(model: Any, options: TrainOptions, optimizer: Any = None) -> None:
+def compile_model(
+    model: Any,
+    options: TrainOptions,
+    optimizer: Any = None,
+    hazards: Sequence[Sequence[int]] = (),
+) -> None:
+    """Compiles ``model`` for training; ``hazards`` are the rows of ``HazardTable`` when
+    ``options.syntax_penalty`` is on."""
     import keras
 
     from composeium_desktop.core.model.objectives import MaskedCrossEntropy, TokenCount, WarmupDecay
@@ -407,7 +431,12 @@ def compile_model(model: Any, options: TrainOptions, optimizer: Any = None) -> N
         optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "norm"])
     model.compile(
         optimizer=optimizer,
-        loss=MaskedCrossEntropy(options.label_smoothing),
+        loss=MaskedCrossEntropy(
+            options.label_smoothing,
+            hazard_weight=options.syntax_penalty,
+            hazards=hazards,
+            vocab_size=model.config.vocab_size if options.syntax_penalty else 0,
+        ),
         metrics=[TokenCount()],
         jit_compile=options.jit_compile,
     )
@@ -506,6 +535,7 @@ def _merge_resumed(options: TrainOptions, saved: dict[str, Any]) -> TrainOptions
     # Runs saved before these options existed trained on every tune, from scratch.
     data.setdefault("drop_wrong_bars", False)
     data.setdefault("tonic_endings_only", False)
+    data.setdefault("syntax_penalty", 0.0)
     data["init_from"] = Path(data["init_from"]) if data.get("init_from") else None
     return TrainOptions(**{**data, **{k: getattr(options, k) for k in keep}})
 
@@ -664,7 +694,32 @@ def train(
         [len(b) - 1 for _, b, _ in train_examples + val_examples], options.buckets
     )
     budget = options.batch_size * REFERENCE_LENGTH
-    train_data = BucketedBatches(train_examples, boundaries, budget, meta_len)
+    hazards: list[tuple[int, ...]] = []
+    hazard_rows = None
+    if options.syntax_penalty:
+        from composeium_desktop.core.syntax_hazards import HazardTable
+
+        table = HazardTable(tokenizer.pieces)
+        hazard_rows = [
+            table.codes(body[1:-1], end=True)
+            if body[-1] == tokenizer.eos_id
+            else table.codes(body[1:], end=False)
+            for _, body, _ in train_examples
+        ]
+        hazards = table.rows
+        marked = sum(int((codes != 0).sum()) for codes in hazard_rows)
+        say(
+            f"syntax hazards: {len(table.rows) - 1} sets of forbidden pieces over "
+            f"{marked:,} positions (penalty weight {options.syntax_penalty:g})"
+        )
+    train_data = BucketedBatches(
+        train_examples,
+        boundaries,
+        budget,
+        meta_len,
+        hazard_rows=hazard_rows,
+        vocab_size=tokenizer.vocab_size,
+    )
     val_data = BucketedBatches(val_examples, boundaries, budget, meta_len)
     val_batches = val_data.fixed_batches()
     say(
@@ -683,7 +738,7 @@ def train(
     chief = is_chief(strategy)
     with strategy.scope():
         model = build_model(config)
-        compile_model(model, options)
+        compile_model(model, options, hazards=hazards)
         if saved_state is not None:
             _load_checkpoint(model, out_dir / CHECKPOINT_DIR)
         elif init_model is not None:

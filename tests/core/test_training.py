@@ -216,6 +216,85 @@ def test_the_weighted_loss_is_the_weighted_mean_over_real_targets() -> None:
     assert abs(weighted - nll[real].mean()) > 0.01
 
 
+def test_the_hazard_term_adds_minus_log_of_the_allowed_mass() -> None:
+    """Targets arrive as token + vocab * row; each position adds -w ln(1 - p(row's pieces))."""
+    from composeium_desktop.core.model.objectives import MaskedCrossEntropy
+
+    rng = np.random.default_rng(1)
+    vocab = 7
+    logits = rng.normal(size=(2, 4, vocab)).astype(np.float32)
+    target = np.array([[3, 4, 5, 0], [1, 2, 6, 0]], np.int32)
+    rows = np.array([[1, 2, 0, 0], [2, 0, 1, 0]], np.int32)
+    hazards = [(), (0, 5, 6), (1,)]
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    nll = -np.log(np.take_along_axis(probs, target[..., None], -1)[..., 0])
+    forbidden = np.zeros((2, 4))
+    for (b, t), row in np.ndenumerate(rows):
+        forbidden[b, t] = probs[b, t, list(hazards[row])].sum()
+    real = target != 0
+    expected = (nll - 2.0 * np.log(1.0 - forbidden))[real].mean()
+    loss = MaskedCrossEntropy(hazard_weight=2.0, hazards=hazards, vocab_size=vocab)
+    encoded = target + vocab * rows * real
+    assert float(loss(encoded, logits)) == pytest.approx(expected, rel=1e-5)
+    assert float(loss(encoded, logits)) > nll[real].mean() + 0.05
+    again = MaskedCrossEntropy.from_config(loss.get_config())
+    assert float(again(encoded, logits)) == pytest.approx(expected, rel=1e-5)
+    with pytest.raises(ValueError, match="hazard rows"):
+        MaskedCrossEntropy(hazard_weight=1.0)
+
+
+def test_batches_write_each_targets_hazard_row_into_it() -> None:
+    examples = [_example([5], [1, 7, 8, 9, 2]), _example([6], [1, 7, 2])]
+    rows = [np.array([3, 1, 0, 0], np.int32), np.array([2, 0], np.int32)]
+    plain = BucketedBatches(examples, [8], 16, meta_len=2).fixed_batches()[0][3]
+    coded = BucketedBatches(examples, [8], 16, 2, hazard_rows=rows, vocab_size=10)
+    target = coded.fixed_batches()[0][3]
+    assert (target % 10 == plain).all()
+    assert target[0, :4].tolist() == [7 + 30, 8 + 10, 9, 2]
+    assert target[1, :2].tolist() == [7 + 20, 2]
+    assert (target[plain == 0] == 0).all()  # padding stays 0
+    with pytest.raises(ValueError, match="one array per example"):
+        BucketedBatches(examples, [8], 16, 2, hazard_rows=rows[:1], vocab_size=10)
+
+
+def _forbidden_mass(out_dir, records) -> float:
+    """Mean probability a saved model gives the hazard pieces at the positions of tunes."""
+    from composeium_desktop.core.model import load_model
+    from composeium_desktop.core.syntax_hazards import HazardTable
+    from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
+
+    model = load_model(out_dir)
+    tokenizer, meta_vocab = ABCTokenizer.load(out_dir), MetadataVocab.load(out_dir)
+    table = HazardTable(tokenizer.pieces)
+    examples = [encode_record(r, tokenizer, meta_vocab, 512) for r in records]
+    codes = [table.codes(body[1:-1]) for _, body, _ in examples]
+    batch = BucketedBatches(examples, [512], 512 * len(examples), meta_vocab.max_len)
+    meta, body, metric, target = batch.fixed_batches()[0]
+    logits = np.asarray(model({"meta": meta, "body": body, "metric": metric}, training=False))
+    probs = np.exp(logits - logits.max(-1, keepdims=True))
+    probs /= probs.sum(-1, keepdims=True)
+    matrix = table.matrix(tokenizer.vocab_size)
+    masses = [(probs[i, : len(c)] * matrix[c]).sum(-1)[c != 0] for i, c in enumerate(codes)]
+    return float(np.concatenate(masses).mean())
+
+
+@pytest.mark.slow
+def test_the_syntax_penalty_lowers_the_probability_of_unreadable_pieces(trained, tmp_path) -> None:
+    out, plain = trained
+    records = list(tiny_records())
+    messages: list[str] = []
+    options = _options(tmp_path, syntax_penalty=5.0)
+    penalised = train(options, records=records, log=messages.append)
+    assert any(m.startswith("syntax hazards: ") for m in messages)
+    losses = [h["train_loss"] for h in penalised.history]
+    assert losses[-1] < losses[0] - 0.3  # it still learns the tunes
+    saved = json.loads((tmp_path / "history.json").read_text())["options"]
+    assert saved["syntax_penalty"] == 5.0
+    train_part = [r for r in records if r.split == "train"][:16]
+    # Same seed and batches as the plain run: the penalty alone cuts the hazard mass by a third.
+    assert _forbidden_mass(tmp_path, train_part) < 0.75 * _forbidden_mass(out, train_part)
+
+
 @pytest.mark.slow
 def test_training_with_ending_weight_trains_on_the_weighted_loss(trained, tmp_path) -> None:
     _, plain = trained
@@ -247,7 +326,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
     model's run among them) still resumes with its own sizes."""
     from composeium_desktop.core.training import _merge_resumed
 
-    new_keys = ("model", "drop_wrong_bars", "init_from")
+    new_keys = ("model", "drop_wrong_bars", "init_from", "tonic_endings_only", "syntax_penalty")
     legacy = {
         **{k: v for k, v in _options(tmp_path).to_json().items() if k not in new_keys},
         "d_model": 64,
@@ -274,6 +353,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
     )
     assert merged.steps == 99 and merged.resume
     assert merged.drop_wrong_bars is False and merged.init_from is None
+    assert merged.tonic_endings_only is False and merged.syntax_penalty == 0.0
     again = _merge_resumed(_options(tmp_path), merged.to_json())
     assert again.model == merged.model
 
@@ -289,10 +369,12 @@ def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
     tiny = ["--batch-size", "4", "--d-model", "32", "--layers", "1", "--heads", "2"]
     tiny += ["--ff", "64", "--vocab-size", str(TINY_BODY_VOCAB), "--no-xla", "--quiet"]
     args = ["train", "--out", str(out), "--corpus", *corpus, "--steps", "6", "--val-every", "2"]
-    assert main([*args, "--until", "3", "--tonic-endings-only", *tiny]) == 0
+    flags = ["--tonic-endings-only", "--syntax-penalty", "0.5"]
+    assert main([*args, "--until", "3", *flags, *tiny]) == 0
     history = json.loads((out / "history.json").read_text())
     assert history["stopped"] == "until"
     assert history["options"]["tonic_endings_only"] is True
+    assert history["options"]["syntax_penalty"] == 0.5
     assert [h["step"] for h in history["history"]] == [2, 3]
     assert history["config"]["d_model"] == 32 and history["config"]["encoder_layers"] == 1
     assert main(["train", "--out", str(out), "--resume", "--steps", "6", "--quiet"]) == 0
@@ -300,6 +382,7 @@ def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
     assert [h["step"] for h in history["history"]] == [2, 3, 5, 6]
     assert history["config"]["d_model"] == 32  # the checkpoint's sizes, not the defaults
     assert history["options"]["tonic_endings_only"] is True  # and its data
+    assert history["options"]["syntax_penalty"] == 0.5  # and its loss
 
 
 def test_tunes_with_wrong_length_bars_are_found() -> None:
@@ -413,6 +496,7 @@ def test_warm_start_keeps_a_trained_model_and_adds_the_metric_features(tmp_path)
         (["--dropout", "1"], "--dropout must be in [0, 1)"),
         (["--ending-weight", "0"], "--ending-weight must be positive"),
         (["--ending-bars", "0"], "--ending-bars must be at least 1"),
+        (["--syntax-penalty", "-1"], "--syntax-penalty must be at least 0"),
         (["--init-from", "no/such/model"], "--init-from: no saved model"),
     ],
 )

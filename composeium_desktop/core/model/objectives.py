@@ -12,6 +12,7 @@ from typing import Any
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 from keras import ops  # noqa: E402
 
 PAD_ID = 0
@@ -19,18 +20,46 @@ PAD_ID = 0
 
 @keras.saving.register_keras_serializable(package="composeium")
 class MaskedCrossEntropy(keras.losses.Loss):
-    """Mean next-token cross-entropy (nats) over non-pad targets, optional label smoothing.
+    """Mean next-token cross-entropy (nats) over non-pad targets, optional label smoothing and
+    an optional syntax-hazard (unlikelihood) term.
 
     Returns the batch's token-weighted mean directly (reduction "sum" of a scalar), so short
     and long tunes count per token, not per tune.
+
+    With ``hazards`` (rows of piece ids, row 0 empty; see ``syntax_hazards.HazardTable``) and
+    ``hazard_weight`` > 0, each target arrives as ``token + vocab_size * row`` and the loss of
+    a position adds ``hazard_weight * -ln(1 - p(forbidden))``, where p(forbidden) is the
+    probability the model gives the pieces of that row: the pieces that would make the text
+    unreadable there. The target token itself is never in its row.
     """
 
     def __init__(
-        self, label_smoothing: float = 0.0, name: str = "masked_cross_entropy", **kwargs: Any
+        self,
+        label_smoothing: float = 0.0,
+        name: str = "masked_cross_entropy",
+        hazard_weight: float = 0.0,
+        hazards: Any = (),
+        vocab_size: int = 0,
+        **kwargs: Any,
     ) -> None:
         kwargs.pop("reduction", None)
         super().__init__(name=name, reduction="sum", **kwargs)
         self.label_smoothing = label_smoothing
+        self.hazard_weight = float(hazard_weight)
+        self.hazards = [[int(i) for i in row] for row in hazards]
+        self.vocab_size = int(vocab_size)
+        if self.hazard_weight and (not self.hazards or self.vocab_size < 1):
+            raise ValueError("a hazard weight needs the hazard rows and the vocabulary size")
+        self._table: np.ndarray | None = None
+
+    def hazard_table(self) -> np.ndarray:
+        """float32 [rows, vocab_size]: 1 where a row forbids a piece."""
+        if self._table is None:
+            table = np.zeros((len(self.hazards), self.vocab_size), np.float32)
+            for r, ids in enumerate(self.hazards):
+                table[r, ids] = 1.0
+            self._table = table
+        return self._table
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         """The mean over non-pad targets; with ``sample_weight`` [batch, length], the mean
@@ -40,6 +69,10 @@ class MaskedCrossEntropy(keras.losses.Loss):
     def call(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         targets = ops.cast(y_true, "int32")
         mask = ops.cast(ops.not_equal(targets, PAD_ID), "float32")
+        rows = None
+        if self.hazard_weight:
+            rows = targets // self.vocab_size
+            targets = targets % self.vocab_size
         if sample_weight is not None:
             mask = mask * ops.cast(sample_weight, "float32")
         log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
@@ -47,10 +80,20 @@ class MaskedCrossEntropy(keras.losses.Loss):
         if self.label_smoothing:
             smooth = -ops.mean(log_probs, axis=-1)
             nll = (1.0 - self.label_smoothing) * nll + self.label_smoothing * smooth
+        if rows is not None:
+            forbidden = ops.take(ops.convert_to_tensor(self.hazard_table()), rows, axis=0)
+            mass = ops.sum(ops.exp(log_probs) * forbidden, axis=-1)
+            nll = nll - self.hazard_weight * ops.log(ops.clip(1.0 - mass, 1e-6, 1.0))
         return ops.sum(nll * mask) / ops.maximum(ops.sum(mask), 1e-9)
 
     def get_config(self) -> dict[str, Any]:
-        return {"name": self.name, "label_smoothing": self.label_smoothing}
+        return {
+            "name": self.name,
+            "label_smoothing": self.label_smoothing,
+            "hazard_weight": self.hazard_weight,
+            "hazards": self.hazards,
+            "vocab_size": self.vocab_size,
+        }
 
 
 @keras.saving.register_keras_serializable(package="composeium")
