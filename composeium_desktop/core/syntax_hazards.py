@@ -55,25 +55,28 @@ def reads(text: str) -> bool:
 def context_tail(text: str) -> str:
     """The end of a body's text that decides which pieces may follow it: from the start of its
     second-to-last lexer token (from its last, or after it, when the text from there cannot be
-    read on its own, as after ``}``), or of a chord or grace group still open, to the end
-    (including text the lexer cannot finish reading yet, such as an accidental); note letters
-    as ``A``."""
+    read on its own, as after ``}``), of a chord or grace group still open, or of one the last
+    two tokens close (``[ce]`` may still take a length), to the end (including text the lexer
+    cannot finish reading yet, such as an accidental); note letters as ``A``."""
     start = max(text.rfind("|"), text.rfind("\n") + 1, 0)
     segment = _NOTE_LETTER.sub("A", text[start:])
     tokens: list[Token] = []
     with contextlib.suppress(ABCError):  # the tokens before an unfinished end are kept
         raw_tokens(segment, out=tokens)
     starts = [t.col - 1 for t in tokens]
-    opened = None
-    for token, at in zip(tokens, starts, strict=True):
+    opened = None  # where a chord or grace group still open starts
+    group_of: dict[int, int] = {}  # closing token's index -> where its group starts
+    for index, (token, at) in enumerate(zip(tokens, starts, strict=True)):
         if token.kind in (CHORD, GRACE):
             opened = at
-        elif token.kind in (CHORD_END, GRACE_END):
-            opened = None
+        elif token.kind in (CHORD_END, GRACE_END) and opened is not None:
+            group_of[index], opened = opened, None
     if opened is not None:
         return segment[opened:]
     after = starts[-1] + len(tokens[-1].text) if tokens else 0
-    for cut in [*starts[-2:], after]:
+    # A group closed by one of the last two tokens goes whole: "[ce]" may take a length.
+    closed = [group_of[i] for i in range(len(tokens) - 2, len(tokens)) if i in group_of]
+    for cut in [*closed[:1], *starts[-2:], after]:
         if _completes(segment[cut:]):
             return segment[cut:]
     return segment[after:]

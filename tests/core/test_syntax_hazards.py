@@ -28,6 +28,7 @@ def _ids(*pieces: str) -> list[int]:
         ("E/ ", "/>f/"),  # a length after a space
         ("A)", "2"),  # a length after a slur's end
         ("b^", " "),  # an accidental needs its note
+        ("A {g}", "2"),  # grace notes take no length after the group
     ],
 )
 def test_pieces_no_continuation_can_save_are_hazards(text: str, piece: str) -> None:
@@ -50,6 +51,8 @@ def test_pieces_no_continuation_can_save_are_hazards(text: str, piece: str) -> N
         ("A ", '"'),  # so may the quoted text's end
         ("(", "3"),  # a tuplet
         ("A2 ", "|"),
+        ("A [ce]", "2"),  # a chord's length
+        ("A [ce]2", "/"),
     ],
 )
 def test_pieces_that_stay_readable_are_not_hazards(text: str, piece: str) -> None:
@@ -61,7 +64,9 @@ def test_the_tail_keeps_what_decides_the_next_piece() -> None:
     assert context_tail("abc d3/") == " A3/"
     assert context_tail("GAB|c2 {ga") == "{AA"
     assert context_tail("GAB [ceg") == "[AAA"
-    assert context_tail("c2 {g}A") == "A"  # "}A" alone is not readable: from the last token
+    assert context_tail("c2 {g}A") == "{A}A"  # "}A" alone is not readable: the group goes whole
+    assert context_tail("c2 [ce]") == "[AA]"  # a closed chord goes whole
+    assert context_tail("c2 [ce]2 A") == " A"
     # The same verdicts whatever the letters: one cache entry serves them all.
     table = HazardTable(PIECES)
     assert table.row("f3/d/") == table.row("G3/B/")
