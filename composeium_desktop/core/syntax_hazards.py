@@ -9,7 +9,7 @@ core's own lexer as the judge.
 
 Which pieces may follow depends only on the end of the text: the last two lexer tokens (a note
 whose length may still grow, a bar line, a broken-rhythm sign ...) and any chord or grace group
-still open. ``context_tail`` cuts that end out, with every note letter written as ``A`` (the
+still open or just closed. ``context_tail`` cuts that end out, with every note letter written as ``A`` (the
 lexer treats all note letters alike), so the verdicts are cached per tail and per piece shape.
 
 A piece is a hazard after a tail when the tail itself can still become valid text and the tail,
@@ -99,8 +99,8 @@ class HazardTable:
 
     ``rows[r]`` holds the ids of the pieces forbidden by row ``r``; row 0 forbids nothing (used
     where the text so far is already unreadable, inside an inline field, and for the end
-    token). Verdicts are cached per
-    context tail, so building the rows of a whole corpus takes seconds per thousand tunes."""
+    token). Verdicts are cached per context tail, so building the rows of a whole corpus
+    takes seconds per thousand tunes."""
 
     def __init__(self, pieces: Sequence[str]) -> None:
         self.pieces = list(pieces)
@@ -155,7 +155,12 @@ class HazardTable:
 
     def matrix(self, vocab_size: int) -> np.ndarray:
         """float32 [rows, vocab_size]: 1 where a row forbids a piece."""
-        table = np.zeros((len(self.rows), vocab_size), np.float32)
-        for r, ids in enumerate(self.rows):
-            table[r, list(ids)] = 1.0
-        return table
+        return hazard_matrix(self.rows, vocab_size)
+
+
+def hazard_matrix(rows: Sequence[Sequence[int]], vocab_size: int) -> np.ndarray:
+    """float32 [len(rows), vocab_size]: 1 where a row (of piece ids) forbids a piece."""
+    table = np.zeros((len(rows), vocab_size), np.float32)
+    for r, ids in enumerate(rows):
+        table[r, list(ids)] = 1.0
+    return table

@@ -55,10 +55,9 @@ class MaskedCrossEntropy(keras.losses.Loss):
     def hazard_table(self) -> np.ndarray:
         """float32 [rows, vocab_size]: 1 where a row forbids a piece."""
         if self._table is None:
-            table = np.zeros((len(self.hazards), self.vocab_size), np.float32)
-            for r, ids in enumerate(self.hazards):
-                table[r, ids] = 1.0
-            self._table = table
+            from composeium_desktop.core.syntax_hazards import hazard_matrix
+
+            self._table = hazard_matrix(self.hazards, self.vocab_size)
         return self._table
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
