@@ -89,9 +89,7 @@ def _completes(text: str) -> bool:
 
 def is_hazard(tail: str, piece: str) -> bool:
     """Whether ``piece`` written after ``tail`` leaves text no continuation can make valid."""
-    if not piece:
-        return False
-    return not any(reads(tail + piece + more) for more in CONTINUATIONS)
+    return bool(piece) and not _completes(tail + piece)
 
 
 class HazardTable:
