@@ -84,7 +84,7 @@ def _load_average() -> float:
 def _naive_forward(model: Any) -> Any:
     import tensorflow as tf
 
-    from composeium_desktop.core.metric_features import FEATURE_SIZES
+    from composeium_desktop.core.features.metric import FEATURE_SIZES
 
     width = int(model.config.max_meta_len)
     return tf.function(
@@ -111,8 +111,8 @@ def time_naive(
     metric features as the cached loop)."""
     import numpy as np
 
-    from composeium_desktop.core.metric_features import MetricTracker
-    from composeium_desktop.core.sampling import make_sampler
+    from composeium_desktop.core.features.metric import MetricTracker
+    from composeium_desktop.core.generation.sampling import make_sampler
 
     forward = _naive_forward(generator.model)
     sampler = make_sampler(1.0, 0, 0.95)
@@ -145,8 +145,8 @@ def time_cached(
     features + sampling)."""
     import numpy as np
 
-    from composeium_desktop.core.metric_features import MetricTracker
-    from composeium_desktop.core.sampling import make_sampler
+    from composeium_desktop.core.features.metric import MetricTracker
+    from composeium_desktop.core.generation.sampling import make_sampler
 
     sampler = make_sampler(1.0, 0, 0.95)
     banned = _banned(generator)
@@ -212,8 +212,8 @@ def run_bench(
     import numpy as np
 
     start = time.perf_counter()
-    from composeium_desktop.core.generation import Generator
-    from composeium_desktop.core.tune_request import GenerationRequest, resolve_key
+    from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.core.generation.request import GenerationRequest, resolve_key
 
     generator = Generator.load(model_dir)
     model_load_ms = (time.perf_counter() - start) * 1000.0

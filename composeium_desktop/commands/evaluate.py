@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         if value is not None
     }
 
-    from composeium_desktop.core.evaluation import format_table, run_evaluation
+    from composeium_desktop.core.evaluation.figures import format_table, run_evaluation
 
     figures = run_evaluation(
         folder,

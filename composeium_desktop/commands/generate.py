@@ -64,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def format_choices() -> str:
     """The text of `generate --list`."""
-    from composeium_desktop.core.tune_request import list_choices
+    from composeium_desktop.core.generation.request import list_choices
 
     choices = list_choices()
     return "\n".join(
@@ -80,7 +80,7 @@ def format_choices() -> str:
 
 def _request(args: argparse.Namespace):  # noqa: ANN202 (GenerationRequest, imported lazily)
     from composeium_desktop.cli import UsageError
-    from composeium_desktop.core.tune_request import GenerationRequest, validate_request
+    from composeium_desktop.core.generation.request import GenerationRequest, validate_request
 
     if args.num < 1:
         raise UsageError("--num must be at least 1")
@@ -143,8 +143,8 @@ def run(args: argparse.Namespace) -> int:
     request = _request(args)
     folder = model_folder(args.model or paths.model_dir())
 
-    from composeium_desktop.core.generation import Generator
-    from composeium_desktop.core.tune_request import tune_book
+    from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.core.generation.request import tune_book
 
     generator = Generator.load(folder)
     try:

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from composeium_desktop import paths
-from composeium_desktop.gui.compose_controller import ComposeController
-from composeium_desktop.gui.file_controller import EXPORT_KINDS, FileController
-from composeium_desktop.gui.playback_controller import PlaybackController
-from composeium_desktop.gui.score_controller import ScoreController
+from composeium_desktop.gui.controllers.compose import ComposeController
+from composeium_desktop.gui.controllers.file import EXPORT_KINDS, FileController
+from composeium_desktop.gui.controllers.playback import PlaybackController
+from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.settings import AppSettings
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor

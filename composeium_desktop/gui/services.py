@@ -15,7 +15,7 @@ from composeium_desktop.gui.widgets.metadata_panel import FormChoices
 
 
 def _load_generator(model_dir: Path | None) -> Any:
-    from composeium_desktop.core.generation import Generator
+    from composeium_desktop.core.generation.decoder import Generator
 
     return Generator.load(model_dir)
 
@@ -38,7 +38,7 @@ def _render_options(zoom: int = 40, transpose: int = 0) -> Any:
 
 def _form_choices() -> FormChoices:
     from composeium_desktop.core.abcnotation import TONICS
-    from composeium_desktop.core.tune_request import list_choices
+    from composeium_desktop.core.generation.request import list_choices
 
     choices = list_choices()
     return FormChoices(
@@ -51,7 +51,7 @@ def _form_choices() -> FormChoices:
 
 def _tune_header(request: Any) -> str:
     """The headers the generator will write for `request` (shown while the body streams)."""
-    from composeium_desktop.core.tune_request import format_tune, resolve_key
+    from composeium_desktop.core.generation.request import format_tune, resolve_key
 
     return format_tune(request, resolve_key(request.key).name, "").rstrip("\n") + "\n"
 
@@ -87,7 +87,7 @@ def _parse_tune(abc_text: str) -> Any:
 
 
 def _make_request(**fields: Any) -> Any:
-    from composeium_desktop.core.tune_request import GenerationRequest
+    from composeium_desktop.core.generation.request import GenerationRequest
 
     return GenerationRequest(**fields)
 

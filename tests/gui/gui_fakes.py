@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from composeium_desktop.core.tune_request import GenerationRequest
+from composeium_desktop.core.generation.request import GenerationRequest
 from composeium_desktop.gui.services import CoreServices
 
 TUNE_BODY = "|:d2e f2g|a2f d3|B2c d2e|f3 e3:|\n|:f2g a2b|a2f d3|g2e c2e|d3 d3:|\n"

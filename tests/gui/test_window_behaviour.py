@@ -11,7 +11,7 @@ from gui_fakes import TUNE_BODY, FakeGenerator, fake_services
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from composeium_desktop.gui.file_controller import EXPORT_KINDS
+from composeium_desktop.gui.controllers.file import EXPORT_KINDS
 
 TUNE = "X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n" + TUNE_BODY
 

@@ -13,7 +13,7 @@ import numpy as np
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from composeium_desktop.core.metric_features import UNKNOWN, MetricTracker  # noqa: E402
+from composeium_desktop.core.features.metric import UNKNOWN, MetricTracker  # noqa: E402
 from composeium_desktop.core.model.transformer import Seq2SeqTransformer  # noqa: E402
 
 

@@ -55,7 +55,7 @@ class MaskedCrossEntropy(keras.losses.Loss):
     def hazard_table(self) -> np.ndarray:
         """float32 [rows, vocab_size]: 1 where a row forbids a piece."""
         if self._table is None:
-            from composeium_desktop.core.syntax_hazards import hazard_matrix
+            from composeium_desktop.core.features.syntax_hazards import hazard_matrix
 
             self._table = hazard_matrix(self.hazards, self.vocab_size)
         return self._table

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.metric_features import FEATURE_SIZES, UNKNOWN
+from composeium_desktop.core.features.metric import FEATURE_SIZES, UNKNOWN
 
 
 class CompiledStep:

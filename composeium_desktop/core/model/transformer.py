@@ -27,7 +27,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 import keras  # noqa: E402
 from keras import ops  # noqa: E402
 
-from composeium_desktop.core.metric_features import (  # noqa: E402
+from composeium_desktop.core.features.metric import (  # noqa: E402
     FEATURE_SIZES,
     POSITION_FEATURES,
 )

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from composeium_desktop.core.tune_request import MAX_BARS
+from composeium_desktop.core.generation.request import MAX_BARS
 from composeium_desktop.gui.settings import DefaultMetadata
 
 

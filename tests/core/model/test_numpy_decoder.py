@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from composeium_desktop.core.metric_features import FEATURE_SIZES, MetricTracker
+from composeium_desktop.core.features.metric import FEATURE_SIZES, MetricTracker
 from composeium_desktop.core.model import TransformerConfig, build_model, greedy_naive
 from composeium_desktop.core.model.numpy_decoder import NumpyDecoder, gelu
 from composeium_desktop.core.model.testing import randomize_metric_tables
@@ -152,7 +152,7 @@ def _greedy_with(generator, meta_ids: list[int], steps: int, meter: str = "6/8")
 
 
 def test_greedy_numpy_equals_xla_equals_naive(tiny_dir: Path) -> None:
-    from composeium_desktop.core.generation import Generator
+    from composeium_desktop.core.generation.decoder import Generator
 
     numpy_gen = Generator.load(tiny_dir)
     assert numpy_gen.backend == "numpy"
@@ -199,8 +199,8 @@ def test_greedy_decoding_matches_reference_loop(tiny_model) -> None:
 
 
 def test_generator_backends_write_the_same_tune(tiny_dir: Path) -> None:
-    from composeium_desktop.core.generation import Generator
-    from composeium_desktop.core.tune_request import GenerationRequest
+    from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.core.generation.request import GenerationRequest
 
     numpy_gen = Generator.load(tiny_dir, backend="numpy")
     xla_gen = Generator.load(tiny_dir, backend="xla")

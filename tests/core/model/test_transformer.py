@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from composeium_desktop.core.metric_features import FEATURE_SIZES
+from composeium_desktop.core.features.metric import FEATURE_SIZES
 from composeium_desktop.core.model import (
     TransformerConfig,
     build_model,

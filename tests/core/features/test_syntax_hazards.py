@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from composeium_desktop.core.abcnotation import ABCError, lex
-from composeium_desktop.core.syntax_hazards import HazardTable, context_tail, is_hazard
+from composeium_desktop.core.features.syntax_hazards import HazardTable, context_tail, is_hazard
 
 # Pieces like the shipped vocabulary's: lengths, notes with lengths, bar lines, groups.
 PIECES = ["", "d/", "3/d/", "3/", "}", "{g}", "'", " ", "^", "c", "A2", "|", "|1", "]", "[ce"]

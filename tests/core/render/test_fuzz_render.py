@@ -16,7 +16,7 @@ from composeium_desktop.core import export
 from composeium_desktop.core.render import Renderer, RenderError
 from composeium_desktop.core.render.bench_tune import BENCH_TUNE
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 ALPHABET = "ABCDEFGabcdefgzxZ|:[]{}()\"!+^_=,'/<>-~.0123456789 \nKMLQTwW%\\&*#$@`;?"
 
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from composeium_desktop.core.evaluation import (
+from composeium_desktop.core.evaluation.figures import (
     SampleRequest,
     bootstrap_intervals,
     corpus_reference,
@@ -139,7 +139,7 @@ def test_sample_metrics_and_targets_carry_the_intervals() -> None:
 
 
 def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:
-    from composeium_desktop.core.evaluation import run_evaluation
+    from composeium_desktop.core.evaluation.figures import run_evaluation
 
     folder = make_tiny_model_dir(tmp_path / "tiny")
     abc_file = tmp_path / "mine.abc"
@@ -165,8 +165,8 @@ def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:
 
 
 def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
-    from composeium_desktop.core.evaluation import generate_samples
-    from composeium_desktop.core.tune_lengths import LENGTHS_FILE
+    from composeium_desktop.core.evaluation.figures import generate_samples
+    from composeium_desktop.core.corpus.lengths import LENGTHS_FILE
 
     folder = make_tiny_model_dir(tmp_path / "tiny")
     # Without a length table the seed draws no length, so greedy tunes depend on metadata only.
@@ -182,7 +182,7 @@ def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
 
 
 def test_samples_report_their_intended_length_and_keep_an_asked_one(tmp_path) -> None:
-    from composeium_desktop.core.evaluation import generate_samples
+    from composeium_desktop.core.evaluation.figures import generate_samples
 
     folder = make_tiny_model_dir(tmp_path / "tiny")
     drawn = generate_samples(folder, [_request(seed=seed) for seed in (1, 2)], True)

@@ -13,8 +13,8 @@ from composeium_desktop.cli import main
 from composeium_desktop.core.abcnotation import lex, parse_tune, split_tunebook, transpose_body
 from composeium_desktop.core.abcnotation.bars import bar_errors
 from composeium_desktop.core.abcnotation.keys import TONICS, key_name, normalise_key
-from composeium_desktop.core.generation import Generator
-from composeium_desktop.core.tune_request import (
+from composeium_desktop.core.generation.decoder import Generator
+from composeium_desktop.core.generation.request import (
     OFFERED_METERS,
     GenerationRequest,
     list_choices,
@@ -58,7 +58,7 @@ def test_cached_greedy_equals_naive_full_forward(generator: Generator) -> None:
     """Greedy cached decoding picks the same tokens as re-running the whole prefix, with the
     metric features training computes for that text and the length drawn for the request (so
     generation feeds the model the features it was trained on)."""
-    from composeium_desktop.core.metric_features import sequence_features
+    from composeium_desktop.core.features.metric import sequence_features
 
     request = GenerationRequest(key="Em", meter="6/8", temperature=0.0, max_tokens=40, seed=0)
     request = replace(request, constrained=False)
@@ -243,7 +243,7 @@ def test_generated_text_has_no_quoted_text_even_when_the_model_wants_it() -> Non
 
 
 def test_completed_bars_and_repeats_bar_read_bar_lines_not_chords() -> None:
-    from composeium_desktop.core.generation import completed_bars, repeats_bar
+    from composeium_desktop.core.generation.decoder import completed_bars, repeats_bar
 
     assert completed_bars("A|[CE]dc dBAF|Addc dBAF:|:Ad [|B2 ::c|1 d|] e") == [
         "A", "[CE]dcdBAF", "AddcdBAF", "Ad", "B2", "c", "1d",
@@ -257,7 +257,7 @@ def test_completed_bars_and_repeats_bar_read_bar_lines_not_chords() -> None:
 
 
 def max_identical_run(body: str) -> int:
-    from composeium_desktop.core.generation import completed_bars
+    from composeium_desktop.core.generation.decoder import completed_bars
 
     bars = completed_bars(body + "|")
     best = run = 1
@@ -407,7 +407,7 @@ def test_cli_missing_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_a_tune_ends_at_home_only_after_a_tonic_note() -> None:
-    from composeium_desktop.core.generation import _ends_on_tonic
+    from composeium_desktop.core.generation.decoder import _ends_on_tonic
 
     # The model writes in C of every mode, so the tonic is C (natural), at any octave.
     assert _ends_on_tonic("GAB c2|")
@@ -438,7 +438,7 @@ def test_variations_stop_between_tokens_when_cancelled(generator: Generator) -> 
 def test_every_step_reads_the_features_of_the_text_before_it(generator: Generator, meter: str):
     """Constrained decoding rolls back to the last complete bar at a dead end: the features
     handed to the model must still be those of the text on the path actually kept."""
-    from composeium_desktop.core.metric_features import MetricTracker
+    from composeium_desktop.core.features.metric import MetricTracker
 
     calls: list[tuple[int, int, tuple[int, ...]]] = []
     plain_step = generator.step
@@ -467,8 +467,8 @@ def test_every_step_reads_the_features_of_the_text_before_it(generator: Generato
 
 
 def test_a_rollback_restores_the_features_of_the_last_complete_bar(generator: Generator):
-    from composeium_desktop.core.generation import _Run
-    from composeium_desktop.core.metric_features import MetricTracker
+    from composeium_desktop.core.generation.decoder import _Run
+    from composeium_desktop.core.features.metric import MetricTracker
 
     request = GenerationRequest(key="D", meter="6/8", seed=0)
     run = _Run(generator, request, validate_request(request), lambda: False)

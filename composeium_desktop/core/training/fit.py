@@ -27,9 +27,9 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.metric_features import FEATURE_SIZES, MAX_BARS
+from composeium_desktop.core.features.metric import FEATURE_SIZES, MAX_BARS
 from composeium_desktop.core.model.config import TransformerConfig
-from composeium_desktop.core.tune_lengths import LENGTHS_FILE, lengths_of_records
+from composeium_desktop.core.corpus.lengths import LENGTHS_FILE, lengths_of_records
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -140,7 +140,7 @@ def encode_record(
     way, while the body is always in the mode's normalised tonic (C). The ``to_go`` feature
     counts down to the record's own length, except for the tunes ``length_hidden`` picks
     (``known_length`` None, as in training) or for every tune (False)."""
-    from composeium_desktop.core.metric_features import body_bars, sequence_features
+    from composeium_desktop.core.features.metric import body_bars, sequence_features
 
     meta = meta_vocab.encode(record.title, record.tonic, record.mode, record.meter, record.genre)
     ids = tokenizer.encode(record.body)
@@ -308,7 +308,7 @@ def ends_off_tonic(record: Any) -> bool:
     """Whether a record's body (normalised: tonic C) ends on a note other than the tonic of
     its mode, or on no note."""
     from composeium_desktop.core.abcnotation import key_name
-    from composeium_desktop.core.evaluation import ends_on_tonic
+    from composeium_desktop.core.evaluation.figures import ends_on_tonic
 
     try:
         return not ends_on_tonic(record.body, key_name("C", record.mode))
@@ -697,7 +697,7 @@ def train(
     hazards: list[tuple[int, ...]] = []
     hazard_rows = None
     if options.syntax_penalty:
-        from composeium_desktop.core.syntax_hazards import HazardTable
+        from composeium_desktop.core.features.syntax_hazards import HazardTable
 
         table = HazardTable(tokenizer.pieces)
         hazard_rows = [

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.tune_request import MAX_BARS, MIN_BARS
+from composeium_desktop.core.generation.request import MAX_BARS, MIN_BARS
 
 LENGTHS_FILE = "lengths.json"
 MIN_TUNES = 20
@@ -83,6 +83,6 @@ class LengthTable:
 
 def lengths_of_records(records: Iterable[Any]) -> LengthTable:
     """The table of these corpus records (bars as the decoder's ``to_go`` feature counts them)."""
-    from composeium_desktop.core.metric_features import body_bars
+    from composeium_desktop.core.features.metric import body_bars
 
     return LengthTable.from_lengths((r.meter, r.genre, body_bars(r.body, r.meter)) for r in records)

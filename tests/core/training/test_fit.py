@@ -8,10 +8,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from composeium_desktop.core.metric_features import FEATURE_SIZES
+from composeium_desktop.core.features.metric import FEATURE_SIZES
 from composeium_desktop.core.model.config import TransformerConfig
 from composeium_desktop.core.model.testing import TINY_BODY_VOCAB, tiny_config, tiny_records
-from composeium_desktop.core.training import (
+from composeium_desktop.core.training.fit import (
     BucketedBatches,
     TrainOptions,
     bucket_boundaries,
@@ -260,7 +260,7 @@ def test_batches_write_each_targets_hazard_row_into_it() -> None:
 def _forbidden_mass(out_dir, records) -> float:
     """Mean probability a saved model gives the hazard pieces at the positions of tunes."""
     from composeium_desktop.core.model import load_model
-    from composeium_desktop.core.syntax_hazards import HazardTable
+    from composeium_desktop.core.features.syntax_hazards import HazardTable
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
 
     model = load_model(out_dir)
@@ -324,7 +324,7 @@ def test_split_records_lends_validation_tunes_when_a_corpus_has_none() -> None:
 def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> None:
     """state.json of runs started before the options held a TransformerConfig (the shipped
     model's run among them) still resumes with its own sizes."""
-    from composeium_desktop.core.training import _merge_resumed
+    from composeium_desktop.core.training.fit import _merge_resumed
 
     new_keys = ("model", "drop_wrong_bars", "init_from", "tonic_endings_only", "syntax_penalty")
     legacy = {

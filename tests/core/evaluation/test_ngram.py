@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from composeium_desktop.core.ngram import END, CharNGram
+from composeium_desktop.core.evaluation.ngram import END, CharNGram
 
 TUNES = [
     "cdef gabc'|c'bag fedc|cdef gabc'|c'bag fedc|]\n",

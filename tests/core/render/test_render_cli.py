@@ -9,7 +9,7 @@ from pathlib import Path
 import mido
 import pytest
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 JIG = (DATA / "test_jig.abc").read_text()
 CRASHERS = ["abc d|]]]", "abc [[[", "abc ]", 'a"C']
 

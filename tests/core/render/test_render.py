@@ -15,7 +15,7 @@ from composeium_desktop.core.render import (
     check_tune,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 JIG = (DATA / "test_jig.abc").read_text()
 HEADER = "X:1\nT:Crash test\nM:4/4\nL:1/8\nK:D\n"
 BAR_MS = 1500.0  # 6/8 at Q:1/4=120: three quarter notes

@@ -54,7 +54,7 @@ def model_bits(
     model: Any, tokenizer: Any, meta_vocab: Any, records: Sequence[Any], jit_compile: bool = False
 ) -> tuple[float, int]:
     """(sum of -log2 p over every body token and EOS, characters of the bodies)."""
-    from composeium_desktop.core.training import (
+    from composeium_desktop.core.training.fit import (
         BucketedBatches,
         bucket_boundaries,
         encode_record,
@@ -205,8 +205,8 @@ def generate_samples(
 ) -> list[tuple[SampleRequest, str]]:
     """(request, abc) for each request, written by core.generation's Generator; ``sampling``
     overrides the app's sampler settings (``temperature``, ``top_p``, ``top_k``)."""
-    from composeium_desktop.core.generation import Generator
-    from composeium_desktop.core.tune_request import GenerationRequest
+    from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.core.generation.request import GenerationRequest
 
     generator = Generator.load(model_dir)
     samples = []
@@ -273,7 +273,7 @@ def sample_metrics(
     """
     from composeium_desktop.core.abcnotation import ABCError, lex, normalise_meter, parse_tune
     from composeium_desktop.core.corpus import records_from_abc_text
-    from composeium_desktop.core.metric_features import body_bars
+    from composeium_desktop.core.features.metric import body_bars
 
     owned = None
     if render_check is None:
@@ -455,7 +455,7 @@ def run_evaluation(
     import time
 
     from composeium_desktop.core.model import load_model
-    from composeium_desktop.core.ngram import CharNGram
+    from composeium_desktop.core.evaluation.ngram import CharNGram
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
 
     started = time.monotonic()
@@ -491,7 +491,7 @@ def run_evaluation(
         figures["abc_ngram_bpc"] = ngram_b / chars if chars else None
 
     if samples > 0:
-        from composeium_desktop.core.tune_request import GenerationRequest, list_choices
+        from composeium_desktop.core.generation.request import GenerationRequest, list_choices
 
         choices = list_choices()
         reference = by_split["test"] or by_split["validation"] or by_split["train"]

@@ -31,19 +31,19 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.constraints import BodyState
+from composeium_desktop.core.generation.constraints import BodyState
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
-from composeium_desktop.core.metric_features import MetricTracker, body_bars
+from composeium_desktop.core.features.metric import MetricTracker, body_bars
 from composeium_desktop.core.model.step_backends import (
     BACKENDS,
     CompiledStep,
     NumpyStep,
     checked_numpy_decoder,
 )
-from composeium_desktop.core.piece_table import PieceTable, complete_bar_line, rest_completion
-from composeium_desktop.core.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
-from composeium_desktop.core.tune_lengths import LengthTable
-from composeium_desktop.core.tune_request import (
+from composeium_desktop.core.generation.piece_table import PieceTable, complete_bar_line, rest_completion
+from composeium_desktop.core.generation.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
+from composeium_desktop.core.corpus.lengths import LengthTable
+from composeium_desktop.core.generation.request import (
     TRAIN_UNIT,
     GenerationRequest,
     KeyChoice,

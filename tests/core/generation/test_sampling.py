@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from composeium_desktop.core.sampling import (
+from composeium_desktop.core.generation.sampling import (
     GreedySampler,
     TemperatureSampler,
     TopKSampler,

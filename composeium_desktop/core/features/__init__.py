@@ -1,0 +1,1 @@
+"""What the decoder reads beside each token: metric position and the syntax hazards."""

@@ -1,0 +1,1 @@
+"""Composing a tune: the request, the samplers, the constraints and the decoding loop."""

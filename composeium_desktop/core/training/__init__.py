@@ -1,0 +1,1 @@
+"""Training the model: the data pipeline, the fit loop, checkpoints and plots."""

@@ -1,0 +1,1 @@
+"""Controllers: each owns one feature of the window (compose, files, playback, score)."""
