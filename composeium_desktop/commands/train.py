@@ -11,7 +11,7 @@ HELP = "Train the model on the music21 folk corpus or your own ABC files."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from composeium_desktop.core.training.fit import BUCKET_COUNT
+    from composeium_desktop.core.training.options import BUCKET_COUNT
 
     add = parser.add_argument
     add(
@@ -178,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--init-from: no saved model (composeium.keras) in {args.init_from}")
 
     from composeium_desktop.core.model.config import TransformerConfig
-    from composeium_desktop.core.training.fit import TrainOptions, train
+    from composeium_desktop.core.training.fit import train
+    from composeium_desktop.core.training.options import TrainOptions
 
     options = TrainOptions(
         out_dir=out,

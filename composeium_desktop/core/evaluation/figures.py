@@ -54,12 +54,12 @@ def model_bits(
     model: Any, tokenizer: Any, meta_vocab: Any, records: Sequence[Any], jit_compile: bool = False
 ) -> tuple[float, int]:
     """(sum of -log2 p over every body token and EOS, characters of the bodies)."""
-    from composeium_desktop.core.training.fit import (
+    from composeium_desktop.core.training.data import (
         BucketedBatches,
         bucket_boundaries,
         encode_record,
-        nll_function,
     )
+    from composeium_desktop.core.training.runtime import nll_function
 
     if not records:
         return 0.0, 0
@@ -454,8 +454,8 @@ def run_evaluation(
     ``records`` replaces the corpus (tests); it must carry train and validation/test splits."""
     import time
 
-    from composeium_desktop.core.model import load_model
     from composeium_desktop.core.evaluation.ngram import CharNGram
+    from composeium_desktop.core.model import load_model
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
 
     started = time.monotonic()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from composeium_desktop.cli import main
+from composeium_desktop.core.corpus.lengths import LENGTHS_FILE, MIN_TUNES, LengthTable
 from composeium_desktop.core.features.metric import (
     FEATURE_SIZES,
     MAX_BARS,
@@ -19,7 +20,6 @@ from composeium_desktop.core.features.metric import (
     body_bars,
     sequence_features,
 )
-from composeium_desktop.core.corpus.lengths import LENGTHS_FILE, MIN_TUNES, LengthTable
 from composeium_desktop.core.generation.request import GenerationRequest, validate_request
 
 TO_GO = 4
@@ -78,7 +78,7 @@ def test_length_table_draws_like_the_corpus_with_fallbacks(tmp_path: Path) -> No
 def test_training_examples_carry_their_length_except_a_fixed_share() -> None:
     from composeium_desktop.core.model.testing import _tiny_tokenizer_dir, tiny_records
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
-    from composeium_desktop.core.training.fit import encode_record, length_hidden
+    from composeium_desktop.core.training.data import encode_record, length_hidden
 
     tokenizer = ABCTokenizer.load(_tiny_tokenizer_dir())
     meta_vocab = MetadataVocab.load(_tiny_tokenizer_dir())
@@ -105,7 +105,7 @@ def test_a_model_without_the_length_feature_ignores_it_and_a_warm_start_adds_it(
     from composeium_desktop.core.model import build_model
     from composeium_desktop.core.model.config import TransformerConfig
     from composeium_desktop.core.model.testing import randomize_metric_tables, tiny_config
-    from composeium_desktop.core.training.fit import copy_matching_weights
+    from composeium_desktop.core.training.runtime import copy_matching_weights
 
     legacy_config = replace(tiny_config(60, 40), length_feature=False)
     assert TransformerConfig.from_dict({"metric_features": True}).length_feature is False
@@ -145,7 +145,7 @@ def test_scaled_feature_embeddings_warm_start_from_unscaled_ones(tmp_path: Path)
     from composeium_desktop.core.model.config import TransformerConfig
     from composeium_desktop.core.model.storage import save_model
     from composeium_desktop.core.model.testing import randomize_metric_tables, tiny_config
-    from composeium_desktop.core.training.fit import copy_matching_weights
+    from composeium_desktop.core.training.runtime import copy_matching_weights
 
     # Models saved before the scale existed load unscaled; new ones are scaled like tokens.
     assert TransformerConfig.from_dict({"metric_features": True}).metric_scaled is False

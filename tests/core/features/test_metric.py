@@ -87,7 +87,7 @@ def test_sequence_features_are_the_incremental_ones() -> None:
 def test_training_examples_carry_the_features(tmp_path) -> None:
     from composeium_desktop.core.model.testing import tiny_records
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab, train_tokenizers
-    from composeium_desktop.core.training.fit import encode_record, length_hidden
+    from composeium_desktop.core.training.data import encode_record, length_hidden
 
     records = list(tiny_records())
     train_tokenizers(records, tmp_path, vocab_size=160, title_vocab_size=120, seed=0)

@@ -11,18 +11,18 @@ import pytest
 from composeium_desktop.core.features.metric import FEATURE_SIZES
 from composeium_desktop.core.model.config import TransformerConfig
 from composeium_desktop.core.model.testing import TINY_BODY_VOCAB, tiny_config, tiny_records
-from composeium_desktop.core.training.fit import (
+from composeium_desktop.core.training.data import (
     BucketedBatches,
-    TrainOptions,
     bucket_boundaries,
-    copy_matching_weights,
     encode_record,
     ending_weights,
     ends_off_tonic,
     has_wrong_bars,
     split_records,
-    train,
 )
+from composeium_desktop.core.training.fit import train
+from composeium_desktop.core.training.options import TrainOptions
+from composeium_desktop.core.training.runtime import copy_matching_weights
 
 
 def _example(meta: list[int], body: list[int]) -> tuple:
@@ -259,8 +259,8 @@ def test_batches_write_each_targets_hazard_row_into_it() -> None:
 
 def _forbidden_mass(out_dir, records) -> float:
     """Mean probability a saved model gives the hazard pieces at the positions of tunes."""
-    from composeium_desktop.core.model import load_model
     from composeium_desktop.core.features.syntax_hazards import HazardTable
+    from composeium_desktop.core.model import load_model
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
 
     model = load_model(out_dir)
@@ -324,7 +324,7 @@ def test_split_records_lends_validation_tunes_when_a_corpus_has_none() -> None:
 def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> None:
     """state.json of runs started before the options held a TransformerConfig (the shipped
     model's run among them) still resumes with its own sizes."""
-    from composeium_desktop.core.training.fit import _merge_resumed
+    from composeium_desktop.core.training.checkpoints import merge_resumed
 
     new_keys = ("model", "drop_wrong_bars", "init_from", "tonic_endings_only", "syntax_penalty")
     legacy = {
@@ -337,7 +337,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
         "vocab_size": 700,
         "max_body_len": 300,
     }
-    merged = _merge_resumed(_options(tmp_path, steps=99, resume=True), legacy)
+    merged = merge_resumed(_options(tmp_path, steps=99, resume=True), legacy)
     assert merged.model == TransformerConfig(
         vocab_size=700,
         d_model=64,
@@ -354,7 +354,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
     assert merged.steps == 99 and merged.resume
     assert merged.drop_wrong_bars is False and merged.init_from is None
     assert merged.tonic_endings_only is False and merged.syntax_penalty == 0.0
-    again = _merge_resumed(_options(tmp_path), merged.to_json())
+    again = merge_resumed(_options(tmp_path), merged.to_json())
     assert again.model == merged.model
 
 
