@@ -10,6 +10,7 @@
 * Transposition: :func:`transpose_body`, :func:`transpose_tune`, :func:`transposed_key`.
 * Training normalisation: :func:`normalise_body`, :func:`drop_text_symbols` (rules in
   :mod:`~composeium_desktop.core.abcnotation.normalise`).
+* Melody: :func:`last_note_pc`, :func:`ends_on_tonic` (the one "ends on the tonic").
 * Editor marks: :func:`validate` -> list of :class:`ABCError` (never raises).
 
 Every problem in ABC text is raised as :class:`ABCError` with a 1-based line and column.
@@ -53,6 +54,7 @@ from composeium_desktop.core.abcnotation.keys import (
     tonic_pc,
 )
 from composeium_desktop.core.abcnotation.lexer import Token, format_length, lex, parse_length
+from composeium_desktop.core.abcnotation.melody import ends_on_tonic, last_note_pc
 from composeium_desktop.core.abcnotation.normalise import (
     TRAIN_UNIT,
     drop_text_symbols,
@@ -85,11 +87,13 @@ __all__ = [
     "conventional_tonic",
     "default_unit_length",
     "drop_text_symbols",
+    "ends_on_tonic",
     "format_fraction",
     "format_length",
     "is_chord_symbol",
     "key_name",
     "key_signature",
+    "last_note_pc",
     "lex",
     "meter_fraction",
     "normalise_body",

@@ -207,8 +207,7 @@ def has_wrong_bars(record: Any) -> bool:
 def ends_off_tonic(record: Any) -> bool:
     """Whether a record's body (normalised: tonic C) ends on a note other than the tonic of
     its mode, or on no note."""
-    from composeium_desktop.core.abcnotation import key_name
-    from composeium_desktop.core.evaluation.figures import ends_on_tonic
+    from composeium_desktop.core.abcnotation import ends_on_tonic, key_name
 
     try:
         return not ends_on_tonic(record.body, key_name("C", record.mode))

@@ -7,14 +7,13 @@ import math
 import numpy as np
 import pytest
 
-from composeium_desktop.core.evaluation.figures import (
+from composeium_desktop.core.abcnotation import last_note_pc
+from composeium_desktop.core.evaluation.figures import format_table, targets
+from composeium_desktop.core.evaluation.samples import (
     SampleRequest,
     bootstrap_intervals,
     corpus_reference,
-    format_table,
-    last_note_pc,
     sample_metrics,
-    targets,
     training_windows,
 )
 from composeium_desktop.core.model.testing import make_tiny_model_dir, tiny_records
@@ -165,8 +164,8 @@ def test_evaluation_end_to_end_on_a_tiny_model(tmp_path) -> None:
 
 
 def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
-    from composeium_desktop.core.evaluation.figures import generate_samples
     from composeium_desktop.core.corpus.lengths import LENGTHS_FILE
+    from composeium_desktop.core.evaluation.samples import generate_samples
 
     folder = make_tiny_model_dir(tmp_path / "tiny")
     # Without a length table the seed draws no length, so greedy tunes depend on metadata only.
@@ -182,7 +181,7 @@ def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
 
 
 def test_samples_report_their_intended_length_and_keep_an_asked_one(tmp_path) -> None:
-    from composeium_desktop.core.evaluation.figures import generate_samples
+    from composeium_desktop.core.evaluation.samples import generate_samples
 
     folder = make_tiny_model_dir(tmp_path / "tiny")
     drawn = generate_samples(folder, [_request(seed=seed) for seed in (1, 2)], True)

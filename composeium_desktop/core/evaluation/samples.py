@@ -1,0 +1,267 @@
+"""The figures of generated samples: structure (bars of the wrong length, tonic endings),
+novelty (copies of training text), rendering, and 95% bootstrap intervals (resampling whole tunes),
+so a figure 1 point from its target on 200 samples is read as the noise it may be;
+``corpus_reference`` gives the corpus's own rates for comparison.
+
+``sample_metrics`` takes (request, abc) pairs, so it can be tested with hand-written tunes;
+``generate_samples`` produces them with core.generation (imported lazily) from metadata drawn
+like the corpus's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+COPY_WINDOW = 32
+BOOTSTRAP_RESAMPLES = 2000
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """Metadata for one generated sample (mirrors core.generation.GenerationRequest)."""
+
+    title: str
+    key: str
+    meter: str
+    genre: str
+    seed: int
+    # The length in bars the tune was meant to have (asked for or drawn); set by
+    # generate_samples from what the generator reports, None when it had none.
+    bars: int | None = None
+
+
+# Structure of a tune.
+
+
+def structure(body: str, key: str, meter: str, unit: str) -> tuple[int, int, bool]:
+    """(wrong-length bars, bars, ends on the tonic) of a body."""
+    from composeium_desktop.core.abcnotation import bar_errors, bar_lengths, ends_on_tonic
+
+    bars = len(bar_lengths(body, meter, unit))
+    errors = len(bar_errors(body, meter, unit))
+    return errors, bars, ends_on_tonic(body, key)
+
+
+def corpus_reference(records: Sequence[Any]) -> dict[str, float]:
+    """The corpus's own bar_error_rate, tonic_end_rate and median_bars (bars per tune) (bodies
+    in C, unit 1/8)."""
+    from composeium_desktop.core.abcnotation import TRAIN_UNIT, key_name
+
+    errors = tonic = 0
+    lengths: list[int] = []
+    for record in records:
+        try:
+            e, b, t = structure(record.body, key_name("C", record.mode), record.meter, TRAIN_UNIT)
+        except ValueError:
+            continue
+        errors, tonic = errors + e, tonic + t
+        lengths.append(b)
+    return {
+        "bar_error_rate": errors / max(sum(lengths), 1),
+        "tonic_end_rate": tonic / max(len(lengths), 1),
+        "median_bars": float(np.median(lengths)) if lengths else None,
+    }
+
+
+# Generated samples.
+
+
+def training_windows(bodies: Iterable[str], width: int = COPY_WINDOW) -> set[int]:
+    """Hashes of every width-character window of these (normalised, tonic C) bodies."""
+    windows: set[int] = set()
+    for body in bodies:
+        windows.update(hash(body[i : i + width]) for i in range(len(body) - width + 1))
+    return windows
+
+
+def draw_requests(records: Sequence[Any], n: int, seed: int) -> list[SampleRequest]:
+    """n requests whose title, key, meter and genre are those of tunes drawn (seeded, with
+    replacement) from these records: metadata distributed like the corpus's."""
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(records), size=n)
+    return [
+        SampleRequest(
+            title=records[i].title or "Untitled",
+            key=records[i].key,
+            meter=records[i].meter,
+            genre=records[i].genre,
+            seed=seed * 100003 + k,
+        )
+        for k, i in enumerate(picks)
+    ]
+
+
+def generate_samples(
+    model_dir: Path,
+    requests: Sequence[SampleRequest],
+    constrained: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+    sampling: dict[str, float] | None = None,
+) -> list[tuple[SampleRequest, str]]:
+    """(request, abc) for each request, written by core.generation's Generator; ``sampling``
+    overrides the app's sampler settings (``temperature``, ``top_p``, ``top_k``)."""
+    from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.core.generation.request import GenerationRequest
+
+    generator = Generator.load(model_dir)
+    samples = []
+    for index, request in enumerate(requests):
+        full = GenerationRequest(
+            title=request.title,
+            key=request.key,
+            meter=request.meter,
+            genre=request.genre,
+            seed=request.seed,
+            bars=request.bars,
+            constrained=constrained,
+            **(sampling or {}),
+        )
+        abc, intended = None, None
+        try:
+            for step in generator.generate(full):
+                if step.done:
+                    abc, intended = step.abc, step.intended_bars
+        except ValueError:
+            abc = None  # an unusable request counts as an invalid sample
+        samples.append((replace(request, bars=intended), abc or ""))
+        if progress is not None:
+            progress(index + 1, len(requests))
+    return samples
+
+
+def _same_key(written: str, requested: str) -> bool:
+    """Same tonic pitch class and mode (enharmonic spellings match)."""
+    from composeium_desktop.core.abcnotation import parse_key, tonic_pc
+
+    try:
+        a, b = parse_key(written), parse_key(requested)
+    except ValueError:
+        return False
+    return tonic_pc(a.tonic) == tonic_pc(b.tonic) and a.mode == b.mode
+
+
+def _renders(abc: str, renderer: Any) -> bool:
+    from composeium_desktop.core.render import RenderError
+
+    try:
+        return bool(renderer.render(abc).pages)
+    except RenderError:
+        return False
+
+
+def sample_metrics(
+    samples: Sequence[tuple[Any, str]],
+    tokenizer: Any,
+    windows: set[int],
+    render_check: Callable[[str], bool] | None = None,
+) -> dict[str, float]:
+    """valid_rate, bar_error_rate, header_match_rate, tonic_end_rate, copy_rate,
+    distinct_4gram, median_bars (bars per valid tune) and length_match_rate (valid tunes with
+    an intended length, ``request.bars``, that close exactly that many bars, counted as the
+    model's length feature counts them) over (request, abc) pairs; requests need title, key,
+    meter, genre and may have bars.
+
+    A sample is valid when the notation core parses and lexes it and ``render_check`` (Verovio
+    in an isolated process, by default) accepts it. Structure, copying and diversity are
+    measured on the valid ones; copying on the body normalised and moved to tonic C exactly as
+    the training corpus was.
+    """
+    from composeium_desktop.core.abcnotation import ABCError, lex, normalise_meter, parse_tune
+    from composeium_desktop.core.corpus import records_from_abc_text
+    from composeium_desktop.core.features.metric import body_bars
+
+    owned = None
+    if render_check is None:
+        from composeium_desktop.core.render import Renderer
+
+        owned = Renderer()
+        render_check = lambda abc: _renders(abc, owned)  # noqa: E731
+    header = copied = 0
+    length_told = length_kept = 0
+    per_tune: list[tuple[int, int, int]] = []  # (wrong bars or -1 if invalid, bars, on tonic)
+    grams: list[tuple[int, ...]] = []
+    try:
+        for request, abc in samples:
+            try:
+                tune = parse_tune(abc)
+                lex(tune.body)
+            except (ABCError, ValueError):
+                per_tune.append((-1, 0, 0))
+                continue
+            if not render_check(abc):
+                per_tune.append((-1, 0, 0))
+                continue
+            header += (
+                _same_key(tune.key, request.key)
+                and tune.meter == normalise_meter(request.meter)
+                and (tune.rhythm or "").strip().lower() == request.genre.lower()
+            )
+            try:
+                e, b, t = structure(tune.body, tune.key, tune.meter, tune.unit)
+            except ValueError:
+                e, b, t = 0, 0, False
+            per_tune.append((e, b, int(t)))
+            normalised = records_from_abc_text(abc, "samples")
+            if normalised:
+                body = normalised[0].body
+                if getattr(request, "bars", None) is not None:
+                    length_told += 1
+                    length_kept += body_bars(body, normalised[0].meter) == request.bars
+                copied += any(
+                    hash(body[i : i + COPY_WINDOW]) in windows
+                    for i in range(len(body) - COPY_WINDOW + 1)
+                )
+                ids = tokenizer.encode(body)
+                grams.extend(tuple(ids[i : i + 4]) for i in range(len(ids) - 3))
+    finally:
+        if owned is not None:
+            owned.close()
+    n = max(len(samples), 1)
+    lengths = [b for e, b, _ in per_tune if e >= 0]  # bars of each valid tune
+    valid = len(lengths)
+    errors = sum(e for e, _, _ in per_tune if e >= 0)
+    bars = sum(lengths)
+    tonic = sum(t for _, _, t in per_tune)
+    return {
+        "samples": len(samples),
+        "valid_rate": valid / n,
+        "bar_error_rate": errors / max(bars, 1),
+        "header_match_rate": header / max(valid, 1),
+        "tonic_end_rate": tonic / max(valid, 1),
+        "copy_rate": copied / max(valid, 1),
+        "distinct_4gram": len(set(grams)) / max(len(grams), 1),
+        "median_bars": float(np.median(lengths)) if lengths else None,
+        "length_match_rate": length_kept / length_told if length_told else None,
+        **bootstrap_intervals(per_tune),
+    }
+
+
+def bootstrap_intervals(
+    per_tune: Sequence[tuple[int, int, int]], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> dict[str, list[float]]:
+    """95% percentile-bootstrap intervals of valid_rate, bar_error_rate and tonic_end_rate from
+    (wrong bars, bars, ends on tonic) per sample, wrong bars -1 for an invalid sample. Whole
+    tunes are resampled, so the bars of one tune (whose errors come together) stay together."""
+    if not per_tune:
+        return {}
+    table = np.asarray(per_tune, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(table), size=(resamples, len(table)))
+    valid = (table[:, 0] >= 0)[picks]
+    errors = np.where(valid, table[:, 0][picks], 0).sum(axis=1)
+    bars = table[:, 1][picks].sum(axis=1)
+    tonic = table[:, 2][picks].sum(axis=1)
+    n_valid = valid.sum(axis=1)
+
+    def interval(values: np.ndarray) -> list[float]:
+        return [float(np.percentile(values, 2.5)), float(np.percentile(values, 97.5))]
+
+    return {
+        "valid_rate_ci95": interval(valid.mean(axis=1)),
+        "bar_error_rate_ci95": interval(errors / np.maximum(bars, 1)),
+        "tonic_end_rate_ci95": interval(tonic / np.maximum(n_valid, 1)),
+    }
