@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from composeium_desktop.core.abcnotation.errors import ABCError
 from composeium_desktop.core.abcnotation.header import normalise_meter, parse_unit
@@ -81,7 +81,9 @@ class Token(NamedTuple):
     line: int
     col: int
     length: Fraction | None = None
-    data: object = None
+    # Its shape depends on ``kind`` (a note's (accidental, letter, octave marks), a bar
+    # line's symbol ...), so it is typed Any rather than a union every reader must narrow.
+    data: Any = None
 
 
 _LEN = r"(\d*(?:/+\d*)?)"
