@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from composeium_desktop import paths
 from composeium_desktop.core.corpus.records import TuneRecord, records_and_skips
@@ -102,8 +103,11 @@ def build_corpus(sources: Sequence[SourceFile]) -> CorpusReport:
 def _write_cache(path: Path, report: CorpusReport) -> None:
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     with tmp.open("w", encoding="utf-8") as out:
-        header = {"kind": "composeium-corpus", "skipped": dict(report.skipped)}
-        header["sources"] = report.sources
+        header: dict[str, Any] = {
+            "kind": "composeium-corpus",
+            "skipped": dict(report.skipped),
+            "sources": report.sources,
+        }
         out.write(json.dumps(header, ensure_ascii=False) + "\n")
         for record in report.records:
             out.write(json.dumps(dataclasses.asdict(record), ensure_ascii=False) + "\n")

@@ -48,7 +48,7 @@ def _abc_files_under(folder: Path) -> list[Path]:
 def music21_sources() -> list[SourceFile]:
     """Every .abc file of the five bundled collections, in a fixed order."""
     root = music21_corpus_dir()
-    files = []
+    files: list[SourceFile] = []
     for collection in MUSIC21_COLLECTIONS:
         folder = root / collection
         if not folder.is_dir():
@@ -60,7 +60,7 @@ def music21_sources() -> list[SourceFile]:
 def user_sources(paths: Iterable[Path]) -> list[SourceFile]:
     """ABC files named by the user: a file counts as collection <its stem>, a folder's files
     (searched recursively) as collection <the folder's name>."""
-    files = []
+    files: list[SourceFile] = []
     for raw in paths:
         path = Path(raw).expanduser()
         if path.is_dir():

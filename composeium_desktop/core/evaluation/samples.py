@@ -46,7 +46,7 @@ def structure(body: str, key: str, meter: str, unit: str) -> tuple[int, int, boo
     return errors, bars, ends_on_tonic(body, key)
 
 
-def corpus_reference(records: Sequence[Any]) -> dict[str, float]:
+def corpus_reference(records: Sequence[Any]) -> dict[str, float | None]:
     """The corpus's own bar_error_rate, tonic_end_rate and median_bars (bars per tune) (bodies
     in C, unit 1/8)."""
     from composeium_desktop.core.abcnotation import TRAIN_UNIT, key_name
@@ -100,7 +100,7 @@ def generate_samples(
     requests: Sequence[SampleRequest],
     constrained: bool = True,
     progress: Callable[[int, int], None] | None = None,
-    sampling: dict[str, float] | None = None,
+    sampling: dict[str, Any] | None = None,
 ) -> list[tuple[SampleRequest, str]]:
     """(request, abc) for each request, written by core.generation's Generator; ``sampling``
     overrides the app's sampler settings (``temperature``, ``top_p``, ``top_k``)."""
@@ -158,7 +158,7 @@ def sample_metrics(
     tokenizer: Any,
     windows: set[int],
     render_check: Callable[[str], bool] | None = None,
-) -> dict[str, float]:
+) -> dict[str, Any]:
     """valid_rate, bar_error_rate, header_match_rate, tonic_end_rate, copy_rate,
     distinct_4gram, median_bars (bars per valid tune) and length_match_rate (valid tunes with
     an intended length, ``request.bars``, that close exactly that many bars, counted as the

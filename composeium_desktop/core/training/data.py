@@ -112,7 +112,7 @@ class BucketedBatches:
     def steps_per_epoch(self) -> int:
         return sum(len(ix) // n for ix, n in zip(self.buckets, self.batch_sizes, strict=True))
 
-    def _make(self, indices: Sequence[int], bucket: int, rows: int) -> Batch:
+    def _make(self, indices: Sequence[int] | np.ndarray, bucket: int, rows: int) -> Batch:
         width = self.boundaries[bucket]
         meta = np.zeros((rows, self.meta_len), np.int32)
         body = np.zeros((rows, width), np.int32)
