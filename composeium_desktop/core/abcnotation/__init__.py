@@ -7,7 +7,9 @@
   kinds listed in :mod:`~composeium_desktop.core.abcnotation.lexer`).
 * Bars: :func:`bar_lengths` / :func:`bar_errors` -> :class:`BarInfo` (lengths in whole notes;
   pickups, section ends and repeats as :mod:`~composeium_desktop.core.abcnotation.bars` says).
-* Transposition: :func:`transpose_body`, :func:`transpose_tune`, :func:`transposed_key`.
+* Transposition: :func:`transpose_body`, :func:`transpose_tune`, :func:`transposed_key`; to a
+  named key :func:`transpose_tune_to` (:func:`semitones_to_key`, :func:`instrument_keys`), a
+  selection :func:`transpose_passage`, by :data:`INTERVALS`.
 * Training normalisation: :func:`normalise_body`, :func:`drop_text_symbols` (rules in
   :mod:`~composeium_desktop.core.abcnotation.normalise`).
 * Melody: :func:`last_note_pc`, :func:`ends_on_tonic` (the one "ends on the tonic").
@@ -63,10 +65,15 @@ from composeium_desktop.core.abcnotation.normalise import (
 )
 from composeium_desktop.core.abcnotation.tracker import BarTracker
 from composeium_desktop.core.abcnotation.transpose import (
+    INTERVALS,
+    instrument_keys,
     note_midi,
+    semitones_to_key,
     transpose_body,
+    transpose_passage,
     transpose_symbol,
     transpose_tune,
+    transpose_tune_to,
     transposed_key,
 )
 from composeium_desktop.core.abcnotation.validate import validate
@@ -111,4 +118,9 @@ __all__ = [
     "transpose_symbol",
     "transpose_tune",
     "transposed_key",
+    "INTERVALS",
+    "instrument_keys",
+    "semitones_to_key",
+    "transpose_passage",
+    "transpose_tune_to",
 ]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 from composeium_desktop.core.abcnotation.errors import ABCError
-from composeium_desktop.core.abcnotation.header import split_tunebook
+from composeium_desktop.core.abcnotation.header import Tune, split_tunebook
 from composeium_desktop.core.abcnotation.keys import (
     LETTERS,
     NATURAL_PC,
@@ -208,23 +208,207 @@ def transpose_tune(abc_text: str, semitones: int) -> str:
     if semitones == 0:
         return abc_text
     text = abc_text.replace("\r\n", "\n").replace("\r", "\n")
+    tunes = split_tunebook(text)
+    return _transpose_tunes(text, tunes, [semitones] * len(tunes), [None] * len(tunes))
+
+
+# Keys that sit well on fiddle, whistle, flute, mandolin and pipes, commonest first, per mode.
+INSTRUMENT_TONICS: dict[str, tuple[str, ...]] = {
+    "major": ("D", "G", "A", "C", "F", "E", "Bb"),
+    "minor": ("E", "A", "B", "D", "G"),
+    "dorian": ("A", "E", "D", "B", "G"),
+    "mixolydian": ("A", "D", "G", "E"),
+}
+INTERVALS: tuple[tuple[str, int], ...] = (
+    ("minor second", 1),
+    ("major second", 2),
+    ("minor third", 3),
+    ("major third", 4),
+    ("perfect fourth", 5),
+    ("tritone", 6),
+    ("perfect fifth", 7),
+    ("minor sixth", 8),
+    ("major sixth", 9),
+    ("minor seventh", 10),
+    ("major seventh", 11),
+    ("octave", 12),
+)
+DIRECTIONS = ("nearest", "up", "down")
+
+
+def instrument_keys(mode: str) -> tuple[str, ...]:
+    """The instrument-friendly keys in ``mode`` as K: values (``"minor" -> ("Em", "Am", ...)``)."""
+    return tuple(key_name(t, mode) for t in INSTRUMENT_TONICS.get(mode, INSTRUMENT_TONICS["major"]))
+
+
+def semitones_to_key(from_key: str, to_tonic: str, direction: str = "nearest") -> int:
+    """Semitones that move the tonic of ``from_key`` onto ``to_tonic``.
+
+    ``direction``: ``"nearest"`` (-5 ... +6), ``"up"`` (0 ... 11) or ``"down"`` (-11 ... 0).
+    A ``K:none`` tune counts as C.  Raises :class:`ABCError` for an unreadable key or tonic.
+    """
+    if direction not in DIRECTIONS:
+        raise ABCError(f"unknown direction {direction!r}; use one of {', '.join(DIRECTIONS)}")
+    src = parse_key(from_key)
+    dst = parse_key(to_tonic)
+    up = (tonic_pc(dst.tonic) - tonic_pc(src.tonic)) % 12
+    if direction == "up":
+        return up
+    if direction == "down":
+        return up - 12 if up else 0
+    return up - 12 if up > 6 else up
+
+
+def _retonic_key(value: str, tonic: str) -> str:
+    """The K: value ``value`` with its tonic replaced by ``tonic`` (mode and clauses kept)."""
+    spec = parse_key(value)
+    if spec.none:
+        return _key_text(spec)
+    return _key_text(KeySpec(parse_key(tonic).tonic, spec.mode, False, spec.extra))
+
+
+def transpose_tune_to(abc_text: str, tonic: str, direction: str = "nearest") -> tuple[str, int]:
+    """Transpose every tune of ``abc_text`` so that its key's tonic is ``tonic``, spelled so.
+
+    Each tune keeps its mode (an E minor tune taken to ``"A"`` is in A minor); ``K:none``
+    tunes move as if in C.  Returns the text and the semitones the first tune moved.
+    """
+    text = abc_text.replace("\r\n", "\n").replace("\r", "\n")
+    tunes = split_tunebook(text)
+    moved = [semitones_to_key(t.raw_key, tonic, direction) for t in tunes]
+    keys: list[str | None] = [_retonic_key(t.raw_key, tonic) for t in tunes]
+    return _transpose_tunes(text, tunes, moved, keys), (moved[0] if moved else 0)
+
+
+def _header_start(lines: list[str], body_index: int) -> int:
+    index = body_index - 1
+    while index >= 0 and not lines[index].startswith("X:") and lines[index].strip():
+        index -= 1
+    return max(index, 0)
+
+
+def _transpose_tunes(
+    text: str, tunes: list[Tune], shifts: list[int], keys: list[str | None]
+) -> str:
     lines = text.splitlines(keepends=True)
-    for tune in split_tunebook(text):
+    for tune, semitones, forced in zip(tunes, shifts, keys, strict=True):
+        if semitones == 0 and forced is None:
+            continue
         start = tune.body_line - 1
-        key_value = tune.field("K")
-        header_start = start - 1
-        while (
-            header_start >= 0
-            and not lines[header_start].startswith("X:")
-            and lines[header_start].strip()
-        ):
-            header_start -= 1
-        for i in range(max(header_start, 0), start):
+        key_value = tune.field("K") or "C"
+        new_key = forced or transposed_key(key_value, semitones)
+        for i in range(_header_start(lines, start), start):
             if lines[i].startswith("K:"):
                 newline = "\n" if lines[i].endswith("\n") else ""
-                lines[i] = f"K:{transposed_key(key_value or 'C', semitones)}{newline}"
+                lines[i] = f"K:{new_key}{newline}"
         body_count = len(tune.body.splitlines(keepends=True))
         body = "".join(lines[start : start + body_count])
-        new_body = transpose_body(body, semitones, key_value or "C")
+        new_body = transpose_body(body, semitones, key_value, forced)
         lines[start : start + body_count] = new_body.splitlines(keepends=True)
     return "".join(lines)
+
+
+class _PassageTransposer(_Transposer):
+    """Transposes the notes and chord symbols of a passage; the key signature stays.
+
+    Notes after the passage, up to the next bar line, get an accidental where one written in
+    the passage would otherwise change their pitch.
+    """
+
+    def __init__(self, semitones: int, key: KeySpec) -> None:
+        super().__init__(semitones, key, key)
+        self._set_keys(key, key)
+
+    def _set_keys(self, src: KeySpec, dst: KeySpec) -> None:
+        self.src_sig = key_signature(src)
+        self.dst_sig = self.dst_sig_plain = self.src_sig
+        target = transpose_key(KeySpec("C", "major") if src.none else src, self.semitones)
+        base = KeySpec("C", "major") if src.none else src
+        self.steps = _letter_steps(base, target, self.semitones)
+
+    def key_change(self, value: str) -> str:
+        self._set_keys(parse_key(value), parse_key(value))
+        return value
+
+    def _keep_pitch(self, tok: Token) -> str:
+        """A note outside the passage, rewritten only if the passage changed its pitch."""
+        acc_text, letter, marks = tok.data  # type: ignore[misc]
+        base = letter.upper()
+        octave = (5 if letter.islower() else 4) + marks.count("'") - marks.count(",")
+        explicit = ACCIDENTAL_VALUE[acc_text]
+        if explicit is not None:
+            self.src_bar[(base, octave)] = explicit
+            self.dst_bar[(base, octave)] = explicit
+            return tok.text
+        acc = self.src_bar.get((base, octave), self.src_sig[base])
+        if self.dst_bar.get((base, octave), self.dst_sig[base]) == acc:
+            return tok.text
+        self.dst_bar[(base, octave)] = acc
+        return ACCIDENTAL_TEXT[acc] + tok.text
+
+    def run_passage(self, tokens: list[Token], start: int, end: int) -> str:
+        out: list[str] = []
+        offset = 0
+        touched = False  # inside the passage's last bar, after the passage
+        for tok in tokens:
+            inside = start <= offset < end
+            offset += len(tok.text)
+            kind = tok.kind
+            if kind == BAR:
+                self.src_bar.clear()
+                self.dst_bar.clear()
+                touched = False
+                out.append(tok.text)
+            elif kind in (FIELD, FIELD_LINE) and tok.data[0] == "K":  # type: ignore[index]
+                self.key_change(tok.data[1])  # type: ignore[index]
+                out.append(tok.text)
+            elif inside and kind == NOTE:
+                out.append(self.note(tok))
+                touched = True
+            elif inside and kind == SYMBOL:
+                out.append('"' + transpose_symbol(tok.data, self.semitones, self.steps) + '"')  # type: ignore[arg-type]
+            elif kind == NOTE:
+                out.append(self._keep_pitch(tok) if touched else self.note_unchanged(tok))
+            else:
+                out.append(tok.text)
+        return "".join(out)
+
+    def note_unchanged(self, tok: Token) -> str:
+        acc_text, letter, marks = tok.data  # type: ignore[misc]
+        explicit = ACCIDENTAL_VALUE[acc_text]
+        if explicit is not None:
+            octave = (5 if letter.islower() else 4) + marks.count("'") - marks.count(",")
+            self.src_bar[(letter.upper(), octave)] = explicit
+            self.dst_bar[(letter.upper(), octave)] = explicit
+        return tok.text
+
+
+def transpose_passage(abc_text: str, start: int, end: int, semitones: int) -> str:
+    """Transpose the notes and chord symbols between character offsets ``start`` and ``end``.
+
+    The key signature stays; the passage's notes are spelled as the interval moves the key
+    (in G, up a tone, B becomes c#), and a note after the passage in the same bar gets the
+    accidental it needs to keep its pitch.  Offsets count characters of ``abc_text`` with
+    ``\\n`` line ends (as an editor holds it); header lines in the range are left alone.
+    """
+    text = abc_text.replace("\r\n", "\n").replace("\r", "\n")
+    if semitones == 0 or end <= start:
+        return text
+    line_starts = [0]
+    for line in text.splitlines(keepends=True):
+        line_starts.append(line_starts[-1] + len(line))
+    pieces: list[str] = []
+    done = 0
+    for tune in split_tunebook(text):
+        body_start = line_starts[min(tune.body_line - 1, len(line_starts) - 1)]
+        body_end = body_start + len(tune.body)
+        if body_end <= start or body_start >= end or not tune.body:
+            continue
+        transposer = _PassageTransposer(semitones, parse_key(tune.raw_key))
+        tokens = lex(tune.body, tune.body_line)
+        new_body = transposer.run_passage(tokens, start - body_start, end - body_start)
+        pieces.append(text[done:body_start])
+        pieces.append(new_body)
+        done = body_end
+    pieces.append(text[done:])
+    return "".join(pieces)

@@ -187,3 +187,105 @@ def test_transposition_agrees_with_abc2abc(
             ).stdout
             ours = transpose_tune(source.read_text(), shift)
             assert _m21_pitches(ours) == _m21_pitches(theirs), (tune.title, shift)
+
+
+# --- to a named key, by interval, a passage -------------------------------------------------
+
+from composeium_desktop.core.abcnotation.transpose import (  # noqa: E402
+    INTERVALS,
+    instrument_keys,
+    semitones_to_key,
+    transpose_passage,
+    transpose_tune_to,
+)
+
+CHORD_TUNE = 'X:1\nT:Chords\nM:4/4\nL:1/8\nK:G\n"G"G2 AB "D7"d2 ^cd|"Em/B"e2 B2 "C"c4|\n'
+
+
+@pytest.mark.parametrize(
+    ("key", "tonic", "direction", "expected"),
+    [
+        ("D", "G", "nearest", 5),
+        ("D", "G", "down", -7),
+        ("D", "A", "nearest", -5),
+        ("D", "A", "up", 7),
+        ("Em", "A", "nearest", 5),
+        ("G", "G", "up", 0),
+        ("G", "G", "down", 0),
+        ("Bb", "F#", "nearest", -4),
+    ],
+)
+def test_semitones_to_key(key: str, tonic: str, direction: str, expected: int) -> None:
+    assert semitones_to_key(key, tonic, direction) == expected
+
+
+def test_semitones_to_key_rejects_what_is_no_key() -> None:
+    with pytest.raises(ABCError):
+        semitones_to_key("D", "Q")
+    with pytest.raises(ABCError):
+        semitones_to_key("D", "G", "sideways")
+
+
+def test_to_a_named_key_moves_notes_and_spells_chords_in_the_new_key() -> None:
+    text, moved = transpose_tune_to(CHORD_TUNE, "D")
+    assert moved == -5
+    assert text.splitlines()[4] == "K:D"
+    # Chord symbols and notes read in D: the D7 becomes A7, the raised c# becomes g#.
+    assert text.splitlines()[5] == '"D"D2 EF "A7"A2 ^GA|"Bm/F#"B2 F2 "G"G4|'
+    assert _m21_pitches(text) == [p - 5 for p in _m21_pitches(CHORD_TUNE)]
+
+
+def test_to_a_named_key_keeps_the_mode_and_uses_the_spelling_asked_for() -> None:
+    minor = 'X:1\nK:Em\n"Em"E2 "B7"^D2|\n'
+    text, moved = transpose_tune_to(minor, "F#", "up")
+    assert moved == 2
+    assert text == 'X:1\nK:F#m\n"F#m"F2 "C#7"^E2|\n'
+    flat, _ = transpose_tune_to(minor, "Gb", "up")
+    assert flat.splitlines()[1] == "K:Gbm"
+
+
+def test_to_a_named_key_in_a_book_moves_each_tune_to_that_tonic() -> None:
+    book = "X:1\nT:a\nK:D\nDFA|\n\nX:2\nT:b\nK:Ador\nABc|\n"
+    text, _ = transpose_tune_to(book, "G")
+    assert [ln for ln in text.splitlines() if ln.startswith("K:")] == ["K:G", "K:Gdor"]
+    assert "GBd|" in text and "GAB|" in text
+
+
+def test_intervals_cover_the_octave_and_an_octave_moves_letters_by_seven() -> None:
+    assert [s for _, s in INTERVALS] == list(range(1, 13))
+    assert transpose_tune("X:1\nK:G\nGAB|\n", 12) == "X:1\nK:G\ngab|\n"
+    assert transpose_tune("X:1\nK:G\nGAB|\n", dict(INTERVALS)["perfect fourth"]) == (
+        "X:1\nK:C\ncde|\n"
+    )
+
+
+def test_instrument_keys_per_mode() -> None:
+    assert instrument_keys("major")[:3] == ("D", "G", "A")
+    assert "Em" in instrument_keys("minor")
+    assert instrument_keys("dorian")[0] == "Ador"
+
+
+def test_a_passage_moves_its_notes_and_chords_and_keeps_the_key() -> None:
+    text = 'X:1\nK:G\n"G"G A B c|"D"d e f g|\n'
+    start = text.index('"G"')
+    end = text.index("|")
+    out = transpose_passage(text, start, end, 2)
+    assert out == 'X:1\nK:G\n"A"A B ^c d|"D"d e f g|\n'
+
+
+def test_a_passage_leaves_the_rest_of_its_bar_sounding_as_before() -> None:
+    text = "X:1\nL:1/8\nK:C\nA B c B|B c|\n"
+    start = text.index("A")
+    out = transpose_passage(text, start, start + 1, 1)  # A -> Bb, the next B must stay B
+    assert out == "X:1\nL:1/8\nK:C\n_B =B c B|B c|\n"
+    assert _m21_pitches(out)[1:] == _m21_pitches(text)[1:]
+
+
+def test_a_passage_after_an_accidental_reads_it() -> None:
+    text = "X:1\nL:1/8\nK:C\n^F G F G|\n"
+    start = text.index("F G|")
+    # The second F is F#: it goes to G#, and the G after it must say it is natural.
+    out = transpose_passage(text, start, start + 1, 2)
+    assert out == "X:1\nL:1/8\nK:C\n^F G ^G =G|\n"
+    before, after = _m21_pitches(text), _m21_pitches(out)
+    assert after == [before[0], before[1], before[2] + 2, before[3]]
