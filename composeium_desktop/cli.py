@@ -12,6 +12,8 @@ import importlib
 import sys
 from collections.abc import Sequence
 
+from composeium_desktop.commands import UsageError
+
 COMMAND_MODULES = (
     "gui",
     "corpus",
@@ -22,10 +24,6 @@ COMMAND_MODULES = (
     "render",
     "export",
 )
-
-
-class UsageError(Exception):
-    """A problem with the user's input: reported as one line, exit code 2, no traceback."""
 
 
 def _load_commands() -> list:

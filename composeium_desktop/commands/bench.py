@@ -285,7 +285,7 @@ def run_bench(
 
 def run(args: argparse.Namespace) -> int:
     from composeium_desktop import paths
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
     from composeium_desktop.commands.generate import model_folder
 
     if args.runs < 1 or args.tokens < 8 or args.naive_runs < 1:

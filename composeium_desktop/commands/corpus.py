@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from composeium_desktop import paths
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
     from composeium_desktop.core.corpus import load_corpus_report
     from composeium_desktop.core.corpus.stats import format_stats
     from composeium_desktop.core.tokenizer import ABCTokenizer, train_tokenizers

@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
     from composeium_desktop.paths import model_dir
 
     folder = args.model or model_dir()

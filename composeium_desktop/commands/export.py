@@ -61,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
     from composeium_desktop.commands.render import load_tune, located
     from composeium_desktop.core import export
     from composeium_desktop.core.render import Renderer

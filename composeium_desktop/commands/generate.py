@@ -79,7 +79,7 @@ def format_choices() -> str:
 
 
 def _request(args: argparse.Namespace):  # noqa: ANN202 (GenerationRequest, imported lazily)
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
     from composeium_desktop.core.generation.request import GenerationRequest, validate_request
 
     if args.num < 1:
@@ -124,7 +124,7 @@ def _write(text: str, out: Path | None) -> None:
 
 def model_folder(folder: Path) -> Path:
     """`folder` if it holds a model; otherwise a UsageError saying so."""
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
     from composeium_desktop.core.model.config import CONFIG_FILE, MODEL_FILE
 
     folder = Path(folder)
@@ -135,7 +135,7 @@ def model_folder(folder: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from composeium_desktop import paths
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
 
     if args.list:
         print(format_choices())

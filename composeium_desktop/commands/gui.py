@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
 
     if args.file is not None and not args.file.is_file():
         raise UsageError(f"no such file: {args.file}")

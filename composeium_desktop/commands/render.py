@@ -53,7 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def load_tune(path: Path, number: int | None) -> TuneSource:
     """Read `path` and cut out tune X:`number` (or the first tune). Raises UsageError."""
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
 
     try:
         text = path.read_text(encoding="utf-8")
@@ -94,7 +94,7 @@ def located(source: TuneSource, exc: Exception) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
     from composeium_desktop.core import export
     from composeium_desktop.core.render import Renderer
 

@@ -148,7 +148,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
 
     for name in ("steps", "batch_size", "d_model", "layers", "heads", "ff", "val_every",
                  "vocab_size", "max_body_len", "buckets"):  # fmt: skip

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.generation.request import MAX_BARS, MIN_BARS
+from composeium_desktop.core.features.metric import MAX_BARS, MIN_BARS
 
 LENGTHS_FILE = "lengths.json"
 MIN_TUNES = 20

@@ -35,6 +35,8 @@ from composeium_desktop.core.abcnotation import ABCError, BarTracker
 
 TICKS_PER_WHOLE = 96
 MAX_TICKS = 191  # two bars of 4/4 minus one tick; longer room is capped
+# The lengths in bars a request may ask for and the length feature can say.
+MIN_BARS = 1
 MAX_BARS = 126
 REMAINING_SIZE = MAX_TICKS + 3
 ELAPSED_SIZE = MAX_TICKS + 2

@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from composeium_desktop.core.abcnotation import TRAIN_UNIT
+from composeium_desktop.core.features.metric import MAX_BARS, MIN_BARS
 
-MIN_BARS, MAX_BARS = 1, 126
 """Lengths a user may ask for (the decoder's ``to_go`` feature counts up to 126 bars)."""
 
 OFFERED_MODES = ("major", "minor", "dorian", "mixolydian", "lydian", "phrygian", "locrian")
