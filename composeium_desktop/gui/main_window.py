@@ -36,6 +36,7 @@ from composeium_desktop.gui.controllers.compose import ComposeController
 from composeium_desktop.gui.controllers.file import EXPORT_KINDS, FileController
 from composeium_desktop.gui.controllers.playback import PlaybackController
 from composeium_desktop.gui.controllers.score import ScoreController
+from composeium_desktop.gui.controllers.transpose import TransposeController
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.settings import AppSettings
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
@@ -113,6 +114,7 @@ class MainWindow(QMainWindow):
             self.transport, self.editor, self.score_view, self.score, self.services, self
         )
         self.files = FileController(self.editor, self.services, self, self.playback.options, self)
+        self.transposer = TransposeController(self.editor, self.services, self, self)
         self.startup_tasks = TaskRunner("startup", self)
 
     def _action(
@@ -137,7 +139,7 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", self.close, keys.Quit)
         self.undo_action = self._action("&Undo", self.editor.undo, keys.Undo)
         self.redo_action = self._action("&Redo", self.editor.redo, keys.Redo)
-        self.transpose_action = self._action("&Transpose…", self.files.transpose, "Ctrl+T")
+        self.transpose_action = self._action("&Transpose…", self.transposer.open_dialog, "Ctrl+T")
         self.settings_action = self._action("Se&ttings…", self.open_settings, keys.Preferences)
         self.generate_action = self._action(
             "&Generate", self.compose.generate, MetadataPanel.generate_shortcuts()
@@ -210,9 +212,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def _connect(self) -> None:
-        for source in (self.compose, self.files, self.playback):
+        for source in (self.compose, self.files, self.playback, self.transposer):
             source.status.connect(self.show_status)
-        for source in (self.compose, self.files):
+        for source in (self.compose, self.files, self.transposer):
             source.error.connect(self.show_error)
         self.score.render_failed.connect(self.show_error)
         self.compose.busy_changed.connect(self.stop_action.setEnabled)

@@ -74,6 +74,24 @@ def _transpose(abc_text: str, semitones: int) -> str:
     return transpose_tune(abc_text, semitones)
 
 
+def _transpose_to(abc_text: str, tonic: str, direction: str) -> str:
+    from composeium_desktop.core.abcnotation import transpose_tune_to
+
+    return transpose_tune_to(abc_text, tonic, direction)[0]
+
+
+def _transpose_passage(abc_text: str, start: int, end: int, semitones: int) -> str:
+    from composeium_desktop.core.abcnotation import transpose_passage
+
+    return transpose_passage(abc_text, start, end, semitones)
+
+
+def _semitones_to_key(key: str, tonic: str, direction: str) -> int:
+    from composeium_desktop.core.abcnotation import semitones_to_key
+
+    return semitones_to_key(key, tonic, direction)
+
+
 def _key_name(tonic: str, mode: str) -> str:
     from composeium_desktop.core.abcnotation import key_name
 
@@ -141,6 +159,9 @@ class CoreServices:
     validate: Callable[[str], list[Any]] = _validate
     split_tunebook: Callable[[str], list[Any]] = _split_tunebook
     transpose: Callable[[str, int], str] = _transpose
+    transpose_to: Callable[[str, str, str], str] = _transpose_to
+    transpose_passage: Callable[[str, int, int, int], str] = _transpose_passage
+    semitones_to_key: Callable[[str, str, str], int] = _semitones_to_key
     key_name: Callable[[str, str], str] = _key_name
     parse_tune: Callable[[str], Any] = _parse_tune
     make_request: Callable[..., Any] = _make_request

@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
-    QInputDialog,
     QMessageBox,
     QProgressDialog,
     QWidget,
@@ -306,13 +305,6 @@ class FileController(QObject):
         self._editor.document().setModified(True)
         self.autosave_now()
         self.status.emit("Restored the autosaved tune.")
-
-    def transpose(self) -> None:
-        semitones, ok = QInputDialog.getInt(
-            self._window, "Transpose", "Semitones (up is positive):", 2, -12, 12
-        )
-        if ok and semitones:
-            self.transpose_by(semitones)
 
     def transpose_by(self, semitones: int) -> None:
         try:

@@ -1,4 +1,4 @@
-"""Small modal dialogs: pick a tune from a book, pick a variation, settings."""
+"""Small modal dialogs: pick a tune from a book, pick a variation, settings, transpose."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QComboBox,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QRadioButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -173,3 +176,104 @@ class SettingsDialog(QDialog):
             audio_device=str(self.device_combo.currentData() or ""),
             defaults=defaults,
         )
+
+
+@dataclass(frozen=True)
+class TransposeChoice:
+    """What the transpose dialog asked for.
+
+    to_tonic set: move the tune's tonic there (direction "nearest", "up" or "down");
+    otherwise move by `semitones` (signed). `selection`: only the selected passage.
+    """
+
+    to_tonic: str | None
+    direction: str
+    semitones: int
+    selection: bool
+
+
+class TransposeDialog(QDialog):
+    """Transpose to a named key (instrument-friendly keys first) or by an interval, for the
+    tune or the selection."""
+
+    def __init__(
+        self,
+        current_key: str,
+        keys: tuple[tuple[str, str], ...],
+        friendly: int,
+        intervals: tuple[tuple[str, int], ...],
+        has_selection: bool,
+        parent: QWidget | None = None,
+    ) -> None:
+        """`keys`: (label, tonic) pairs, the first `friendly` of them instrument-friendly."""
+        super().__init__(parent)
+        self.setWindowTitle("Transpose")
+        self.to_key_radio = QRadioButton("To the key of")
+        self.by_interval_radio = QRadioButton("By")
+        self.to_key_radio.setChecked(True)
+        self.key_combo = QComboBox()
+        for index, (label, tonic) in enumerate(keys):
+            if index == friendly and friendly:
+                self.key_combo.insertSeparator(self.key_combo.count())
+            self.key_combo.addItem(label, tonic)
+        self.key_direction = QComboBox()
+        for label, value in (("nearest", "nearest"), ("up", "up"), ("down", "down")):
+            self.key_direction.addItem(label, value)
+        self.interval_combo = QComboBox()
+        for label, semitones in intervals:
+            self.interval_combo.addItem(label, semitones)
+        self.interval_direction = QComboBox()
+        self.interval_direction.addItem("up", 1)
+        self.interval_direction.addItem("down", -1)
+        self.tune_radio = QRadioButton("The whole tune")
+        self.selection_radio = QRadioButton("The selection")
+        self.selection_radio.setEnabled(has_selection)
+        (self.selection_radio if has_selection else self.tune_radio).setChecked(True)
+        what = QButtonGroup(self)
+        what.addButton(self.to_key_radio)
+        what.addButton(self.by_interval_radio)
+        scope = QButtonGroup(self)
+        scope.addButton(self.tune_radio)
+        scope.addButton(self.selection_radio)
+        grid = QGridLayout()
+        grid.addWidget(self.to_key_radio, 0, 0)
+        grid.addWidget(self.key_combo, 0, 1)
+        grid.addWidget(self.key_direction, 0, 2)
+        grid.addWidget(self.by_interval_radio, 1, 0)
+        grid.addWidget(self.interval_combo, 1, 1)
+        grid.addWidget(self.interval_direction, 1, 2)
+        self.key_combo.activated.connect(lambda _i: self.to_key_radio.setChecked(True))
+        self.interval_combo.activated.connect(lambda _i: self.by_interval_radio.setChecked(True))
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(f"The tune is in <b>{current_key}</b>."))
+        layout.addLayout(grid)
+        layout.addWidget(QLabel("Transpose"))
+        layout.addWidget(self.tune_radio)
+        layout.addWidget(self.selection_radio)
+        layout.addWidget(buttons)
+
+    def select_key(self, tonic: str) -> bool:
+        index = self.key_combo.findData(tonic)
+        if index >= 0:
+            self.key_combo.setCurrentIndex(index)
+            self.to_key_radio.setChecked(True)
+        return index >= 0
+
+    def choice(self) -> TransposeChoice:
+        selection = self.selection_radio.isChecked()
+        if self.to_key_radio.isChecked():
+            return TransposeChoice(
+                str(self.key_combo.currentData()),
+                str(self.key_direction.currentData()),
+                0,
+                selection,
+            )
+        semitones = int(self.interval_combo.currentData()) * int(
+            self.interval_direction.currentData()
+        )
+        return TransposeChoice(None, "up" if semitones > 0 else "down", semitones, selection)
