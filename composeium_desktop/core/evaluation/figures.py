@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -98,7 +99,7 @@ def run_evaluation(
     records: Sequence[Any] | None = None,
     render_check: Callable[[str], bool] | None = None,
     log: Callable[[str], None] = lambda message: None,
-    sampling: dict[str, float] | None = None,
+    sampling: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Every figure of `composeium evaluate`, in report order; ``sampling`` overrides the
     app's sampler settings for the generated tunes (reported as ``temperature``, ``top_p``).
@@ -131,47 +132,81 @@ def run_evaluation(
     for split, name in (("validation", "val"), ("test", "test")):
         bits, chars = ngram_bits(ngram, (r.body for r in by_split[split]))
         figures[f"ngram_{name}_bpc"] = bits / chars if chars else None
-
     if abc_files:
         log(f"scoring {len(abc_files)} ABC file(s)")
-        user, rejected = abc_file_records(abc_files)
-        bits, chars = model_bits(model, tokenizer, meta_vocab, user)
-        ngram_b, _ = ngram_bits(ngram, (r.body for r in user))
-        figures["abc_tunes"] = len(user)
-        figures["abc_rejected"] = rejected
-        figures["abc_bpc"] = bits / chars if chars else None
-        figures["abc_ngram_bpc"] = ngram_b / chars if chars else None
-
+        figures.update(_abc_file_figures(model, tokenizer, meta_vocab, ngram, abc_files))
     if samples > 0:
+        run = _SampleRun(model_dir, tokenizer, by_split, render_check, sampling, log)
+        figures.update(run.figures(samples, seed, constrained, also_unconstrained))
+    figures["seconds"] = round(time.monotonic() - started, 1)
+    return figures
+
+
+def _abc_file_figures(
+    model: Any, tokenizer: Any, meta_vocab: Any, ngram: Any, abc_files: Sequence[Path]
+) -> dict[str, Any]:
+    """Bits per character of the user's own tune books, beside the 5-gram's."""
+    user, rejected = abc_file_records(abc_files)
+    bits, chars = model_bits(model, tokenizer, meta_vocab, user)
+    ngram_b, _ = ngram_bits(ngram, (r.body for r in user))
+    return {
+        "abc_tunes": len(user),
+        "abc_rejected": rejected,
+        "abc_bpc": bits / chars if chars else None,
+        "abc_ngram_bpc": ngram_b / chars if chars else None,
+    }
+
+
+@dataclass
+class _SampleRun:
+    """Generated-sample figures: requests drawn like the corpus's, each decoder's figures, and
+    the corpus's own rates on the tunes the requests were drawn from."""
+
+    model_dir: Path
+    tokenizer: Any
+    by_split: dict[str, list[Any]]
+    render_check: Callable[[str], bool] | None
+    sampling: dict[str, Any] | None
+    log: Callable[[str], None]
+
+    def figures(
+        self, samples: int, seed: int, constrained: bool, also_unconstrained: bool
+    ) -> dict[str, Any]:
         from composeium_desktop.core.generation.request import GenerationRequest, list_choices
 
         choices = list_choices()
-        reference = by_split["test"] or by_split["validation"] or by_split["train"]
+        split = self.by_split
+        reference = split["test"] or split["validation"] or split["train"]
         offered = [
             r for r in reference if r.meter in choices["meters"] and r.mode in choices["modes"]
         ] or reference
         requests = draw_requests(offered, samples, seed)
-        log(f"generating {samples} tunes ({'constrained' if constrained else 'unconstrained'})")
-
-        def progress(done: int, total: int) -> None:
-            if done % 20 == 0 or done == total:
-                log(f"  {done}/{total} tunes")
-
-        pairs = generate_samples(model_dir, requests, constrained, progress, sampling)
-        windows = training_windows(r.body for r in by_split["train"])
-        figures["constrained"] = "yes" if constrained else "no"
+        windows = training_windows(r.body for r in split["train"])
         defaults = GenerationRequest()
-        figures["temperature"] = (sampling or {}).get("temperature", defaults.temperature)
-        figures["top_p"] = (sampling or {}).get("top_p", defaults.top_p)
-        figures.update(sample_metrics(pairs, tokenizer, windows, render_check))
+        figures: dict[str, Any] = {
+            "constrained": "yes" if constrained else "no",
+            "temperature": (self.sampling or {}).get("temperature", defaults.temperature),
+            "top_p": (self.sampling or {}).get("top_p", defaults.top_p),
+        }
+        figures.update(self._metrics(requests, constrained, windows))
         if also_unconstrained and constrained:
-            log(f"generating {samples} tunes (unconstrained)")
-            pairs = generate_samples(model_dir, requests, False, progress, sampling)
-            metrics = sample_metrics(pairs, tokenizer, windows, render_check)
+            metrics = self._metrics(requests, False, windows)
             figures.update({f"unconstrained_{k}": v for k, v in metrics.items()})
         corpus = corpus_reference(offered)  # the tunes whose metadata the samples take
         figures["corpus_bar_error_rate"] = corpus["bar_error_rate"]
         figures["corpus_tonic_end_rate"] = corpus["tonic_end_rate"]
         figures["corpus_median_bars"] = corpus["median_bars"]
-    figures["seconds"] = round(time.monotonic() - started, 1)
-    return figures
+        return figures
+
+    def _metrics(
+        self, requests: Sequence[Any], constrained: bool, windows: set[int]
+    ) -> dict[str, Any]:
+        kind = "constrained" if constrained else "unconstrained"
+        self.log(f"generating {len(requests)} tunes ({kind})")
+
+        def progress(done: int, total: int) -> None:
+            if done % 20 == 0 or done == total:
+                self.log(f"  {done}/{total} tunes")
+
+        pairs = generate_samples(self.model_dir, requests, constrained, progress, self.sampling)
+        return sample_metrics(pairs, self.tokenizer, windows, self.render_check)

@@ -10,7 +10,7 @@ like the corpus's."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +153,86 @@ def _renders(abc: str, renderer: Any) -> bool:
         return False
 
 
+@dataclass
+class _Tally:
+    """The running counts of ``sample_metrics`` over the samples seen so far."""
+
+    tokenizer: Any
+    windows: set[int]
+    header: int = 0
+    copied: int = 0
+    length_told: int = 0
+    length_kept: int = 0
+    # (wrong bars or -1 if invalid, bars, on tonic) of each sample
+    per_tune: list[tuple[int, int, int]] = field(default_factory=list)
+    grams: list[tuple[int, ...]] = field(default_factory=list)
+
+    def add(self, request: Any, abc: str, render_check: Callable[[str], bool]) -> None:
+        from composeium_desktop.core.abcnotation import ABCError, lex, normalise_meter, parse_tune
+
+        try:
+            tune = parse_tune(abc)
+            lex(tune.body)
+        except (ABCError, ValueError):
+            self.per_tune.append((-1, 0, 0))
+            return
+        if not render_check(abc):
+            self.per_tune.append((-1, 0, 0))
+            return
+        self.header += (
+            _same_key(tune.key, request.key)
+            and tune.meter == normalise_meter(request.meter)
+            and (tune.rhythm or "").strip().lower() == request.genre.lower()
+        )
+        try:
+            e, b, t = structure(tune.body, tune.key, tune.meter, tune.unit)
+        except ValueError:
+            e, b, t = 0, 0, False
+        self.per_tune.append((e, b, int(t)))
+        self._add_normalised(request, abc)
+
+    def _add_normalised(self, request: Any, abc: str) -> None:
+        """Length kept, copying and 4-grams, on the body normalised as the corpus was."""
+        from composeium_desktop.core.corpus import records_from_abc_text
+        from composeium_desktop.core.features.metric import body_bars
+
+        normalised = records_from_abc_text(abc, "samples")
+        if not normalised:
+            return
+        body = normalised[0].body
+        if getattr(request, "bars", None) is not None:
+            self.length_told += 1
+            self.length_kept += body_bars(body, normalised[0].meter) == request.bars
+        self.copied += any(
+            hash(body[i : i + COPY_WINDOW]) in self.windows
+            for i in range(len(body) - COPY_WINDOW + 1)
+        )
+        ids = self.tokenizer.encode(body)
+        self.grams.extend(tuple(ids[i : i + 4]) for i in range(len(ids) - 3))
+
+    def figures(self) -> dict[str, Any]:
+        per_tune = self.per_tune
+        n = max(len(per_tune), 1)
+        lengths = [b for e, b, _ in per_tune if e >= 0]  # bars of each valid tune
+        valid = len(lengths)
+        errors = sum(e for e, _, _ in per_tune if e >= 0)
+        tonic = sum(t for _, _, t in per_tune)
+        return {
+            "samples": len(per_tune),
+            "valid_rate": valid / n,
+            "bar_error_rate": errors / max(sum(lengths), 1),
+            "header_match_rate": self.header / max(valid, 1),
+            "tonic_end_rate": tonic / max(valid, 1),
+            "copy_rate": self.copied / max(valid, 1),
+            "distinct_4gram": len(set(self.grams)) / max(len(self.grams), 1),
+            "median_bars": float(np.median(lengths)) if lengths else None,
+            "length_match_rate": (
+                self.length_kept / self.length_told if self.length_told else None
+            ),
+            **bootstrap_intervals(per_tune),
+        }
+
+
 def sample_metrics(
     samples: Sequence[tuple[Any, str]],
     tokenizer: Any,
@@ -170,74 +250,20 @@ def sample_metrics(
     measured on the valid ones; copying on the body normalised and moved to tonic C exactly as
     the training corpus was.
     """
-    from composeium_desktop.core.abcnotation import ABCError, lex, normalise_meter, parse_tune
-    from composeium_desktop.core.corpus import records_from_abc_text
-    from composeium_desktop.core.features.metric import body_bars
-
     owned = None
     if render_check is None:
         from composeium_desktop.core.render import Renderer
 
         owned = Renderer()
         render_check = lambda abc: _renders(abc, owned)  # noqa: E731
-    header = copied = 0
-    length_told = length_kept = 0
-    per_tune: list[tuple[int, int, int]] = []  # (wrong bars or -1 if invalid, bars, on tonic)
-    grams: list[tuple[int, ...]] = []
+    tally = _Tally(tokenizer, windows)
     try:
         for request, abc in samples:
-            try:
-                tune = parse_tune(abc)
-                lex(tune.body)
-            except (ABCError, ValueError):
-                per_tune.append((-1, 0, 0))
-                continue
-            if not render_check(abc):
-                per_tune.append((-1, 0, 0))
-                continue
-            header += (
-                _same_key(tune.key, request.key)
-                and tune.meter == normalise_meter(request.meter)
-                and (tune.rhythm or "").strip().lower() == request.genre.lower()
-            )
-            try:
-                e, b, t = structure(tune.body, tune.key, tune.meter, tune.unit)
-            except ValueError:
-                e, b, t = 0, 0, False
-            per_tune.append((e, b, int(t)))
-            normalised = records_from_abc_text(abc, "samples")
-            if normalised:
-                body = normalised[0].body
-                if getattr(request, "bars", None) is not None:
-                    length_told += 1
-                    length_kept += body_bars(body, normalised[0].meter) == request.bars
-                copied += any(
-                    hash(body[i : i + COPY_WINDOW]) in windows
-                    for i in range(len(body) - COPY_WINDOW + 1)
-                )
-                ids = tokenizer.encode(body)
-                grams.extend(tuple(ids[i : i + 4]) for i in range(len(ids) - 3))
+            tally.add(request, abc, render_check)
     finally:
         if owned is not None:
             owned.close()
-    n = max(len(samples), 1)
-    lengths = [b for e, b, _ in per_tune if e >= 0]  # bars of each valid tune
-    valid = len(lengths)
-    errors = sum(e for e, _, _ in per_tune if e >= 0)
-    bars = sum(lengths)
-    tonic = sum(t for _, _, t in per_tune)
-    return {
-        "samples": len(samples),
-        "valid_rate": valid / n,
-        "bar_error_rate": errors / max(bars, 1),
-        "header_match_rate": header / max(valid, 1),
-        "tonic_end_rate": tonic / max(valid, 1),
-        "copy_rate": copied / max(valid, 1),
-        "distinct_4gram": len(set(grams)) / max(len(grams), 1),
-        "median_bars": float(np.median(lengths)) if lengths else None,
-        "length_match_rate": length_kept / length_told if length_told else None,
-        **bootstrap_intervals(per_tune),
-    }
+    return tally.figures()
 
 
 def bootstrap_intervals(
