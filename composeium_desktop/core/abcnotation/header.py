@@ -133,11 +133,28 @@ def _header_end(lines: list[str], start: int) -> int:
             continue
         match = _FIELD_RE.match(line)
         if match is None:
-            return i
+            if not _key_line_follows(lines, i):
+                return i
+            i += 1  # a stray text line inside the header (abc2abc only warns): skipped
+            continue
         i += 1
         if match.group(1) == "K":
             return i
     return i
+
+
+def _key_line_follows(lines: list[str], start: int) -> bool:
+    """Whether a ``K:`` line comes after ``lines[start]`` before an empty line or the next tune.
+
+    Real tune books have text lines inside headers (a ``Q:`` that lost its letter, the tail of a
+    ``%%`` directive continued with ``\\``); the header then still ends at its ``K:`` line.
+    """
+    for line in lines[start + 1 : start + 40]:
+        if not line.strip() or line.startswith("X:"):
+            return False
+        if line.startswith("K:"):
+            return True
+    return False
 
 
 def _parse_lines(lines: list[str], first_line: int) -> Tune:
@@ -212,21 +229,25 @@ def parse_tune(text: str) -> Tune:
     return _parse_lines(lines[start:], start + 1)
 
 
-def _split_lines(lines: list[str], first_line: int) -> list[Tune]:
-    tunes: list[Tune] = []
+def _tune_ranges(lines: list[str]) -> list[tuple[int, int]]:
+    """``(first, end)`` line indices of each tune: from an ``X:`` line to the next empty line
+    or ``X:`` line."""
+    ranges: list[tuple[int, int]] = []
     i = 0
     while i < len(lines):
         if not lines[i].startswith("X:"):
             i += 1
             continue
-        j = i + 1
-        end = _header_end(lines, i)
-        j = end
+        j = _header_end(lines, i)
         while j < len(lines) and lines[j].strip() and not lines[j].startswith("X:"):
             j += 1
-        tunes.append(_parse_lines(lines[i:j], first_line + i))
+        ranges.append((i, j))
         i = j
-    return tunes
+    return ranges
+
+
+def _split_lines(lines: list[str], first_line: int) -> list[Tune]:
+    return [_parse_lines(lines[i:j], first_line + i) for i, j in _tune_ranges(lines)]
 
 
 def split_tunebook(text: str) -> list[Tune]:
@@ -235,3 +256,19 @@ def split_tunebook(text: str) -> list[Tune]:
     if not _X_RE.search(text):
         return [parse_tune(text)] if text.strip() else []
     return _split_lines(text.splitlines(keepends=True), 1)
+
+
+def tunebook_spans(text: str) -> list[tuple[int, int]]:
+    """Where each tune of :func:`split_tunebook` lies in ``text`` itself (line endings as
+    written): ``(start, end)`` character offsets, the end just after the tune's last line.
+
+    The text between spans (blank lines, comments, a file header) belongs to no tune, so a
+    book can be rebuilt byte for byte around one changed tune.
+    """
+    lines = text.splitlines(keepends=True)
+    if not _X_RE.search(text.replace("\r\n", "\n").replace("\r", "\n")):
+        return [(0, len(text))] if text.strip() else []
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    return [(offsets[i], offsets[j]) for i, j in _tune_ranges(lines)]
