@@ -30,10 +30,14 @@ def _make_renderer() -> Any:
     return Renderer()
 
 
-def _render_options(zoom: int = 40, transpose: int = 0) -> Any:
+def _render_options(
+    zoom: int = 40, transpose: int = 0, page_width: int = 2100, page_height: int = 2970
+) -> Any:
     from composeium_desktop.core.render import RenderOptions
 
-    return RenderOptions(zoom=zoom, transpose=transpose)
+    return RenderOptions(
+        page_width=page_width, zoom=zoom, transpose=transpose, page_height=page_height
+    )
 
 
 def _form_choices() -> FormChoices:

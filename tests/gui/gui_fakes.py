@@ -159,7 +159,7 @@ def fake_services(
         load_generator=lambda _dir: generator,
         model_available=lambda _dir: True,
         make_renderer=FakeRenderer,
-        render_options=lambda zoom=40, transpose=0: (zoom, transpose),
+        render_options=lambda zoom=40, transpose=0, **layout: (zoom, transpose),
         form_choices=lambda: __import__(
             "composeium_desktop.gui.widgets.metadata_panel", fromlist=["FormChoices"]
         ).FormChoices(),

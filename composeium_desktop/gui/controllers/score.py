@@ -2,7 +2,8 @@
 
 Edits are debounced (300 ms) before validation and rendering; while a tune is being generated
 renders are throttled instead, so the score grows as the text does. The render worker keeps
-only the newest request.
+only the newest request. Each request lays the score out for the view's page size at its zoom
+(Verovio's pageWidth/pageHeight/scale), so a resize or a zoom re-flows the staves.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from composeium_desktop.core.abcnotation.header import tunebook_spans
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor, ErrorMark
 from composeium_desktop.gui.widgets.score_view import ScoreView
@@ -19,7 +21,21 @@ from composeium_desktop.gui.workers import RenderFailure, RenderWorker, single_s
 
 DEBOUNCE_MS = 300
 STREAM_THROTTLE_MS = 250
-RENDER_ZOOM = 40
+RENDER_ZOOM = 40  # Verovio's scale at the view's 100%
+MAX_PAGE_UNITS = 60_000  # Verovio's limit for pageWidth / pageHeight
+
+
+def layout_options(width_px: int, height_px: int, zoom: int) -> dict[str, int]:
+    """Verovio layout for a page of width_px x height_px pixels at `zoom` percent.
+
+    At scale s a layout unit is s/100 pixels, so a page W pixels wide is W * 100 / s units.
+    """
+    scale = max(1, round(RENDER_ZOOM * zoom / 100))
+    return {
+        "zoom": scale,
+        "page_width": max(100, min(MAX_PAGE_UNITS, width_px * 100 // scale)),
+        "page_height": max(100, min(MAX_PAGE_UNITS, height_px * 100 // scale)),
+    }
 
 
 class ScoreController(QObject):
@@ -52,9 +68,13 @@ class ScoreController(QObject):
         self.result: Any = None
         self._line_index: list[tuple[int, int, str]] = []
         self._suppress_cursor_link = False
+        self._layouts: dict[int, tuple[int, Any]] = {}  # request id -> (zoom, page size)
+        self._last_text = ""
+        self._score_span: tuple[int, int] | None = None
         editor.textChanged.connect(self._on_text_changed)
         editor.cursor_moved.connect(self._on_cursor_moved)
         score.note_clicked.connect(self._on_note_clicked)
+        score.layout_changed.connect(self._relayout)
 
     def set_streaming(self, streaming: bool) -> None:
         """While streaming, renders are throttled and validation waits for the end."""
@@ -68,7 +88,7 @@ class ScoreController(QObject):
         self._debounce.stop()
         text = self._editor.toPlainText()
         self._show_validation(text)
-        self._request(text)
+        self._request(self._score_text(text))
 
     def _on_text_changed(self) -> None:
         if self._streaming:
@@ -78,15 +98,42 @@ class ScoreController(QObject):
             self._debounce.start()
 
     def _render_only(self) -> None:
-        self._request(self._editor.toPlainText())
+        self._request(self._score_text(self._editor.toPlainText()))
+
+    def _score_text(self, text: str) -> str:
+        """The tune under the cursor when the editor holds several (pasted together), with the
+        lines before it left blank so that the score's source lines stay the editor's."""
+        spans = tunebook_spans(text)
+        if len(spans) < 2:
+            self._score_span = None
+            return text
+        position = self._editor.textCursor().position()
+        start, end = next((s for s in reversed(spans) if s[0] <= position), spans[0])
+        self._score_span = (start, end)
+        return "\n" * text.count("\n", 0, start) + text[start:end]
+
+    def _relayout(self) -> None:
+        # The text last sent, not the editor's: an edit still being typed waits its debounce.
+        if self._last_text.strip():
+            self._request(self._last_text)
 
     def _request(self, text: str) -> None:
+        self._last_text = text
         if not text.strip():
             self.result = None
             self._line_index = []
             self._score.clear()
             return
-        self._worker.request(text, self._services.render_options(RENDER_ZOOM, self._transpose))
+        zoom, size = self._score.zoom, self._score.page_size()
+        layout = layout_options(size.width(), size.height(), zoom)
+        options = self._services.render_options(
+            zoom=layout["zoom"],
+            transpose=self._transpose,
+            page_width=layout["page_width"],
+            page_height=layout["page_height"],
+        )
+        request_id = self._worker.request(text, options)
+        self._layouts = {request_id: (zoom, size)}
 
     def _show_validation(self, text: str) -> None:
         try:
@@ -114,7 +161,8 @@ class ScoreController(QObject):
             (int(line), int(col), element_id)
             for element_id, (line, col) in result.positions.items()
         )
-        self._score.set_pages(tuple(result.pages), dict(result.page_of))
+        zoom, size = self._layouts.get(request_id, (None, None))
+        self._score.set_pages(tuple(result.pages), dict(result.page_of), zoom, size)
         self.rendered.emit(result)
 
     def _on_failed(self, request_id: int, failure: RenderFailure) -> None:
@@ -139,6 +187,9 @@ class ScoreController(QObject):
     def _on_cursor_moved(self, line: int, column: int) -> None:
         if self._suppress_cursor_link:
             return
+        span = self._score_span
+        if span is not None and not span[0] <= self._editor.textCursor().position() <= span[1]:
+            self._debounce.start()  # the cursor moved to another tune: engrave that one
         self._score.highlight_cursor_note(self.element_at_cursor(line, column))
 
     def _on_note_clicked(self, element_id: str) -> None:
@@ -153,6 +204,7 @@ class ScoreController(QObject):
         self._editor.setFocus()
 
     def shutdown(self) -> None:
+        self._score.cancel_pending_layout()
         self._debounce.stop()
         self._throttle.stop()
         self._worker.shutdown()

@@ -1,5 +1,10 @@
 """The engraved score: SVG pages stacked vertically, zoom, note highlights and note clicks.
 
+The score is laid out for the view: the view asks (layout_changed) for pages as wide as it is
+at the chosen zoom, so a resize or a zoom re-flows the staves instead of scaling them, and the
+clef stays in sight. Pages arrive drawn 1:1; between a zoom and its new pages the old pages are
+scaled so that the zoom shows at once.
+
 Pages are the Qt-displayable SVG strings of a core.render.RenderResult. A note's position on a
 page comes from QSvgRenderer.boundsOnElement(id) (mapped through the element's transform and the
 page's viewBox), so highlights are drawn as rectangles over the page rather than by editing SVG.
@@ -7,7 +12,7 @@ page's viewBox), so highlights are drawn as rectangles over the page rather than
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
@@ -19,10 +24,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composeium_desktop.gui.workers import single_shot_timer
+
 PAGE_GAP = 24.0
 MIN_ZOOM, MAX_ZOOM = 25, 400
 CURSOR_COLOR = QColor(15, 98, 254, 70)
 PLAYBACK_COLOR = QColor(255, 131, 43, 110)
+DEFAULT_ZOOM = 100
+RESIZE_DEBOUNCE_MS = 150
+MIN_PAGE_PX = 200
 
 
 class _Page:
@@ -79,11 +89,13 @@ class ScoreView(QGraphicsView):
     """Shows the pages of a rendered tune.
 
     note_clicked(element_id) fires when the user clicks an engraved element that has an id;
-    zoom_changed(percent) whenever the zoom changes.
+    zoom_changed(percent) whenever the zoom changes; layout_changed() when the pages should be
+    laid out again for page_size() at zoom (after a resize, debounced, or a zoom).
     """
 
     note_clicked = Signal(str)
     zoom_changed = Signal(int)
+    layout_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -97,8 +109,14 @@ class ScoreView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._pages: list[_Page] = []
         self._page_of: dict[str, int] = {}
-        self._zoom = 100
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
+        self._zoom = DEFAULT_ZOOM
+        self._pages_zoom = DEFAULT_ZOOM
+        self._laid_out_for = QSize()
         self.auto_fit = True
+        self._relayout = single_shot_timer(self, RESIZE_DEBOUNCE_MS)
+        self._relayout.setObjectName("score-relayout")
+        self._relayout.timeout.connect(self._layout_if_resized)
         self._cursor_box = self._make_box(CURSOR_COLOR)
         self._playback_box = self._make_box(PLAYBACK_COLOR)
 
@@ -113,9 +131,29 @@ class ScoreView(QGraphicsView):
     def has_score(self) -> bool:
         return bool(self._pages)
 
-    def set_pages(self, pages: tuple[str, ...], page_of: dict[str, int]) -> None:
-        """Show new pages, keeping the scroll position and zoom."""
+    def page_size(self) -> QSize:
+        """The pixel size a page should have to fill the view's width without scrolling."""
+        viewport = self.viewport().size()
+        return QSize(
+            max(MIN_PAGE_PX, viewport.width() - int(2 * PAGE_GAP) - 2),
+            max(MIN_PAGE_PX, viewport.height() - int(2 * PAGE_GAP)),
+        )
+
+    def set_pages(
+        self,
+        pages: tuple[str, ...],
+        page_of: dict[str, int],
+        zoom: int | None = None,
+        size: QSize | None = None,
+    ) -> None:
+        """Show new pages laid out at `zoom` for a page `size` (default: the current ones),
+        keeping the vertical scroll position; the view scrolls back to the left edge, where
+        the clefs are. A resize since that layout asks for another (layout_changed)."""
         scroll = self.verticalScrollBar().value()
+        self._pages_zoom = self._zoom if zoom is None else zoom
+        self._laid_out_for = self.page_size() if size is None else QSize(size)
+        if self._laid_out_for != self.page_size() and not self._relayout.isActive():
+            self._relayout.start()
         for page in self._pages:
             self.scene().removeItem(page.item)
             self.scene().removeItem(page.sheet)
@@ -135,44 +173,49 @@ class ScoreView(QGraphicsView):
         )
         self._cursor_box.hide()
         self._playback_box.hide()
-        if self.auto_fit:
-            self._fit()
+        self._show_scale()
         self.verticalScrollBar().setValue(scroll)
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
 
     def clear(self) -> None:
         self.set_pages((), {})
 
     def set_zoom(self, percent: int) -> None:
-        """Zoom to `percent` and stop following the view's width."""
+        """Zoom to `percent` (the staves re-flow to the view's width at that size)."""
         self.auto_fit = False
         self._apply_zoom(percent)
 
     def _apply_zoom(self, percent: int) -> None:
         percent = max(MIN_ZOOM, min(MAX_ZOOM, int(percent)))
-        if percent == self._zoom and not self.transform().isIdentity():
+        if percent == self._zoom:
             return
         self._zoom = percent
-        self.resetTransform()
-        self.scale(percent / 100.0, percent / 100.0)
+        self._show_scale()
         self.zoom_changed.emit(percent)
+        self.layout_changed.emit()
 
     def fit_width(self) -> None:
-        """Zoom so that a page fills the view's width, now and whenever the view resizes."""
+        """Back to the normal size; the score fills the view's width at every zoom anyway."""
         self.auto_fit = True
-        self._fit()
+        self._apply_zoom(DEFAULT_ZOOM)
 
-    def _fit(self) -> None:
-        if not self._pages:
-            return
-        width = self._pages[0].item.boundingRect().width() + 2 * PAGE_GAP
-        available = self.viewport().width() - 4
-        if available > 50:
-            self._apply_zoom(int(100 * available / width))
+    def _show_scale(self) -> None:
+        """Pages laid out at another zoom are scaled until their re-laid-out pages arrive."""
+        factor = self._zoom / self._pages_zoom if self._pages_zoom else 1.0
+        self.resetTransform()
+        if abs(factor - 1.0) > 1e-6:
+            self.scale(factor, factor)
+
+    def cancel_pending_layout(self) -> None:
+        self._relayout.stop()
+
+    def _layout_if_resized(self) -> None:
+        if self.page_size() != self._laid_out_for:
+            self.layout_changed.emit()
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
         super().resizeEvent(event)
-        if self.auto_fit:
-            self._fit()
+        self._relayout.start()
 
     def element_rect(self, element_id: str) -> QRectF | None:
         """Where `element_id` is drawn, in scene coordinates (None when it is not on any page)."""
@@ -215,7 +258,6 @@ class ScoreView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             step = 10 if event.angleDelta().y() > 0 else -10
-            self.auto_fit = False
             self.set_zoom(self._zoom + step)
             event.accept()
             return
