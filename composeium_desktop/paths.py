@@ -2,7 +2,9 @@
 
 Environment overrides come first (COMPOSEIUM_MODEL_DIR, COMPOSEIUM_RESOURCES_DIR,
 COMPOSEIUM_DATA_DIR); otherwise the repository checkout's top-level folders are used when
-running from source, and the copies installed inside the wheel otherwise.
+running from source, and the copies installed inside the wheel otherwise. The per-user data
+folder is the platform's own (platformdirs). Settings are kept by QSettings in the platform's
+settings location (gui/settings.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,10 @@ from __future__ import annotations
 import importlib.resources
 import os
 from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "composeium-desktop"
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,10 +42,8 @@ def resources_dir() -> Path:
 def user_data_dir() -> Path:
     """Per-user writable folder (autosave, caches); created on demand."""
     env = os.environ.get("COMPOSEIUM_DATA_DIR")
-    if env:
-        path = Path(env)
-    else:
-        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-        path = Path(base) / "composeium-desktop"
+    # ~/.local/share/composeium-desktop (or $XDG_DATA_HOME/...) on Linux,
+    # ~/Library/Application Support/composeium-desktop on macOS, %LOCALAPPDATA% on Windows.
+    path = Path(env) if env else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
     path.mkdir(parents=True, exist_ok=True)
     return path

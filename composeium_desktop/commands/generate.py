@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 NAME = "generate"
@@ -112,14 +110,9 @@ def _write(text: str, out: Path | None) -> None:
         return
     out = out.expanduser()
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".composeium-", suffix=".abc", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from composeium_desktop.core import fileio
+
+    fileio.write_text(out, text)
 
 
 def model_folder(folder: Path) -> Path:

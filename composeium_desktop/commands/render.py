@@ -54,13 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def load_tune(path: Path, number: int | None) -> TuneSource:
     """Read `path` and cut out tune X:`number` (or the first tune). Raises UsageError."""
     from composeium_desktop.commands import UsageError
+    from composeium_desktop.core.fileio import NotTextError, read_text
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not UTF-8 text") from None
+    except NotTextError as exc:
+        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"{path}: {exc.strerror or exc}") from None
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")

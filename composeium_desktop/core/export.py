@@ -11,13 +11,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from composeium_desktop.core import fileio
 from composeium_desktop.core.errors import PositionedError
 from composeium_desktop.core.render import (
     Renderer,
@@ -58,31 +58,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> 
     if target.is_dir():
         raise ExportError(f"cannot write {target}: it is a folder")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        return fileio.atomic_write(target, write)
     except OSError as exc:
-        raise ExportError(f"cannot write to the folder {folder}: {_reason(exc)}") from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, target)
-    except OSError as exc:
-        _remove(tmp)
         raise ExportError(f"could not write {target}: {_reason(exc)}") from None
-    except BaseException:
-        _remove(tmp)
-        raise
-    return target
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
 
 
 def _reason(exc: OSError) -> str:
