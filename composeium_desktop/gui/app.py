@@ -119,7 +119,7 @@ def run_app(options: LaunchOptions) -> int:
     app = create_application()
     headless_shot = options.screenshot is not None
     settings = AppSettings() if headless_shot else load_settings()
-    window = MainWindow(settings)
+    window = MainWindow(settings, store_settings=None if headless_shot else save_settings)
     if options.title:
         window.panel.title_edit.setText(options.title)
     if headless_shot:

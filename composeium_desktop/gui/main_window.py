@@ -8,6 +8,7 @@ file); this module only arranges and connects.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
@@ -59,9 +60,13 @@ class MainWindow(QMainWindow):
         settings: AppSettings,
         services: CoreServices | None = None,
         parent: QWidget | None = None,
+        store_settings: Callable[[AppSettings], None] | None = None,
     ) -> None:
+        """`store_settings` persists the settings whenever they change (the app passes
+        gui.settings.save_settings; tests leave the user's store alone)."""
         super().__init__(parent)
         self.settings = settings
+        self._store_settings = store_settings
         self.services = services or CoreServices()
         self.choices = FormChoices()
         self.setWindowTitle(APP_TITLE)
@@ -76,6 +81,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self._apply_settings()
         self.last_error = ""
+        self._score_error = ""
         self._closed = False
 
     def _build_widgets(self) -> None:
@@ -216,10 +222,12 @@ class MainWindow(QMainWindow):
             source.status.connect(self.show_status)
         for source in (self.compose, self.files, self.transposer):
             source.error.connect(self.show_error)
-        self.score.render_failed.connect(self.show_error)
+        self.score.render_failed.connect(self._show_score_error)
+        self.score.rendered.connect(self._clear_score_error)
         self.compose.busy_changed.connect(self.stop_action.setEnabled)
         self.files.document_changed.connect(self._update_title)
         self.files.recent_files_changed.connect(self._on_recent_files)
+        self.files.recent_files_changed.connect(lambda _recent: self.store_settings())
         self.editor.cursor_moved.connect(
             lambda line, col: self.cursor_label.setText(f"Ln {line}, Col {col}")
         )
@@ -283,6 +291,18 @@ class MainWindow(QMainWindow):
         self.statusBar().setStyleSheet(ERROR_STYLE)
         self.statusBar().showMessage(message)
 
+    def _show_score_error(self, message: str) -> None:
+        self._score_error = message
+        self.show_error(message)
+
+    def _clear_score_error(self, _result: object) -> None:
+        """A score that renders again makes its last failure untrue: take it off the bar."""
+        if self._score_error and self.statusBar().currentMessage() == self._score_error:
+            self.statusBar().clearMessage()
+            self.statusBar().setStyleSheet("")
+            self.last_error = ""
+        self._score_error = ""
+
     def _update_title(self, name: str) -> None:
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
         self.setWindowModified(self.files.is_modified())
@@ -303,9 +323,27 @@ class MainWindow(QMainWindow):
             self.show_status(f"No audio devices listed: {exc}")
         dialog = SettingsDialog(self.collect_settings(), devices, self.choices, self)
         if dialog.exec() == QDialog.DialogCode.Accepted:
-            self.settings = dialog.result_settings()
-            self.playback.configure(self.settings.soundfont, self.settings.audio_device)
-            self.show_status("Settings saved.")
+            self.apply_settings(dialog.result_settings())
+
+    def apply_settings(self, settings: AppSettings) -> None:
+        """Use `settings` at once (sound, output, the form's defaults) and store them."""
+        defaults_changed = settings.defaults != self.settings.defaults
+        self.settings = settings
+        self.playback.configure(settings.soundfont, settings.audio_device)
+        if defaults_changed:
+            self.panel.set_values_from_defaults(settings.defaults)
+        self.store_settings()
+        self.show_status("Settings saved and applied.")
+
+    def store_settings(self) -> None:
+        """Persist the settings as they stand now (no-op without a store)."""
+        if self._store_settings is None:
+            return
+        self.settings = self.collect_settings()
+        try:
+            self._store_settings(self.settings)
+        except Exception as exc:
+            self.show_error(f"Settings not saved: {exc}")
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         if any(url.isLocalFile() for url in event.mimeData().urls()):

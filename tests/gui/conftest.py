@@ -54,9 +54,9 @@ def make_window(qtbot) -> Iterator[Callable[..., MainWindow]]:
     windows: list[MainWindow] = []
 
     def factory(
-        services: CoreServices | None = None, settings: AppSettings | None = None
+        services: CoreServices | None = None, settings: AppSettings | None = None, **options
     ) -> MainWindow:
-        window = MainWindow(settings or AppSettings(), services)
+        window = MainWindow(settings or AppSettings(), services, **options)
         window.show()
         qtbot.waitExposed(window)
         windows.append(window)

@@ -78,8 +78,10 @@ def parse_key(k: str) -> KeySpec:
     low = head[0].lower()
     if low == "none":
         return KeySpec("C", "major", True, head[1] if len(head) > 1 else "")
-    if low in ("hp", "h"):
+    if low == "hp":
         return KeySpec("A", "mixolydian", False, head[1] if len(head) > 1 else "")
+    if low == "h":  # abcm2ps and Verovio read no key here either
+        raise ABCError(f"cannot read the key {k.strip()!r} (highland pipes are K:Hp or K:HP)")
     if text[0] in "^_=":  # only explicit accidentals: C major plus them
         return KeySpec("C", "major", False, text)
     m = _KEY_RE.match(text)

@@ -111,10 +111,12 @@ class PlaybackController(QObject):
             self._call("pause")
             self.paused = True
             self._transport.set_playing(False)
+            self.status.emit("Paused.")
         elif self.playing and self.paused:
             self._call("resume")
             self.paused = False
             self._transport.set_playing(True)
+            self.status.emit("Playing.")
         else:
             self.play()
 
@@ -165,6 +167,8 @@ class PlaybackController(QObject):
         self._pending_task = 0
         if self._player is not None:
             self._call("stop")
+        if self.playing:
+            self.status.emit("Stopped.")
         self.playing = self.paused = False
         self._transport.set_playing(False)
         self._transport.set_position(0.0)

@@ -57,3 +57,13 @@ def test_validate_never_raises() -> None:
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
         for problem in validate(text):
             assert problem.line >= 1 and problem.column >= 1
+
+
+def test_a_key_the_core_cannot_read_is_marked_where_it_stands() -> None:
+    header = "X:1\nT:t\nM:4/4\nL:1/8\n"
+    marks = validate(header + "K:H\nABcd efga|\n")
+    assert [(m.line, m.column, m.severity) for m in marks] == [(5, 3, "error")]
+    assert "Hp" in marks[0].message  # says how pipes keys are written
+    inline = validate(header + "K:Hp\nABcd [K:H] efga|\n")
+    assert [(m.line, m.column) for m in inline] == [(6, 6)]
+    assert validate(header + "K:HP\nABcd efga|\n") == []
