@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from composeium_desktop.core.training.options import TrainOptions
 
 NAME = "train"
 HELP = "Train the model on the music21 folk corpus or your own ABC files."
@@ -147,7 +151,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add("--quiet", action="store_true", help="no progress output")  # fmt: skip
 
 
-def run(args: argparse.Namespace) -> int:
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Raises UsageError for a setting train() would refuse or misread."""
     from composeium_desktop.commands import UsageError
 
     for name in ("steps", "batch_size", "d_model", "layers", "heads", "ff", "val_every",
@@ -171,17 +176,18 @@ def run(args: argparse.Namespace) -> int:
     for path in args.corpus:
         if not path.exists():
             raise UsageError(f"no such ABC file or folder: {path}")
-    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
     if args.resume and args.out is None:
         raise UsageError("--resume needs --out DIR")
     if args.init_from is not None and not (args.init_from / "composeium.keras").is_file():
         raise UsageError(f"--init-from: no saved model (composeium.keras) in {args.init_from}")
 
+
+def _options(args: argparse.Namespace) -> TrainOptions:
     from composeium_desktop.core.model.config import TransformerConfig
-    from composeium_desktop.core.training.fit import train
     from composeium_desktop.core.training.options import TrainOptions
 
-    options = TrainOptions(
+    out = args.out or Path("runs") / time.strftime("%Y%m%d-%H%M%S")
+    return TrainOptions(
         out_dir=out,
         corpus=list(args.corpus),
         include_music21=args.with_music21 or not args.corpus,
@@ -222,6 +228,14 @@ def run(args: argparse.Namespace) -> int:
         resume=args.resume,
         quiet=args.quiet,
     )
+
+
+def run(args: argparse.Namespace) -> int:
+    from composeium_desktop.commands import UsageError
+    from composeium_desktop.core.training.fit import train
+
+    _check_arguments(args)
+    options = _options(args)
     try:
         train(options)
     except (FileNotFoundError, ValueError) as exc:

@@ -301,6 +301,55 @@ def train(
     return _summary(out_dir, run.history, step0, wall, stopped, say)
 
 
+@dataclass
+class _Recorder:
+    """At each validation: the history entry, and on the chief the best model, the
+    checkpoint, history.json and the plot."""
+
+    options: TrainOptions
+    config: TransformerConfig
+    data: _RunData
+    model: Any
+    run: _RunState
+    chief: bool
+    started: float
+    supervisor: Any = None
+
+    def on_validation(self, step: int, train_loss: float, val_loss: float, improved: bool) -> None:
+        import keras
+
+        from composeium_desktop.core.model.storage import save_model
+
+        wall = self.run.previous_wall + time.monotonic() - self.started
+        learning_rate = keras.ops.convert_to_numpy(self.model.optimizer.learning_rate)
+        self.run.history.append(
+            {
+                "step": step,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "lr": float(learning_rate),
+                "wall_s": wall,
+            }
+        )
+        if not self.chief:
+            return
+        out_dir = Path(self.options.out_dir)
+        if improved:
+            save_model(self.model, out_dir)
+        state = {
+            "options": self.options.to_json(),
+            "config": self.config.to_dict(),
+            "data": self.data.info,
+            "history": self.run.history,
+            "best_val_loss": self.supervisor.best_val_loss,
+            "bad_validations": self.supervisor.bad_validations,
+            "wall_s": wall,
+        }
+        save_checkpoint(self.model, out_dir / CHECKPOINT_DIR, state)
+        write_json(out_dir / HISTORY_FILE, {**state, "stopped": None})
+        save_plot(self.run.history, out_dir / PLOT_FILE)
+
+
 def _fit(
     options: TrainOptions,
     config: TransformerConfig,
@@ -316,45 +365,13 @@ def _fit(
 ) -> str:
     """Keras ``fit`` from ``step0`` with validation, checkpoints and early stopping; returns
     why it stopped."""
-    import keras
-
     from composeium_desktop.core.model.callbacks import ProgressLogger, TrainingSupervisor
-    from composeium_desktop.core.model.storage import save_model
 
-    out_dir = Path(options.out_dir)
     nll = nll_function(model, options.jit_compile)
-
-    def on_validation(step: int, train_loss: float, val_loss: float, improved: bool) -> None:
-        now = time.monotonic()
-        run.history.append(
-            {
-                "step": step,
-                "train_loss": train_loss,
-                "val_loss": val_loss,
-                "lr": float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
-                "wall_s": run.previous_wall + now - started,
-            }
-        )
-        if not chief:
-            return
-        if improved:
-            save_model(model, out_dir)
-        state = {
-            "options": options.to_json(),
-            "config": config.to_dict(),
-            "data": data.info,
-            "history": run.history,
-            "best_val_loss": supervisor.best_val_loss,
-            "bad_validations": supervisor.bad_validations,
-            "wall_s": run.previous_wall + now - started,
-        }
-        save_checkpoint(model, out_dir / CHECKPOINT_DIR, state)
-        write_json(out_dir / HISTORY_FILE, {**state, "stopped": None})
-        save_plot(run.history, out_dir / PLOT_FILE)
-
+    recorder = _Recorder(options, config, data, model, run, chief, started)
     supervisor = TrainingSupervisor(
         validate=lambda: mean_nll(data.val_batches, nll),
-        on_validation=on_validation,
+        on_validation=recorder.on_validation,
         total_steps=options.steps,
         until=options.until,
         patience=options.patience,
@@ -363,6 +380,7 @@ def _fit(
         deadline=deadline,
         log=say,
     )
+    recorder.supervisor = supervisor
     callbacks: list[Any] = [supervisor]
     if not options.quiet:
         callbacks.insert(0, ProgressLogger(options.steps, deadline, stream))
