@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStyle,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -35,6 +36,7 @@ from PySide6.QtWidgets import (
 from composeium_desktop import paths
 from composeium_desktop.gui.controllers.compose import ComposeController
 from composeium_desktop.gui.controllers.file import EXPORT_KINDS, FileController
+from composeium_desktop.gui.controllers.header import HeaderController
 from composeium_desktop.gui.controllers.playback import PlaybackController
 from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.controllers.transpose import TransposeController
@@ -42,9 +44,16 @@ from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.settings import AppSettings
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
 from composeium_desktop.gui.widgets.dialogs import SettingsDialog
+from composeium_desktop.gui.widgets.help import (
+    ABC_REFERENCE,
+    HelpDialog,
+    about_html,
+    shortcuts_html,
+)
 from composeium_desktop.gui.widgets.metadata_panel import FormChoices, MetadataPanel
 from composeium_desktop.gui.widgets.score_view import ScoreView
 from composeium_desktop.gui.widgets.transport_bar import TransportBar
+from composeium_desktop.gui.widgets.tune_list import TuneListPanel
 from composeium_desktop.gui.workers import TaskRunner, running_workers
 
 APP_TITLE = "Composeium Desktop"
@@ -91,7 +100,11 @@ class MainWindow(QMainWindow):
         self.transport = TransportBar()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.panel)
+        self.tune_list = TuneListPanel()
+        self.left_tabs = QTabWidget()
+        self.left_tabs.addTab(self.panel, "Compose")
+        self.left_tabs.addTab(self.tune_list, "Tune book")
+        self.splitter.addWidget(self.left_tabs)
         self.splitter.addWidget(self.editor)
         self.splitter.addWidget(self.score_view)
         self.splitter.setStretchFactor(0, 0)
@@ -119,7 +132,11 @@ class MainWindow(QMainWindow):
         self.playback = PlaybackController(
             self.transport, self.editor, self.score_view, self.score, self.services, self
         )
-        self.files = FileController(self.editor, self.services, self, self.playback.options, self)
+        self.files = FileController(
+            self.editor, self.services, self, self.playback.options, self, lambda: self.settings
+        )
+        self.compose.prepare_document = self.files.prepare_for_generated
+        self.header = HeaderController(self.panel, self.editor, self)
         self.transposer = TransposeController(self.editor, self.services, self, self)
         self.startup_tasks = TaskRunner("startup", self)
 
@@ -204,6 +221,16 @@ class MainWindow(QMainWindow):
         play_menu.addActions([self.play_action, self.stop_play_action])
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action])
+        help_menu = bar.addMenu("&Help")
+        self.help_actions = {
+            "shortcuts": help_menu.addAction(
+                "&Keyboard shortcuts", lambda: self.show_help("shortcuts")
+            ),
+            "abc": help_menu.addAction("&ABC reference", lambda: self.show_help("abc")),
+            "about": help_menu.addAction(
+                "A&bout Composeium Desktop", lambda: self.show_help("about")
+            ),
+        }
         toolbar = QToolBar("Main")
         toolbar.setObjectName("main-toolbar")
         toolbar.setMovable(False)
@@ -227,6 +254,16 @@ class MainWindow(QMainWindow):
         self.compose.busy_changed.connect(self.stop_action.setEnabled)
         self.files.document_changed.connect(self._update_title)
         self.files.recent_files_changed.connect(self._on_recent_files)
+        self.files.book_changed.connect(self._on_book_changed)
+        self.compose.tune_finished.connect(self.files.on_generated)
+        self.tune_list.tune_activated.connect(self.files.select_tune)
+        self.tune_list.add_requested.connect(lambda: self.files.add_tune())
+        self.tune_list.duplicate_requested.connect(self.files.duplicate_tune)
+        self.tune_list.delete_requested.connect(self.files.delete_tune)
+        self.tune_list.move_requested.connect(self.files.move_tune)
+        self.tune_list.export_book_requested.connect(
+            lambda key: self.files.export_book_dialog(next(k for k in EXPORT_KINDS if k.key == key))
+        )
         self.files.recent_files_changed.connect(lambda _recent: self.store_settings())
         self.editor.cursor_moved.connect(
             lambda line, col: self.cursor_label.setText(f"Ln {line}, Col {col}")
@@ -303,6 +340,26 @@ class MainWindow(QMainWindow):
             self.last_error = ""
         self._score_error = ""
 
+    def _on_book_changed(self, book: object, index: int) -> None:
+        shown_before = len(self.tune_list.book)
+        self.tune_list.set_book(book, index)  # type: ignore[arg-type]
+        if len(self.tune_list.book) > 1 and shown_before <= 1:
+            self.left_tabs.setCurrentWidget(self.tune_list)
+
+    def show_help(self, page: str) -> HelpDialog:
+        """Open a Help page ("shortcuts", "abc" or "about"), not modal."""
+        titles = {"shortcuts": "Keyboard shortcuts", "abc": "ABC reference", "about": "About"}
+        if page == "shortcuts":
+            body = shortcuts_html(self.actions())
+        elif page == "abc":
+            body = ABC_REFERENCE
+        else:
+            body = about_html(paths.model_dir())
+        dialog = HelpDialog(titles[page], body, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def _update_title(self, name: str) -> None:
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
         self.setWindowModified(self.files.is_modified())
@@ -372,6 +429,7 @@ class MainWindow(QMainWindow):
         self.hide()
         self.compose.shutdown()
         self.score.shutdown()
+        self.header.shutdown()
         self.playback.shutdown()
         self.files.shutdown(clean=True)
         self.startup_tasks.shutdown()

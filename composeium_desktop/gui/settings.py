@@ -46,6 +46,9 @@ class AppSettings:
     tempo: int = 120
     window_geometry: bytes = b""
     window_state: bytes = b""
+    # Where a generated tune goes when a file is open: "ask", "new" (an untitled document)
+    # or "book" (a new tune at the end of the open book). Never over the open tune.
+    generated_tunes: str = "ask"
 
     def with_recent_file(self, path: str) -> AppSettings:
         """A copy with `path` first in the recent-files list (no duplicates, bounded)."""

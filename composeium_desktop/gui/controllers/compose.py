@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,9 @@ class ComposeController(QObject):
         self.generation.failed.connect(self._on_failed)
         self._stream: _Stream | None = None
         self._tokens = 0
+        # Asked before a generated tune replaces the editor's text (the file controller's
+        # prepare_for_generated: a new document or a new tune of the book); False cancels.
+        self.prepare_document: Callable[[], bool] = lambda: True
         self.busy = False
         panel.generate_requested.connect(self.generate)
         panel.stop_requested.connect(self.stop)
@@ -122,6 +126,9 @@ class ComposeController(QObject):
             header = self._services.tune_header(request)
         except Exception as exc:
             self.error.emit(f"Cannot compose with these settings: {exc}")
+            return
+        if not self.prepare_document():
+            self.status.emit("Generate cancelled: the open tune is kept.")
             return
         self._editor.replace_all_undoable(header)
         self._begin(_Stream(len(header), keep_header=False))
@@ -254,7 +261,11 @@ class ComposeController(QObject):
             entries.append(TuneEntry(f"Variation {rank}  (log-likelihood {logprob:.1f})", abc))
         dialog = VariationsDialog(entries, self._dialog_parent)
         self.status.emit(f"{len(entries)} variations ready.")
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.chosen_index() >= 0:
+        if (
+            dialog.exec() == QDialog.DialogCode.Accepted
+            and dialog.chosen_index() >= 0
+            and self.prepare_document()
+        ):
             self._editor.replace_all_undoable(entries[dialog.chosen_index()].abc)
 
     def _on_failed(self, message: str) -> None:

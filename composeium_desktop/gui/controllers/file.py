@@ -1,8 +1,14 @@
-"""Files: new, open (tune books with a picker), save, save as, recent files, export, transpose.
+"""Files: new, open, save, save as, recent files, export, transpose, and tune books.
 
-Unsaved work is never lost: closing or replacing a modified tune asks first, and the text is
-autosaved to paths.user_data_dir()/autosave every few seconds while modified, so the next start
-after a crash offers to restore it.
+A file of several tunes is a book (core.tunebook.TuneBook): the editor holds one tune of it,
+the tune list pane selects which, and saving writes the book back with every other tune and
+the text between tunes byte for byte as it was (in the file's own encoding and line endings).
+A generated tune is a new untitled document or a new tune of the open book (the settings'
+``generated_tunes``: "new", "book" or "ask"), never written over a named file.
+
+Unsaved work is never lost: closing or replacing a modified document asks first, and the text
+is autosaved to paths.user_data_dir()/autosave every few seconds while modified, so the next
+start after a crash offers to restore it.
 """
 
 from __future__ import annotations
@@ -10,14 +16,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import psutil
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import (
-    QDialog,
     QFileDialog,
     QMessageBox,
     QProgressDialog,
@@ -25,12 +30,17 @@ from PySide6.QtWidgets import (
 )
 
 from composeium_desktop import paths
+from composeium_desktop.core import fileio
+from composeium_desktop.core.abcnotation import parse_tune
+from composeium_desktop.core.tunebook import TuneBook
 from composeium_desktop.gui.services import CoreServices
+from composeium_desktop.gui.settings import AppSettings
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
-from composeium_desktop.gui.widgets.dialogs import TuneEntry, TunePickerDialog
-from composeium_desktop.gui.workers import TaskRunner
+from composeium_desktop.gui.workers import TaskRunner, single_shot_timer
 
 AUTOSAVE_MS = 5000
+BOOK_REFRESH_MS = 400
+NEW_TUNE_TEXT = "X:{number}\nT:New tune\nM:4/4\nL:1/8\nK:D\n"
 ABC_FILTER = "ABC tunes (*.abc *.abc.txt);;All files (*)"
 
 
@@ -54,50 +64,37 @@ EXPORT_KINDS = (
 )
 
 
-def write_text_atomic(path: Path, text: str) -> None:
+def write_text_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
     """Write `text` to `path` through a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fileio.write_text(path, text, encoding)
 
 
 def read_abc_file(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    return read_abc_with_encoding(path)[0]
 
 
-def tune_chunks(book: str) -> list[str]:
-    """The verbatim text of each tune of a tune book (a tune starts at an X: line)."""
-    starts = [m.start() for m in re.finditer(r"(?m)^X:", book)]
-    if len(starts) <= 1:
-        return [book]
-    ends = [*starts[1:], len(book)]
-    return [book[s:e].rstrip() + "\n" for s, e in zip(starts, ends, strict=True)]
+def read_abc_with_encoding(path: Path) -> tuple[str, str]:
+    """The file's text (newlines as written) and its encoding (UTF-8, else Latin-1).
+    Raises fileio.NotTextError for a binary file, OSError when it cannot be read."""
+    return fileio.decode_abc(path, path.read_bytes())
+
+
+def _file_stem(title: str) -> str:
+    return re.sub(r"[^\w\- ]+", "", title).strip().replace(" ", "-")[:60] or "tune"
 
 
 def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return bool(psutil.pid_exists(pid))
 
 
 class FileController(QObject):
-    """document_changed(title) when the window title should change; recent_files_changed."""
+    """document_changed(title) when the window title should change; recent_files_changed;
+    book_changed(TuneBook, index) when the tune list should show another book or tune (index
+    -1: the editor holds the whole document, not one tune of a book)."""
 
     document_changed = Signal(str)
     recent_files_changed = Signal(tuple)
+    book_changed = Signal(object, int)
     status = Signal(str)
     error = Signal(str)
     export_finished = Signal(str)
@@ -109,14 +106,22 @@ class FileController(QObject):
         window: QWidget,
         playback_options: Callable[[], dict],
         parent: QObject | None = None,
+        settings: Callable[[], AppSettings] = AppSettings,
     ) -> None:
         super().__init__(parent)
         self._editor = editor
         self._services = services
         self._window = window
         self._playback_options = playback_options
+        self._settings = settings
         self.path: Path | None = None
         self._origin = ""
+        self.book: TuneBook | None = None  # set while the editor holds one tune of a book
+        self.index: int | None = None
+        self._book_dirty = False
+        self._encoding = "utf-8"
+        self._book_refresh = single_shot_timer(self, BOOK_REFRESH_MS)
+        self._book_refresh.timeout.connect(self._refresh_book_view)
         self.recent_files: tuple[str, ...] = ()
         self._tasks = TaskRunner("export", self)
         self._tasks.succeeded.connect(self._on_export_done)
@@ -128,21 +133,202 @@ class FileController(QObject):
         self._autosave.timeout.connect(self.autosave_now)
         self._autosave.start()
         editor.modificationChanged.connect(lambda _m: self._emit_title())
+        editor.textChanged.connect(self._book_refresh.start)
 
-    def display_name(self) -> str:
+    def file_name(self) -> str:
         if self.path is not None:
             return self.path.name
         return f"Untitled{self._origin}"
+
+    def tune_title(self) -> str:
+        """The title (T:) of the tune being edited, "" when it has none."""
+        text = self._editor.toPlainText()
+        if self.book is None:
+            spans = self.current_book().tunes
+            return spans[0].tune.title if spans else ""
+        return parse_tune(text).title if text.strip() else ""
+
+    def display_name(self) -> str:
+        """ "Title — file" (with "tune 2 of 5" in a book), or the file name alone."""
+        name = self.file_name()
+        if self.book is not None and self.index is not None:
+            name = f"{name}, tune {self.index + 1} of {len(self.book)}"
+        title = self.tune_title()
+        return f"{title} — {name}" if title else name
 
     def _emit_title(self) -> None:
         self.document_changed.emit(self.display_name())
 
     def is_modified(self) -> bool:
-        return self._editor.document().isModified()
+        return self._editor.document().isModified() or self._book_dirty
+
+    def in_book(self) -> bool:
+        return self.book is not None and self.index is not None
+
+    def current_book(self) -> TuneBook:
+        """The open document as a book, with the editor's text in place of its tune."""
+        text = self._editor.toPlainText()
+        if self.book is None or self.index is None:
+            return TuneBook.parse(text)
+        if not self._editor.document().isModified():
+            return self.book
+        return self.book.replace(self.index, text)
+
+    def document_text(self) -> str:
+        """What Save writes: the whole book with the edited tune, or the editor's text."""
+        if self.in_book():
+            return self.current_book().text
+        return self._editor.toPlainText()
+
+    def _refresh_book_view(self) -> None:
+        self._emit_title()
+        self.book_changed.emit(self.current_book(), -1 if self.index is None else self.index)
+
+    def _commit(self) -> None:
+        """Put the editor's tune into the book (it may have become several tunes, or none)."""
+        if self.book is None or self.index is None:
+            return
+        if self._editor.document().isModified():
+            changed = self.book.replace(self.index, self._editor.toPlainText())
+            if changed is not self.book:
+                self.book = changed
+                self._book_dirty = True
+
+    def _load_tune(self, index: int) -> None:
+        assert self.book is not None
+        index = max(0, min(index, len(self.book) - 1))
+        self.index = index
+        self._editor.setPlainText(self.book.tune_text(index))
+        self._editor.document().setModified(False)
+        self._book_refresh.stop()
+        self._refresh_book_view()
+
+    def _enter_book(self) -> None:
+        """Make the editor's document a book (it was one text: a new or single-tune file)."""
+        if self.in_book():
+            self._commit()
+            return
+        self._book_dirty = self.is_modified()
+        self.book = TuneBook.parse(self._editor.toPlainText())
+        self.index = None
+
+    def select_tune(self, index: int) -> None:
+        """Edit tune `index` of the book (as the tune list numbers them now)."""
+        if not self.in_book() and not self.current_book().tunes:
+            return
+        self._enter_book()
+        assert self.book is not None
+        if len(self.book):
+            self._load_tune(index)
+        self.status.emit(f"Editing {self.display_name()}.")
+
+    def add_tune(self, text: str | None = None) -> None:
+        """A new tune at the end of the book (the open document becomes a book)."""
+        self._enter_book()
+        assert self.book is not None
+        self.book = self.book.append(text or NEW_TUNE_TEXT.format(number=self.book.next_number()))
+        self._book_dirty = True
+        self._load_tune(len(self.book) - 1)
+
+    def duplicate_tune(self, index: int) -> None:
+        self._enter_book()
+        assert self.book is not None
+        self.book = self.book.duplicate(index)
+        self._book_dirty = True
+        self._load_tune(index + 1)
+
+    def delete_tune(self, index: int) -> None:
+        self._enter_book()
+        assert self.book is not None
+        title = self.book.tunes[index].title
+        answer = QMessageBox.question(
+            self._window,
+            "Delete tune",
+            f"Delete “{title}” from {self.file_name()}? (Saving makes it final.)",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self.book = self.book.delete(index)
+        self._book_dirty = True
+        if len(self.book):
+            self._load_tune(min(index, len(self.book) - 1))
+        else:
+            self.book, self.index = None, None
+            self._editor.setPlainText("")
+            self._editor.document().setModified(True)
+            self._refresh_book_view()
+        self.status.emit(f"Deleted “{title}”.")
+
+    def move_tune(self, index: int, to: int) -> None:
+        self._enter_book()
+        assert self.book is not None
+        if not 0 <= to < len(self.book) or to == index:
+            return
+        current = self.index
+        self.book = self.book.move(index, to)
+        self._book_dirty = True
+        if current == index:
+            current = to
+        elif current is not None and index < current <= to:
+            current -= 1
+        elif current is not None and to <= current < index:
+            current += 1
+        self.index = current
+        self._refresh_book_view()
+
+    def prepare_for_generated(self) -> bool:
+        """Make room for a generated tune: a new untitled document (asking first when the
+        current one is unsaved) or a new tune of the open book, as the settings say (or the
+        user answers). False: the user cancelled."""
+        target = getattr(self._settings(), "generated_tunes", "ask")
+        has_file = self.path is not None or self.in_book()
+        if target == "ask" and has_file:
+            box = QMessageBox(self._window)
+            box.setWindowTitle("Generate")
+            box.setText(f"Where should the new tune go?\n(Open: {self.display_name()})")
+            new_button = box.addButton("New document", QMessageBox.ButtonRole.AcceptRole)
+            book_button = box.addButton(
+                f"Add to {self.file_name()}", QMessageBox.ButtonRole.ActionRole
+            )
+            box.addButton(QMessageBox.StandardButton.Cancel)
+            box.exec()
+            clicked = box.clickedButton()
+            if clicked is book_button:
+                target = "book"
+            elif clicked is new_button:
+                target = "new"
+            else:
+                return False
+        if target == "book" and has_file:
+            self.add_tune()
+            return True
+        if not self.confirm_discard():
+            return False
+        self._set_document("", None)
+        self.discard_autosave()
+        return True
+
+    def on_generated(self, _text: str = "") -> None:
+        """A tune generated into a book takes an X: number no other tune of the book has."""
+        if self.book is None or self.index is None:
+            return
+        text = self._editor.toPlainText()
+        number = parse_tune(text).number if text.strip() else None
+        others = {t.number for i, t in enumerate(self.book.tunes) if i != self.index}
+        if number is None or number not in others:
+            return
+        match = re.search(r"(?m)^X:[^\n]*", text)
+        if match is not None:
+            free = max(n for n in others if n is not None) + 1
+            self._editor.replace_range_undoable(match.start(), match.end(), f"X:{free}")
 
     def confirm_discard(self) -> bool:
         """Ask what to do with unsaved changes; False means the user cancelled."""
-        if not self.is_modified() or not self._editor.toPlainText().strip():
+        if not self.is_modified() or (
+            not self._book_dirty and not self._editor.toPlainText().strip()
+        ):
             return True
         answer = QMessageBox.question(
             self._window,
@@ -157,12 +343,29 @@ class FileController(QObject):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
-    def _set_document(self, text: str, path: Path | None, origin: str = "") -> None:
-        self._editor.setPlainText(text)
-        self._editor.document().setModified(False)
+    def _set_document(
+        self,
+        text: str,
+        path: Path | None,
+        origin: str = "",
+        tune_index: int | None = None,
+        encoding: str = "utf-8",
+    ) -> None:
+        """Show `text` (a book of several tunes shows tune `tune_index`, else its first)."""
         self.path = path
         self._origin = origin
-        self._emit_title()
+        self._encoding = encoding
+        self._book_dirty = False
+        book = TuneBook.parse(text)
+        if len(book) >= 2:
+            self.book = book
+            self._load_tune(tune_index or 0)
+        else:
+            self.book, self.index = None, None
+            self._editor.setPlainText(text)
+            self._editor.document().setModified(False)
+            self._book_refresh.stop()
+            self._refresh_book_view()
 
     def new_tune(self) -> None:
         if self.confirm_discard():
@@ -179,40 +382,25 @@ class FileController(QObject):
             self.open_path(Path(name), ask=False)
 
     def open_path(self, path: Path, ask: bool = True, tune_index: int | None = None) -> bool:
-        """Open `path`; a book of several tunes asks which one unless tune_index is given."""
+        """Open `path`; a book of several tunes opens at tune `tune_index` (else its first),
+        the tune list pane showing them all."""
         if ask and not self.confirm_discard():
             return False
         try:
-            book = read_abc_file(path)
+            text, encoding = read_abc_with_encoding(path)
+        except fileio.NotTextError as exc:
+            self.error.emit(f"Cannot open {path.name}: {exc.message}.")
+            return False
         except OSError as exc:
             self.error.emit(f"Cannot open {path}: {exc.strerror or exc}")
             return False
-        chunks = tune_chunks(book)
-        if len(chunks) == 1:
-            self._set_document(book, path)
-        else:
-            index = tune_index if tune_index is not None else self._pick_tune(path, chunks)
-            if index is None:
-                return False
-            self._set_document(chunks[index], None, f" (tune {index + 1} of {path.name})")
+        self._set_document(text, path, tune_index=tune_index, encoding=encoding)
         self._add_recent(path)
         self.discard_autosave()
-        self.status.emit(f"Opened {path.name}.")
+        count = len(self.book) if self.book is not None else 1
+        note = " (not UTF-8: read as Latin-1)" if encoding == "latin-1" else ""
+        self.status.emit(f"Opened {path.name}{note}" + (f" ({count} tunes)." if count > 1 else "."))
         return True
-
-    def _pick_tune(self, path: Path, chunks: list[str]) -> int | None:
-        entries = []
-        for number, chunk in enumerate(chunks, start=1):
-            title = re.search(r"(?m)^T:(.*)$", chunk)
-            key = re.search(r"(?m)^K:(.*)$", chunk)
-            label = f"{number}. {title.group(1).strip() if title else 'Untitled'}"
-            if key:
-                label += f"  [{key.group(1).strip()}]"
-            entries.append(TuneEntry(label, chunk))
-        dialog = TunePickerDialog(path.name, entries, self._window)
-        if dialog.exec() != QDialog.DialogCode.Accepted or dialog.chosen_index() < 0:
-            return None
-        return dialog.chosen_index()
 
     def save(self) -> bool:
         if self.path is None:
@@ -230,14 +418,28 @@ class FileController(QObject):
         return self._write(path)
 
     def _write(self, path: Path) -> bool:
+        text = self.document_text()
+        encoding = self._encoding
         try:
-            write_text_atomic(path, self._editor.toPlainText())
+            text.encode(encoding)
+        except UnicodeEncodeError:
+            encoding = "utf-8"  # a character the file's old encoding cannot hold
+        try:
+            write_text_atomic(path, text, encoding)
         except OSError as exc:
             self.error.emit(f"Cannot save {path}: {exc.strerror or exc}")
             return False
         self.path = path
         self._origin = ""
+        self._encoding = encoding
+        if self.in_book():
+            before = len(self.book) if self.book is not None else 0
+            self.book = TuneBook.parse(text)
+            self._book_dirty = False
+            if len(self.book) != before and self.index is not None:
+                self._load_tune(self.index)  # the tune became several: show the first
         self._editor.document().setModified(False)
+        self._book_refresh.start()
         self._add_recent(path)
         self.discard_autosave()
         self._emit_title()
@@ -255,8 +457,13 @@ class FileController(QObject):
             return
         try:
             self._autosave_dir.mkdir(parents=True, exist_ok=True)
-            write_text_atomic(self.autosave_path, self._editor.toPlainText())
-            meta = {"path": str(self.path) if self.path else "", "pid": os.getpid()}
+            write_text_atomic(self.autosave_path, self.document_text())
+            meta = {
+                "path": str(self.path) if self.path else "",
+                "pid": os.getpid(),
+                "tune": self.index,
+                "encoding": self._encoding,
+            }
             write_text_atomic(self.autosave_path.with_suffix(".json"), json.dumps(meta))
         except OSError as exc:
             self.error.emit(f"Autosave failed: {exc.strerror or exc}")
@@ -301,7 +508,15 @@ class FileController(QObject):
         except (OSError, ValueError):
             meta = {}
         original = Path(meta["path"]) if meta.get("path") else None
-        self._set_document(read_abc_file(autosave), original, " (restored)")
+        tune = meta.get("tune")
+        self._set_document(
+            read_abc_file(autosave),
+            original,
+            " (restored)",
+            tune_index=tune if isinstance(tune, int) else None,
+            encoding=str(meta.get("encoding") or "utf-8"),
+        )
+        self._book_dirty = self.book is not None
         self._editor.document().setModified(True)
         self.autosave_now()
         self.status.emit("Restored the autosaved tune.")
@@ -337,7 +552,10 @@ class FileController(QObject):
         text = self._editor.toPlainText()
         options = self._playback_options() if kind.key in ("wav", "midi") else {}
         export = self._services.export
-        task_id = self._tasks.submit(lambda: export(kind.key, text, path, dict(options)))
+        return self._submit_export(kind, path, lambda: export(kind.key, text, path, dict(options)))
+
+    def _submit_export(self, kind: ExportKind, path: Path, job: Callable[[], object]) -> int:
+        task_id = self._tasks.submit(job)
         progress = QProgressDialog(f"Exporting {path.name}…", "", 0, 0, self._window)
         progress.setCancelButton(None)
         progress.setWindowTitle("Export")
@@ -358,8 +576,37 @@ class FileController(QObject):
         progress.deleteLater()
         self.error.emit(f"{kind.upper()} export to {path.name} failed: {message}")
 
+    def export_book(self, kind: ExportKind, folder: Path) -> list[int]:
+        """Export every tune of the open book, one file per tune in `folder`
+        ("01-Title.mid" ...); returns the export tasks."""
+        book = self.current_book()
+        if not book.tunes:
+            self.error.emit("Nothing to export: the editor is empty.")
+            return []
+        options = self._playback_options() if kind.key in ("wav", "midi") else {}
+        export = self._services.export
+        tasks = []
+        for number, tune in enumerate(book.tunes, start=1):
+            path = folder / f"{number:02d}-{_file_stem(tune.title)}{kind.suffix}"
+            text = tune.text
+            tasks.append(
+                self._submit_export(
+                    kind, path, lambda t=text, p=path: export(kind.key, t, p, dict(options))
+                )
+            )
+        return tasks
+
+    def export_book_dialog(self, kind: ExportKind) -> None:
+        start = str(self.path.parent) if self.path else str(Path.home())
+        name = QFileDialog.getExistingDirectory(
+            self._window, f"Export every tune as {kind.key.upper()} into", start
+        )
+        if name:
+            self.export_book(kind, Path(name))
+
     def shutdown(self, clean: bool) -> None:
-        """Stop the timer and the export thread; a clean exit removes the autosave."""
+        """Stop the timers and the export thread; a clean exit removes the autosave."""
+        self._book_refresh.stop()
         self._autosave.stop()
         self._tasks.shutdown()
         if clean:

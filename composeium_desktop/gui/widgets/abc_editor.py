@@ -135,6 +135,15 @@ class ABCEditor(QPlainTextEdit):
         cursor.insertText(text)
         cursor.endEditBlock()
 
+    def replace_range_undoable(self, start: int, end: int, text: str) -> None:
+        """Replace characters start..end with `text` as one undo step, the cursor kept."""
+        cursor = QTextCursor(self.document())
+        cursor.beginEditBlock()
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+
     def replace_from(self, position: int, text: str, join_previous: bool = True) -> None:
         """Replace everything from character `position` to the end, merged into the last undo step."""
         cursor = QTextCursor(self.document())

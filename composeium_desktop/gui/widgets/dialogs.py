@@ -97,6 +97,13 @@ class VariationsDialog(_ListWithPreviewDialog):
         super().__init__("Variations", "Pick the variation to keep:", entries, parent)
 
 
+GENERATED_TUNE_CHOICES = (
+    ("Ask each time a file is open", "ask"),
+    ("Always a new document", "new"),
+    ("Add to the open tune book", "book"),
+)
+
+
 class SettingsDialog(QDialog):
     """SoundFont, audio output device and the metadata the form starts with."""
 
@@ -134,6 +141,13 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow("SoundFont", sf_row)
         form.addRow("Audio output", self.device_combo)
+        self.generated_combo = QComboBox()
+        for label, value in GENERATED_TUNE_CHOICES:
+            self.generated_combo.addItem(label, value)
+        self.generated_combo.setCurrentIndex(
+            max(self.generated_combo.findData(settings.generated_tunes), 0)
+        )
+        form.addRow("Generated tunes", self.generated_combo)
         form.addRow(QLabel("<b>New tunes start as</b>"))
         form.addRow("Title", self.title_edit)
         form.addRow("Tonic", self.tonic_combo)
@@ -174,6 +188,7 @@ class SettingsDialog(QDialog):
             self._settings,
             soundfont=self.soundfont_edit.text().strip(),
             audio_device=str(self.device_combo.currentData() or ""),
+            generated_tunes=str(self.generated_combo.currentData() or "ask"),
             defaults=defaults,
         )
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composeium_desktop.core.abcnotation import ABCError, key_name
 from composeium_desktop.core.generation.request import MAX_BARS
 from composeium_desktop.gui.settings import DefaultMetadata
 
@@ -73,6 +74,9 @@ class MetadataPanel(QWidget):
     """
 
     generate_requested = Signal()
+    # header_edited(letter, value): the user changed the title ("T"), key ("K": tonic and
+    # mode as ABC), meter ("M") or genre ("R"); show_tune() never emits it.
+    header_edited = Signal(str, str)
     stop_requested = Signal()
     continue_requested = Signal()
     variations_requested = Signal(int)
@@ -167,6 +171,15 @@ class MetadataPanel(QWidget):
         self.creativity_spin.valueChanged.connect(
             lambda v: self.creativity_slider.setValue(round(v * 100))
         )
+        self.title_edit.textEdited.connect(lambda text: self.header_edited.emit("T", text.strip()))
+        self.tonic_combo.activated.connect(lambda _i: self._emit_key())
+        self.mode_combo.activated.connect(lambda _i: self._emit_key())
+        self.meter_combo.activated.connect(
+            lambda _i: self.header_edited.emit("M", self.meter_combo.currentText())
+        )
+        self.genre_combo.activated.connect(
+            lambda _i: self.header_edited.emit("R", self.genre_combo.currentText())
+        )
         self.generate_button.clicked.connect(self.generate_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.continue_button.clicked.connect(self.continue_requested)
@@ -200,6 +213,23 @@ class MetadataPanel(QWidget):
         self.tempo_spin.setValue(defaults.tempo)
         self.creativity_spin.setValue(defaults.temperature)
         self.length_spin.setValue(defaults.max_tokens)
+
+    def _emit_key(self) -> None:
+        try:
+            key = key_name(self.tonic_combo.currentText(), self.mode_combo.currentText())
+        except ABCError:
+            return
+        self.header_edited.emit("K", key)
+
+    def show_tune(self, title: str, tonic: str, mode: str, meter: str, genre: str) -> None:
+        """Show what the tune's header says (values the lists lack leave their field as is)."""
+        if self.title_edit.text() != title and not self.title_edit.hasFocus():
+            self.title_edit.setText(title)
+        _select(self.tonic_combo, tonic)
+        _select(self.mode_combo, mode)
+        _select(self.meter_combo, meter)
+        if genre:
+            _select(self.genre_combo, genre)
 
     def values(self) -> FormValues:
         return FormValues(
