@@ -107,7 +107,9 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = TEMP_SUFFIX) -> Iter
 def atomic_open(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
     """Yield a binary file to write `path`'s new content into; see the module docstring."""
     target = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=_folder_of(target))
+    fd, name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=_folder_of(target)
+    )
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from composeium_desktop.core import fileio
+
 if TYPE_CHECKING:
     import sentencepiece
 
@@ -104,7 +106,7 @@ def _tokenizer_dir(path: Path, marker: str) -> Path:
 
 
 def _write_config(out_dir: Path, name: str, config: dict) -> None:
-    (out_dir / name).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
+    fileio.write_text(out_dir / name, json.dumps(config, indent=1) + "\n")
 
 
 def _read_config(model_dir: Path, name: str, what: str) -> tuple[Path, dict]:
@@ -198,7 +200,7 @@ class ABCTokenizer:
         """Write body.model and body.json into out_dir (created if needed)."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "body.model").write_bytes(self._model_bytes)
+        fileio.write_bytes(out_dir / "body.model", self._model_bytes)
         config = {"format": FORMAT_VERSION, "bar_symbols": list(self.bar_symbols)}
         _write_config(out_dir, "body.json", config)
 
@@ -346,7 +348,7 @@ class MetadataVocab:
         """Write title.model and meta.json into out_dir (created if needed)."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "title.model").write_bytes(self._title_bytes)
+        fileio.write_bytes(out_dir / "title.model", self._title_bytes)
         config = {
             "format": FORMAT_VERSION,
             "meters": list(self.meters),

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from composeium_desktop.core import fileio
 from composeium_desktop.core.features.metric import MAX_BARS, MIN_BARS
 
 LENGTHS_FILE = "lengths.json"
@@ -46,7 +47,7 @@ class LengthTable:
         data = {
             k: {str(b): n for b, n in sorted(v.items())} for k, v in sorted(self.counts.items())
         }
-        Path(path).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+        fileio.write_text(path, json.dumps(data, indent=1) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> LengthTable:

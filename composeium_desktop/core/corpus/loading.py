@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import json
 import multiprocessing
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from composeium_desktop import paths
+from composeium_desktop.core import fileio
 from composeium_desktop.core.corpus.records import TuneRecord, records_and_skips
 from composeium_desktop.core.corpus.sources import SourceFile, all_sources, music21_version
 
@@ -101,17 +101,14 @@ def build_corpus(sources: Sequence[SourceFile]) -> CorpusReport:
 
 
 def _write_cache(path: Path, report: CorpusReport) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as out:
-        header: dict[str, Any] = {
-            "kind": "composeium-corpus",
-            "skipped": dict(report.skipped),
-            "sources": report.sources,
-        }
-        out.write(json.dumps(header, ensure_ascii=False) + "\n")
-        for record in report.records:
-            out.write(json.dumps(dataclasses.asdict(record), ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    header: dict[str, Any] = {
+        "kind": "composeium-corpus",
+        "skipped": dict(report.skipped),
+        "sources": report.sources,
+    }
+    lines = [json.dumps(header, ensure_ascii=False)]
+    lines += [json.dumps(dataclasses.asdict(r), ensure_ascii=False) for r in report.records]
+    fileio.write_text(path, "\n".join(lines) + "\n")
     # Old caches (other code versions or file sets) are dropped, the newest few kept.
     caches = sorted(path.parent.glob("corpus-cache-*.jsonl"), key=lambda p: p.stat().st_mtime)
     for old in caches[:-_KEEP_CACHES]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from composeium_desktop.core import fileio
+
 CONFIG_FILE = "config.json"
 MODEL_FILE = "composeium.keras"
 
@@ -58,7 +60,7 @@ class TransformerConfig:
         return cls(**values)
 
     def save(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+        fileio.write_text(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     @classmethod
     def load(cls, path: Path) -> TransformerConfig:

@@ -10,6 +10,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 
+from composeium_desktop.core import fileio  # noqa: E402
 from composeium_desktop.core.model.config import (  # noqa: E402
     CONFIG_FILE,
     MODEL_FILE,
@@ -37,12 +38,9 @@ def save_model(model: Seq2SeqTransformer, out_dir: Path, tokenizer_dir: Path | N
     if getattr(model, "optimizer", None) is not None:
         plain = build_model(model.config)
         plain.set_weights(model.get_weights())
-    tmp_model = out_dir / (MODEL_FILE + ".tmp.keras")
-    plain.save(tmp_model)
-    tmp_model.replace(out_dir / MODEL_FILE)
-    tmp_config = out_dir / (CONFIG_FILE + ".tmp")
-    model.config.save(tmp_config)
-    tmp_config.replace(out_dir / CONFIG_FILE)
+    with fileio.atomic_path(out_dir / MODEL_FILE, suffix=".keras") as tmp_model:
+        plain.save(tmp_model)
+    model.config.save(out_dir / CONFIG_FILE)
     if tokenizer_dir is not None:
         target = out_dir / TOKENIZER_DIR
         if Path(tokenizer_dir).resolve() != target.resolve():

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from composeium_desktop.core import fileio
 from composeium_desktop.core.model.config import TransformerConfig
 from composeium_desktop.core.training.options import CHECKPOINT_DIR, TrainOptions
 
@@ -33,16 +34,14 @@ def save_plot(history: Sequence[dict[str, float]], path: Path) -> None:
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    tmp = path.with_suffix(".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        fileio.atomic_write(path, lambda handle: fig.savefig(handle, format="png"))
+    finally:
+        plt.close(fig)
 
 
 def write_json(path: Path, data: Any) -> None:
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    fileio.write_text(path, json.dumps(data, indent=1) + "\n")
 
 
 def resume_state(out_dir: Path) -> dict[str, Any] | None:
