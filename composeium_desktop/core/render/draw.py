@@ -13,6 +13,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -58,12 +59,13 @@ def _matrix(spec: str | None) -> np.ndarray:
     return m
 
 
-def _parse_path(d: str) -> tuple[list[tuple[float, float]], list[int]]:
+def _parse_path(d: str) -> tuple[list[tuple[float, float]], list[Any]]:
     from matplotlib.path import Path
 
     tokens = _PATH_TOKEN.findall(d)
     verts: list[tuple[float, float]] = []
-    codes: list[int] = []
+    # matplotlib path codes are numpy uint8 values
+    codes: list[Any] = []
     i, cmd = 0, ""
     x = y = sx = sy = 0.0
     last_ctrl: tuple[float, float] | None = None
@@ -141,8 +143,10 @@ def _ellipse(cx: float, cy: float, rx: float, ry: float) -> tuple[list, list]:
     from matplotlib.path import Path
 
     circle = Path.unit_circle()
-    verts = [(cx + rx * px, cy + ry * py) for px, py in circle.vertices]
-    return verts, list(circle.codes)
+    vertices: Any = circle.vertices  # matplotlib types it as any array-like
+    verts = [(cx + rx * float(px), cy + ry * float(py)) for px, py in vertices]
+    codes: Any = circle.codes
+    return verts, list(codes)
 
 
 def _poly(points: str, closed: bool) -> tuple[list, list]:
@@ -247,7 +251,7 @@ def parse_scene(svg: str) -> _Scene:
     return scene
 
 
-def _figure(scene: _Scene, width_in: float, height_in: float):
+def _figure(scene: _Scene, width_in: float, height_in: float) -> Any:
     from matplotlib.collections import PathCollection
     from matplotlib.figure import Figure
     from matplotlib.path import Path
@@ -287,7 +291,7 @@ def _figure(scene: _Scene, width_in: float, height_in: float):
     return fig
 
 
-def pages_to_pdf(pages: Sequence[str], file, paper: str = "a4", title: str = "") -> None:
+def pages_to_pdf(pages: Sequence[str], file: Any, paper: str = "a4", title: str = "") -> None:
     """Write the pages (flattened SVG, each laid out for `paper`) as a vector PDF."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
@@ -304,7 +308,7 @@ def pages_to_pdf(pages: Sequence[str], file, paper: str = "a4", title: str = "")
             pdf.savefig(fig)
 
 
-def pages_to_png(pages: Sequence[str], file, pixels_per_unit: float = 0.1) -> None:
+def pages_to_png(pages: Sequence[str], file: Any, pixels_per_unit: float = 0.1) -> None:
     """Rasterise the pages, stacked top to bottom, into one PNG (white background)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
