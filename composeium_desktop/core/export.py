@@ -201,7 +201,8 @@ def export_png(
 
 
 def export_musicxml(abc: str, path: str | os.PathLike, transpose: int = 0) -> ExportResult:
-    """MusicXML through music21's ABC reader."""
+    """MusicXML through music21's ABC reader, with the tune's composer (C:), ornaments (rolls,
+    trills, mordents) and slurs from the notation core (core.musicxml)."""
     _checked(abc)
     start = time.perf_counter()
     data = abc_to_musicxml(abc, transpose)
@@ -228,7 +229,11 @@ def abc_to_musicxml(abc: str, transpose: int = 0) -> bytes:
             score.metadata.title = title
         if not score.recurse().notes:
             raise ExportError("the tune has no notes to write as MusicXML")
-        return GeneralObjectExporter(score).parse()
+        from composeium_desktop.core.musicxml import fix_musicxml
+        from composeium_desktop.core.render.scan import first_tune
+
+        # The tune's own composer, ornaments and slurs (music21 loses or misplaces them).
+        return fix_musicxml(GeneralObjectExporter(score).parse(), first_tune(abc)).xml
     except ExportError:
         raise
     except Exception as exc:  # noqa: BLE001 - music21 raises many types on odd ABC
