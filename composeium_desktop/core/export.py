@@ -215,6 +215,12 @@ def abc_to_musicxml(abc: str, transpose: int = 0) -> bytes:
         from music21 import converter, stream
         from music21.musicxml.m21ToXml import GeneralObjectExporter
 
+        from composeium_desktop.core.musicxml import fix_musicxml
+        from composeium_desktop.core.render.scan import first_tune
+
+        # The first tune, as every other export takes it (music21 orders a book's tunes by
+        # their X: numbers, so its first score can be another tune).
+        abc = first_tune(abc)
         score = converter.parse(abc, format="abc", forceSource=True)
         if isinstance(score, stream.Opus):
             score = score.scores[0] if score.scores else score
@@ -229,11 +235,8 @@ def abc_to_musicxml(abc: str, transpose: int = 0) -> bytes:
             score.metadata.title = title
         if not score.recurse().notes:
             raise ExportError("the tune has no notes to write as MusicXML")
-        from composeium_desktop.core.musicxml import fix_musicxml
-        from composeium_desktop.core.render.scan import first_tune
-
         # The tune's own composer, ornaments and slurs (music21 loses or misplaces them).
-        return fix_musicxml(GeneralObjectExporter(score).parse(), first_tune(abc)).xml
+        return fix_musicxml(GeneralObjectExporter(score).parse(), abc).xml
     except ExportError:
         raise
     except Exception as exc:  # noqa: BLE001 - music21 raises many types on odd ABC

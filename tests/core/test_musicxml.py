@@ -106,3 +106,15 @@ def test_when_notes_cannot_be_matched_slurs_are_only_balanced() -> None:
     root = ET.fromstring(fixed.xml)
     assert list(root.iter("slur")) == []
     assert fixed.xml.startswith(b'<?xml version="1.0"?>')
+
+
+def test_a_tune_book_exports_its_first_tune(tmp_path) -> None:
+    book = (
+        HEADER.replace("X:1", "X:9").replace("Ornaments", "First")
+        + "GABc d4|\n\n"
+        + HEADER.replace("Ornaments", "Second")
+        + "c8|\n"
+    )
+    root = _export(tmp_path, book)
+    assert root.findtext("movement-title") == "First"
+    assert [n.findtext("pitch/step") for n in _notes(root)] == ["G", "A", "B", "C", "D"]
