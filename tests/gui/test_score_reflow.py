@@ -108,6 +108,20 @@ def test_zoom_reflows_instead_of_hiding_the_clef(qtbot, window) -> None:
     assert _systems(window) > systems_before  # bigger notes, fewer bars per line
 
 
+def test_the_playing_note_is_scrolled_into_view(qtbot, window) -> None:
+    window.resize(900, 600)
+    with qtbot.waitSignal(window.score.rendered, timeout=60_000):
+        window.editor.setPlainText(REEL.read_text(encoding="utf-8"))
+    _settled(qtbot, window)
+    view = window.score_view
+    assert view.verticalScrollBar().value() == 0
+    last = window.score.result.timemap[-1].id
+    view.highlight_playing_note(last)
+    rect = view.mapFromScene(view.element_rect(last)).boundingRect()
+    assert view.verticalScrollBar().value() > 0
+    assert view.viewport().rect().contains(rect)
+
+
 def _assert_clef_visible(window) -> None:
     result = window.score.result
     clef = re.search(r'<g id="([^"]+)" class="clef', result.pages[0]).group(1)
