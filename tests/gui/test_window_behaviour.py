@@ -152,7 +152,7 @@ def test_save_open_and_tune_book(qtbot, window, tmp_path, monkeypatch) -> None:
     book.write_text(TUNE + "\n" + TUNE.replace("X:1\nT:Test", "X:2\nT:Second"), encoding="utf-8")
     assert window.files.open_path(book, tune_index=1)
     assert window.editor.toPlainText().startswith("X:2\nT:Second")
-    assert window.files.path is None
+    assert window.files.path == book and window.files.index == 1  # saves back into the book
     assert str(book.resolve()) in window.files.recent_files
 
 

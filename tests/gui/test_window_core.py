@@ -156,19 +156,13 @@ def test_transpose_rewrites_key_and_notes_as_one_undo_step(qtbot, window) -> Non
     assert window.editor.toPlainText() == TUNE
 
 
-def test_open_tune_book_lists_its_tunes(qtbot, window, monkeypatch) -> None:
-    from composeium_desktop.gui.widgets.dialogs import TunePickerDialog
-
-    seen: list[list[str]] = []
-
-    def pick_third(dialog: TunePickerDialog) -> int:
-        seen.append([dialog.list.item(i).text() for i in range(dialog.list.count())])
-        dialog.list.setCurrentRow(2)
-        return TunePickerDialog.DialogCode.Accepted
-
-    monkeypatch.setattr(TunePickerDialog, "exec", pick_third)
+def test_open_tune_book_lists_its_tunes(qtbot, window) -> None:
     assert window.files.open_path(EXAMPLES / "oneills-reels.abc")
-    assert len(seen[0]) == 3 and "Bucks of Oranmore" in seen[0][0]
+    panel = window.tune_list
+    rows = [panel.tree.topLevelItem(r) for r in range(panel.tree.topLevelItemCount())]
+    assert len(rows) == 3 and rows[0].text(1) == "The Bucks of Oranmore"
+    assert [rows[0].text(2), rows[1].text(2), rows[2].text(2)] == ["D", "F", "Gm"]
+    panel.tree.setCurrentItem(rows[2])
     assert "The Girl Who Broke My Heart" in window.editor.toPlainText()
     qtbot.waitUntil(window.score_view.has_score, timeout=60_000)
 

@@ -119,6 +119,7 @@ class FileController(QObject):
         self.book: TuneBook | None = None  # set while the editor holds one tune of a book
         self.index: int | None = None
         self._book_dirty = False
+        self._generated_text = ""  # the last generated tune, as it was written
         self._encoding = "utf-8"
         self._book_refresh = single_shot_timer(self, BOOK_REFRESH_MS)
         self._book_refresh.timeout.connect(self._refresh_book_view)
@@ -154,7 +155,7 @@ class FileController(QObject):
         if self.book is not None and self.index is not None:
             name = f"{name}, tune {self.index + 1} of {len(self.book)}"
         title = self.tune_title()
-        return f"{title} — {name}" if title else name
+        return f"{title} — {name}" if title and title != name else name
 
     def _emit_title(self) -> None:
         self.document_changed.emit(self.display_name())
@@ -304,6 +305,10 @@ class FileController(QObject):
         if target == "book" and has_file:
             self.add_tune()
             return True
+        text = self._editor.toPlainText()
+        if not has_file and (not text.strip() or text == self._generated_text):
+            # An empty editor, or the last generated tune untouched: replaced as one undo step.
+            return True
         if not self.confirm_discard():
             return False
         self._set_document("", None)
@@ -312,6 +317,7 @@ class FileController(QObject):
 
     def on_generated(self, _text: str = "") -> None:
         """A tune generated into a book takes an X: number no other tune of the book has."""
+        self._generated_text = self._editor.toPlainText()
         if self.book is None or self.index is None:
             return
         text = self._editor.toPlainText()

@@ -89,9 +89,13 @@ class TuneListPanel(QWidget):
         buttons = QHBoxLayout()
         for button in (self.add_button, self.duplicate_button, self.delete_button):
             buttons.addWidget(button)
-        buttons.addStretch(1)
-        buttons.addWidget(self.up_button)
-        buttons.addWidget(self.down_button)
+        second_row = QHBoxLayout()
+        second_row.addWidget(self.up_button)
+        second_row.addWidget(self.down_button)
+        second_row.addStretch(1)
+        second_row.addWidget(self.export_button)
+        for button in (self.up_button, self.down_button):
+            button.setMaximumWidth(40)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title_search)
@@ -99,7 +103,7 @@ class TuneListPanel(QWidget):
         layout.addWidget(self.search_message)
         layout.addWidget(self.tree, 1)
         layout.addLayout(buttons)
-        layout.addWidget(self.export_button)
+        layout.addLayout(second_row)
 
     def _connect(self) -> None:
         self.title_search.textChanged.connect(lambda _t: self._fill())
