@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "generate",
     "bench",
     "render",
+    "check",
     "export",
 )
 

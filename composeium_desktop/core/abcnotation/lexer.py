@@ -27,8 +27,23 @@ comment    ``% ...`` ``%%directive``              None
 cont       ``\\`` at the end of a line           None
 space      spaces and tabs                        None
 newline    ``\\n``                                None
-misc       ``y`` ``\\``` ``$`` ``!`` ``&``         None (spacers, score line breaks, overlay)
+misc       ``y`` ``y2`` ``\\``` ``$`` ``!`` ``&``   None (spacers, score line breaks, overlay)
 ========== ===================================== ==========================================
+
+What real tune books contain beyond ABC 2.1 is read, not refused (:func:`validate` warns):
+
+* ``!`` right after a bar line that starts no ``!decoration!`` (``|!fed c2B|``) is the ABC 2.0
+  score line break: a ``misc`` token ``"!"``.
+* ``=20`` at the end of a line, or ``=`` ending a long line, is quoted-printable residue of a file that went through
+  e-mail (``... cBdc =20``): a ``misc`` token.
+* ``=3D`` before a note is a quoted-printable ``=``; a stray ``}`` right after a bar line
+  and a lone ``+`` between blanks are ignored, as abc2abc ignores them; ``*`` at the end of
+  a line (O'Neill's) too.
+* A hard-wrapped line (a file cut at a fixed width) may cut a note's length (``d`` newline
+  ``/``) or a chord (``[A`` newline ``f]``, closed on that line): the token continues there.
+* A line that starts with ``:`` or with ending numbers after a line that ended on a bar line
+  (``|`` newline ``: a2 ag``, ``:|`` newline ``2 BGG``) continues that bar line: a ``bar``
+  token ``":"`` (a repeat start) or an ``ending`` token.
 
 ``Token.length`` is the note/rest length multiplier (of the unit length L) as a Fraction, the
 chord multiplier for ``chordend``, and None for other kinds.
@@ -86,7 +101,7 @@ class Token(NamedTuple):
     data: Any = None
 
 
-_LEN = r"(\d*(?:/+\d*)?)"
+_LEN = r"((?:\d|/|\n(?=[\d/]))*)"  # a hard-wrapped line may cut a length
 _PATTERNS = [
     ("newline", r"\n"),
     ("space", r"[ \t\r]+"),
@@ -95,11 +110,14 @@ _PATTERNS = [
     ("fieldline", r"(?<![^\n])([A-Za-z+]):(?![|:])([^\n]*)"),
     ("field", r"\[([A-Za-z+]):([^\]\n]*)\]"),
     ("badfield", r"\[[A-Za-z+]:"),
-    ("bar", r"(\[\|\]|:*\[\|:*|:*\|+\]|:*\.?\|+:*|:{2,})(\[?\d+(?:[-,]\d+)*)?"),
+    (
+        "bar",
+        r"(:*\[\|\]|:*\[\|:*|:*\|+\]|:*\.?\|+:*|:{2,}|:\](?!\d)|:(?=[\"\[]))(\[?\d+(?:[-,]\d+)*)?",
+    ),
     ("ending", r"\[(\d+(?:[-,]\d+)*)"),
     ("chord", r"\["),
     ("chordend", r"\]" + _LEN),
-    ("note", r"(\^\^|\^|__|_|=)?([A-Ga-g])([',]*)" + _LEN),
+    ("note", r"(\^\^|\^|__|_|=(?:3D)?)?([A-Ga-g])([',]*)" + _LEN),
     ("rest", r"([zx])" + _LEN),
     ("mrest", r"([ZX])(\d*)"),
     ("broken", r"<{1,3}|>{1,3}"),
@@ -111,7 +129,9 @@ _PATTERNS = [
     ("graceend", r"\}"),
     ("quoted", r'"([^"\n]*)"'),
     ("deco", r"!([^!\s|]+)!|\+([^+\s|]+)\+|([.~H-Wh-w])"),
-    ("misc", r"[y`$&]|!(?=[\s|!])"),
+    ("misc", r"y\d*|[`$&]|!(?=[\s|!])|\*+(?=[ \t]*\n)|\+(?=[ \t])"),
+    ("qp", r"=20(?=\r?\n)|=(?=\r?\n[^A-Ga-g\n])"),
+    ("lineending", r"(?<![^\n])\d+(?:[-,]\d+)*(?=[^\d,\-\n])"),
     ("error", r"."),
 ]
 _MASTER = re.compile("|".join(f"(?P<{name}>{pattern})" for name, pattern in _PATTERNS), re.S)
@@ -129,6 +149,8 @@ _ERROR_MESSAGES = {
     "}": "stray '}' (no grace notes are open)",
 }
 _ANNOT_PREFIX = frozenset("^_<>@")
+_CHORD_TAIL = re.compile(r"[^\[\]\n|\"]*\]")  # the next line closes a wrapped chord
+_QP_WIDTH = 40  # a line cut by a quoted-printable soft break is longer than this
 # Field values the lexer checks, since bars, keys and lengths depend on them.
 _FIELD_CHECKS = {"K": parse_key, "M": normalise_meter, "L": parse_unit}
 _LENGTHS: dict[str, Fraction] = {"": Fraction(1)}
@@ -204,7 +226,7 @@ def raw_tokens(
         if kind == "note":
             i = gi["note"]
             try:
-                length = parse_length(m.group(i + 4))
+                length = parse_length(m.group(i + 4).replace("\n", ""))
             except ValueError as exc:
                 raise ABCError(str(exc), line, c + m.start(i + 4) - pos) from None
             append(
@@ -214,9 +236,11 @@ def raw_tokens(
                     line,
                     c,
                     length,
-                    (m.group(i + 1) or "", m.group(i + 2), m.group(i + 3)),
+                    ((m.group(i + 1) or "").replace("3D", ""), m.group(i + 2), m.group(i + 3)),
                 )
             )
+            if "\n" in m.group():
+                line, line_start = _wrapped(m.group(), pos, line)
         elif kind == "space":
             append(Token(SPACE, m.group(), line, c))
         elif kind == "bar":
@@ -232,18 +256,22 @@ def raw_tokens(
                 )
             )
         elif kind == "newline":
-            append(Token(NEWLINE, "\n", line, c))
+            # A hard-wrapped line may break inside a chord: the line break is then a blank.
+            wrapped = _chord_open(tokens) and _CHORD_TAIL.match(text, pos + 1) is not None
+            append(Token(SPACE if wrapped else NEWLINE, "\n", line, c))
             line += 1
             line_start = pos + 1
         elif kind in ("rest", "chordend"):
             i = gi[kind]
             len_group = i + 2 if kind == "rest" else i + 1
             try:
-                length = parse_length(m.group(len_group))
+                length = parse_length(m.group(len_group).replace("\n", ""))
             except ValueError as exc:
                 raise ABCError(str(exc), line, c + m.start(len_group) - pos) from None
             data = m.group(i + 1) if kind == "rest" else None
             append(Token(REST if kind == "rest" else CHORD_END, m.group(), line, c, length, data))
+            if "\n" in m.group():
+                line, line_start = _wrapped(m.group(), pos, line)
         elif kind == "quoted":
             inner = m.group(gi["quoted"] + 1)
             if inner[:1] in _ANNOT_PREFIX:
@@ -282,6 +310,19 @@ def raw_tokens(
             append(Token(ENDING, m.group(), line, c, None, m.group(gi["ending"] + 1)))
         elif kind == "grace":
             append(Token(GRACE, m.group(), line, c, None, bool(m.group(gi["grace"] + 1))))
+        elif kind == "graceend" and tokens and tokens[-1].kind == BAR:
+            append(Token(MISC, "}", line, c))  # a stray '}' after a bar line (abc2abc ignores it)
+        elif kind == "qp":
+            append(Token(MISC, m.group(), line, c))
+        elif kind == "lineending":
+            if _last_kind(tokens) != BAR:
+                raise ABCError(f"unknown character {m.group()[0]!r}", line, c)
+            append(Token(ENDING, m.group(), line, c, None, m.group(gi["lineending"] + 1)))
+        elif kind == "error" and _tolerated(text, pos, tokens):
+            if text[pos] in "!=":
+                append(Token(MISC, text[pos], line, c))
+            else:
+                append(Token(BAR, ":", line, c, None, (":", "")))
         elif kind == "badfield":
             raise ABCError("unclosed inline field: [X:... needs a closing ]", line, c)
         elif kind == "error":
@@ -289,6 +330,49 @@ def raw_tokens(
         else:
             append(Token(kind, m.group(), line, c))
     return tokens
+
+
+def _chord_open(tokens: list[Token]) -> bool:
+    """Whether a chord is open at the end of ``tokens`` (on the current line)."""
+    for tok in reversed(tokens):
+        if tok.kind == CHORD:
+            return True
+        if tok.kind in (CHORD_END, NEWLINE, BAR):
+            return False
+    return False
+
+
+def _wrapped(token: str, pos: int, line: int) -> tuple[int, int]:
+    """``(line, line start)`` after a token that a hard-wrapped line cut (``d`` newline ``/``)."""
+    return line + token.count("\n"), pos + token.rindex("\n") + 1
+
+
+def _last_kind(tokens: list[Token]) -> str | None:
+    """Kind of the last token that is no space, newline, comment, continuation or field line."""
+    for tok in reversed(tokens):
+        if tok.kind not in (SPACE, NEWLINE, COMMENT, CONT, FIELD_LINE):
+            return tok.kind
+    return None
+
+
+def _tolerated(text: str, pos: int, tokens: list[Token]) -> bool:
+    """Whether an unreadable ``=``, ``!`` or ``:`` at ``pos`` is what real tune books write.
+
+    ``=`` ending a long line is a quoted-printable soft break; ``!`` right after a bar line is
+    the ABC 2.0 line break; ``:`` at the start of a line (and followed by music, so a decoder's
+    text cut after it still waits) after a line that ended on a bar line is that bar's repeat
+    sign.
+    """
+    char = text[pos]
+    if char == "=":  # a quoted-printable soft line break ends a long line (RFC 2045: 76 chars)
+        return text[pos + 1 : pos + 2] == "\n" and pos - text.rfind("\n", 0, pos) > _QP_WIDTH
+    if char == "!":
+        return bool(tokens) and tokens[-1].kind in (BAR, SPACE) and _last_kind(tokens) == BAR
+    if char != ":" or pos + 1 >= len(text) or text[pos + 1] in ":|]\n":
+        return False
+    if not tokens or tokens[-1].kind != NEWLINE:
+        return False
+    return _last_kind(tokens) == BAR
 
 
 def check_structure(tokens: list[Token], *, at_end: bool = True) -> None:

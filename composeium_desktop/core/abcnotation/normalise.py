@@ -42,6 +42,7 @@ from composeium_desktop.core.abcnotation.lexer import (
     COMMENT,
     CONT,
     DECO,
+    ENDING,
     FIELD,
     FIELD_LINE,
     MISC,
@@ -85,12 +86,9 @@ def _field_text(letter: str, value: str) -> str:
 
 def _rescale(tok: Token, scale: Fraction) -> str:
     """The note or rest with its length rewritten for the training unit."""
-    if tok.kind == NOTE:
-        accidental, _, marks = tok.data  # type: ignore[misc]
-        head_len = len(accidental) + 1 + len(marks)
-    else:
-        head_len = 1
-    return tok.text[:head_len] + format_length(tok.length * scale)  # type: ignore[operator]
+    # The head is rebuilt from the data: the text may be hard-wrapped or say "=3D" for "=".
+    head = "".join(tok.data) if tok.kind == NOTE else tok.text[0]
+    return head + format_length(tok.length * scale)  # type: ignore[operator]
 
 
 def _chord(inner: list[Token], end: Token, scale: Fraction) -> list[tuple[str, str]]:
@@ -161,6 +159,10 @@ def _pieces(tokens: list[Token], unit: Fraction) -> list[list[tuple[str, str]]]:
         elif kind == BROKEN and cur and cur[-1][0] == BROKEN:
             cur.append((SPACE, " "))  # ">.>" loses its dot: keep two > apart, not ">>"
             cur.append((kind, tok.text))
+        elif kind == BAR and tok.text == ":":
+            cur.append((BAR, "|:"))  # a repeat sign continuing the last line's bar line
+        elif kind == ENDING and not tok.text.startswith("["):
+            cur.append((ENDING, "[" + tok.text))  # ending numbers that began a line
         elif kind not in (COMMENT, ANNOT):
             cur.append((kind, tok.text))
     return lines

@@ -6,6 +6,8 @@ of the wrong length and unbalanced slurs are reported with ``severity="warning"`
 
 from __future__ import annotations
 
+import re
+
 from composeium_desktop.core.abcnotation.bars import bar_errors
 from composeium_desktop.core.abcnotation.errors import ABCError
 from composeium_desktop.core.abcnotation.header import (
@@ -16,6 +18,7 @@ from composeium_desktop.core.abcnotation.header import (
 )
 from composeium_desktop.core.abcnotation.keys import parse_key
 from composeium_desktop.core.abcnotation.lexer import (
+    MISC,
     SLUR,
     SLUR_END,
     Token,
@@ -23,6 +26,7 @@ from composeium_desktop.core.abcnotation.lexer import (
     raw_tokens,
 )
 
+_FIELD_START = re.compile(r"[A-Za-z+]:")
 _HEADER_CHECKS = {"K": parse_key, "M": normalise_meter, "L": parse_unit}
 
 
@@ -34,6 +38,11 @@ def _header_errors(tune: Tune, lines: list[str]) -> list[ABCError]:
         start -= 1
     for index in range(max(start, 0), end):
         line = lines[index]
+        if index > start and line.strip() and not _FIELD_START.match(line):
+            if not line.lstrip().startswith("%"):
+                message = "a text line inside the header (not a field): ignored"
+                errors.append(ABCError(message, index + 1, 1, "warning"))
+            continue
         if len(line) > 1 and line[1] == ":" and line[0] in _HEADER_CHECKS:
             try:
                 _HEADER_CHECKS[line[0]](line[2:])
@@ -49,18 +58,53 @@ def _header_errors(tune: Tune, lines: list[str]) -> list[ABCError]:
 
 
 def lex_lines(body: str, first_line: int = 1) -> tuple[list[Token], list[ABCError]]:
-    """Tokens of every line that lexes, and one error for each line that does not."""
+    """Tokens of the body, and one error for each line that does not lex.
+
+    The body is lexed as a whole (a line may continue the one before it: a bar line, a
+    hard-wrapped note or chord); after an error, lexing starts again on the next line.
+    """
+    lines = body.splitlines(keepends=True)
     tokens: list[Token] = []
     errors: list[ABCError] = []
-    for offset, text in enumerate(body.splitlines(keepends=True)):
+    index = 0
+    while index < len(lines):
+        out: list[Token] = []
+        line = first_line + index
         try:
-            line_tokens = raw_tokens(text, first_line + offset, 1)
-            check_structure(line_tokens)
+            raw_tokens("".join(lines[index:]), line, 1, out)
+            check_structure(out)
         except ABCError as exc:
+            before = [tok for tok in out if tok.line < exc.line]
+            try:  # the lines before the error may hold an error of their own (a chord left open)
+                check_structure(before)
+            except ABCError as earlier:
+                if (earlier.line, earlier.column) != (exc.line, exc.column):
+                    errors.append(earlier)
             errors.append(exc)
+            tokens.extend(before)
+            index = max(exc.line - first_line + 1, index + 1)
             continue
-        tokens.extend(line_tokens)
+        tokens.extend(out)
+        break
     return tokens, errors
+
+
+_TOLERATED = {
+    "!": "'!' read as a line break (ABC 2.0); ABC 2.1 writes !decorations! with it",
+    "=": "'=' ending a long line read as a quoted-printable soft line break (ignored)",
+    "=20": "'=20' read as quoted-printable residue (ignored)",
+    "}": "stray '}' after a bar line ignored",
+    "+": "lone '+' ignored",
+}
+
+
+def _tolerance_warnings(tokens: list[Token]) -> list[ABCError]:
+    """Warnings for what real tune books write and the lexer reads past (see the lexer)."""
+    return [
+        ABCError(_TOLERATED[tok.text], tok.line, tok.col, "warning")
+        for tok in tokens
+        if tok.kind == MISC and tok.text in _TOLERATED
+    ]
 
 
 def _slur_warnings(tokens: list[Token]) -> list[ABCError]:
@@ -84,6 +128,7 @@ def validate_tune(tune: Tune, lines: list[str] | None = None) -> list[ABCError]:
     tokens, lex_errors = lex_lines(tune.body, tune.body_line)
     errors.extend(lex_errors)
     errors.extend(_slur_warnings(tokens))
+    errors.extend(_tolerance_warnings(tokens))
     if not lex_errors:
         try:
             bad = bar_errors(tune.body, tune.meter, tune.unit)

@@ -116,22 +116,15 @@ class Performance:
 def check_tune(abc: str) -> None:
     """Raise RenderError (with line and column) for ABC that is clearly broken.
 
-    The notation core's lexer judges the body first (its messages are the ones the editor
-    shows); the render scanner then catches what crashes Verovio in particular.
+    Only what the notation core's lexer cannot read is refused (its messages are the ones the
+    editor shows): Verovio's importer crashes or loses music on such bodies. Warnings (bar
+    lengths, ABC 2.0 habits, a header value the core reads no key from) never stop a render.
     """
-    from composeium_desktop.core.abcnotation import ABCError, lex, parse_tune
-
-    abc = first_tune(abc)
-    try:
-        tune = parse_tune(abc)
-        lex(tune.body, tune.body_line)
-    except ABCError as exc:
-        raise RenderError(exc.message, exc.line, exc.column) from None
-    scan = scan_tune(abc)
-    if scan.error is not None:
-        raise RenderError(scan.error.message, scan.error.line, scan.error.col)
+    scan = scan_tune(first_tune(abc))
     if not scan.has_key:
         raise RenderError("the tune has no K: (key) line, so it has no body", 1, 1)
+    if scan.error is not None:
+        raise RenderError(scan.error.message, scan.error.line, scan.error.col)
 
 
 class Renderer:

@@ -21,6 +21,7 @@ from composeium_desktop.core.render.scan import (
     safe_repeats,
     scan_tune,
     tempo_bpm,
+    verovio_text,
 )
 from composeium_desktop.core.render.svg import flatten_svg
 from composeium_desktop.core.render.timing import (
@@ -154,6 +155,7 @@ def _mei_text(root: ET.Element) -> str:
 
 def _safe_for_verovio(abc: str) -> str:
     """The text Verovio gets: a numbered X: line, crash-prone repeats rewritten, a final bar."""
+    abc = verovio_text(abc)
     if re.search(r"^X:", abc, re.M):
         # An X: without a number crashes the importer.
         text = re.sub(r"^X:(?!\s*\d+\s*$).*$", "X:1", abc, flags=re.M)

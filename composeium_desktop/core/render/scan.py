@@ -1,11 +1,13 @@
-"""A small ABC scanner for what the engraver needs and does not report itself.
+"""What the engraver needs from the text and Verovio does not give: built on the notation core.
 
 Verovio's ABC importer keeps no source positions and ignores first/second ending marks, and it
 crashes the whole process on some malformed bodies (an unclosed chord symbol, stray `]`,
-`[[[`). This scanner walks one tune's text and yields, in document order, the musical events
-(notes, rests, chords; grace notes are events too, as in Verovio's MEI), the ending marks, and
-the first structural error it can see with its line and column, so that the worker never hands
-Verovio such input and can link engraved elements back to the editor.
+`[[[`). :func:`scan_tune` reads one tune with the notation core's lexer (the one reader of ABC:
+its bar lines, endings and errors) and lists, in document order, the musical events (notes,
+rests, chords; grace notes are events too, as in Verovio's MEI), the ending marks, and the
+core's first error with its line and column, so that the worker never hands Verovio such input
+and can link engraved elements back to the editor. The rest of this module rewrites the few
+constructs Verovio's importer crashes on (:func:`safe_repeats`, :func:`close_final_bar`).
 """
 
 from __future__ import annotations
@@ -54,190 +56,96 @@ class Scan:
 
 
 def scan_tune(text: str) -> Scan:
-    """Scan one tune (header and body) and report its events, endings and first error."""
+    """Scan one tune (header and body) with the notation core: events, endings, first error."""
+    from composeium_desktop.core.abcnotation import ABCError, lex, parse_tune
+    from composeium_desktop.core.abcnotation.lexer import Token
+
+    tune = parse_tune(text)
+    has_key = tune.field("K") is not None
+    tokens: list[Token] = []
+    error: ScanError | None = None
+    if has_key:
+        try:
+            tokens = lex(tune.body, tune.body_line)
+        except ABCError as exc:
+            error = ScanError(exc.message, exc.line, exc.column)
+    events, endings = _events(tokens)
+    return Scan(tuple(events), tuple(endings), error, has_key)
+
+
+def _events(tokens: list) -> tuple[list[Event], list[EndingMark]]:
+    """Events and ending marks of a lexed body (see :class:`Event`, :class:`EndingMark`)."""
     events: list[Event] = []
     endings: list[EndingMark] = []
-    in_body = False
-    has_key = False
-    for line_no, raw in enumerate(text.splitlines(), start=1):
-        line = raw.rstrip("\r")
-        stripped = line.strip()
-        if not in_body:
-            if _FIELD_LINE.match(stripped) and stripped.startswith("K:"):
-                in_body = True
-                has_key = True
-            continue
-        if not stripped or stripped.startswith("%") or _FIELD_LINE.match(stripped):
-            continue
-        error = _scan_music_line(line, line_no, events, endings)
-        if error is not None:
-            return Scan(tuple(events), tuple(endings), error, has_key)
-    return Scan(tuple(events), tuple(endings), None, has_key)
+    in_chord = False
+    for tok in tokens:
+        kind = tok.kind
+        if kind == "note" and not in_chord:
+            events.append(Event("note", tok.line, tok.col, tok.data[1].lower()))
+        elif kind in ("rest", "mrest") and not in_chord:
+            events.append(Event("rest", tok.line, tok.col, tok.text[0]))
+        elif kind == "chord":
+            in_chord = True
+            events.append(Event("chord", tok.line, tok.col))
+        elif kind == "chordend":
+            in_chord = False
+        elif kind == "ending" or (kind == "bar" and tok.data[1]):
+            numbers = tok.data if kind == "ending" else tok.data[1]
+            col = tok.col + (len(tok.data[0]) if kind == "bar" else 0)
+            endings.append(EndingMark(_ending_numbers(numbers), tok.line, col, len(events)))
+    return events, endings
 
 
-def _scan_music_line(
-    line: str, line_no: int, events: list[Event], endings: list[EndingMark]
-) -> ScanError | None:
-    try:
-        _LineScanner(line, line_no, events, endings).scan()
-    except _Stop as stop:
-        return stop.error
-    return None
-
-
-class _Stop(Exception):
-    def __init__(self, error: ScanError) -> None:
-        super().__init__(error.message)
-        self.error = error
-
-
-class _LineScanner:
-    """One music line, left to right; each handler consumes its token and returns the next index."""
-
-    def __init__(
-        self, line: str, line_no: int, events: list[Event], endings: list[EndingMark]
-    ) -> None:
-        self.line = line
-        self.line_no = line_no
-        self.events = events
-        self.endings = endings
-        self.chord: int | None = None  # column of the open '['
-        self.grace: int | None = None  # column of the open '{'
-        self.after_bar = False
-
-    def fail(self, message: str, col: int) -> None:
-        raise _Stop(ScanError(message, self.line_no, col))
-
-    def scan(self) -> None:
-        i, line = 0, self.line
-        while i < len(line):
-            ch = line[i]
-            if ch == "%":
-                break
-            if self.after_bar and ch.isdigit():
-                i = self.ending(i, i)
-                continue
-            self.after_bar = False
-            i = self.step(ch, i)
-        if self.chord is not None:
-            self.fail("unclosed chord (missing ']')", self.chord)
-        if self.grace is not None:
-            self.fail("unclosed grace notes (missing '}')", self.grace)
-
-    def step(self, ch: str, i: int) -> int:
-        if ch == '"' or ch == "!" or (ch == "+" and self.chord is None):
-            return self.quoted(ch, i)
-        if ch == "[":
-            return self.open_bracket(i)
-        if ch == "]":
-            return self.close_chord(i)
-        if ch in "{}":
-            return self.grace_mark(ch, i)
-        if ch in "|:":
-            return self.bar(i)
-        if ch in "^_=" or ch in _NOTE_LETTERS:
-            return self.note(i)
-        if ch in _REST_LETTERS:
-            if self.chord is not None:
-                self.fail("rest inside a chord", i + 1)
-            self.events.append(Event("rest", self.line_no, i + 1, ch))
-        return i + 1
-
-    def quoted(self, quote: str, i: int) -> int:
-        close = _closing(self.line, quote, i + 1)
-        if close < 0:
-            if quote == '"':
-                self.fail("unclosed chord symbol or annotation (missing '\"')", i + 1)
-            self.fail(f"unclosed decoration (missing '{quote}')", i + 1)
-        return close + 1
-
-    def ending(self, start: int, digits: int) -> int:
-        numbers, end = _ending_numbers(self.line, digits)
-        self.endings.append(EndingMark(numbers, self.line_no, start + 1, len(self.events)))
-        self.after_bar = False
-        return end
-
-    def open_bracket(self, i: int) -> int:
-        line, col = self.line, i + 1
-        nxt = line[i + 1] if i + 1 < len(line) else ""
-        if nxt.isdigit():
-            return self.ending(i, i + 1)
-        if nxt == "|":
-            self.after_bar = True
-            return i + 2
-        if re.match(r"[A-Za-z]:", line[i + 1 : i + 3]):
-            close = line.find("]", i)
-            if close < 0:
-                self.fail("unclosed inline field (missing ']')", col)
-            return close + 1
-        if self.chord is not None:
-            self.fail("'[' inside a chord", col)
-        self.chord = col
-        self.events.append(Event("chord", self.line_no, col))
-        return i + 1
-
-    def close_chord(self, i: int) -> int:
-        if self.chord is None:
-            self.fail("']' without a matching '['", i + 1)
-        if i == self.chord:
-            self.fail("empty chord '[]'", i)
-        self.chord = None
-        return i + 1
-
-    def grace_mark(self, ch: str, i: int) -> int:
-        if ch == "{":
-            if self.grace is not None:
-                self.fail("'{' inside grace notes", i + 1)
-            self.grace = i + 1
-        else:
-            if self.grace is None:
-                self.fail("'}' without a matching '{'", i + 1)
-            self.grace = None
-        return i + 1
-
-    def bar(self, i: int) -> int:
-        line = self.line
-        if self.chord is not None:
-            self.fail("bar line inside a chord (missing ']')", self.chord)
-        while i < len(line) and line[i] in "|:]":
-            if line[i] == "]" and line[i - 1] != "|":
-                break
-            i += 1
-        self.after_bar = True
-        return i
-
-    def note(self, i: int) -> int:
-        line, j = self.line, i
-        while j < len(line) and line[j] in "^_=":
-            j += 1
-        if j >= len(line) or line[j] not in _NOTE_LETTERS:
-            self.fail("accidental without a note", i + 1)
-        if self.chord is None:
-            self.events.append(Event("note", self.line_no, i + 1, line[j].lower()))
-        return j + 1
-
-
-def _closing(line: str, quote: str, start: int) -> int:
-    """Index of the closing `quote`, or -1 if a comment (`%`) or the line ends first."""
-    for j in range(start, len(line)):
-        if line[j] == quote:
-            return j
-        if line[j] == "%" and line[j - 1] != "\\":
-            return -1
-    return -1
-
-
-def _ending_numbers(line: str, i: int) -> tuple[tuple[int, ...], int]:
-    match = re.match(r"\d+(?:[-,]\d+)*", line[i:])
-    assert match is not None
+def _ending_numbers(text: str) -> tuple[int, ...]:
+    """``"1"`` -> (1,), ``"1,3"`` -> (1, 3), ``"1-3"`` -> (1, 2, 3) (ranges capped at 9 numbers)."""
     numbers: list[int] = []
-    for part in match.group(0).split(","):
+    for part in text.lstrip("[").split(","):
         if "-" in part:
             lo, hi = (int(p) for p in part.split("-", 1))
             numbers.extend(range(lo, min(hi, lo + 8) + 1))
-        else:
+        elif part:
             numbers.append(int(part))
-    return tuple(numbers), i + match.end()
+    return tuple(numbers)
+
+
+_TOLERATED_MISC = frozenset({"!", "=", "=20", "}", "+"})
+
+
+def verovio_text(text: str) -> str:
+    """The tune as Verovio's importer reads it best: what the notation core tolerates from real
+    tune books (ABC 2.0 ``!`` line breaks, quoted-printable residue, stray ``}``, ``y``
+    spacers, hard-wrapped notes and chords, a repeat sign or ending numbers that begin a line)
+    is rewritten in plain ABC 2.1. Text the core cannot read comes back unchanged.
+    """
+    from composeium_desktop.core.abcnotation import ABCError, parse_tune
+    from composeium_desktop.core.abcnotation.lexer import raw_tokens
+
+    tune = parse_tune(text)
+    if tune.field("K") is None:
+        return text
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").splitlines(keepends=True)
+    head = "".join(lines[: tune.body_line - 1])
+    try:
+        tokens = raw_tokens(tune.body, tune.body_line, 1)
+    except ABCError:
+        return text
+    tail = lines[tune.body_line - 1 + len(tune.body.splitlines()) :]
+    return head + "".join(_plain(tok.kind, tok.text) for tok in tokens) + "".join(tail)
+
+
+def _plain(kind: str, text: str) -> str:
+    """One token's text in plain ABC 2.1 (see :func:`verovio_text`)."""
+    if kind == "misc" and (text in _TOLERATED_MISC or text[0] in "*y"):
+        return " "
+    if kind == "bar" and text == ":":
+        return "|:"
+    if kind == "ending" and not text.startswith("["):
+        return "[" + text
+    if kind == "space" and text == "\n":
+        return " "
+    if kind == "note":
+        text = text.replace("=3D", "=")
+    return text.replace("\n", "") if kind in ("note", "rest", "chordend") else text
 
 
 def tempo_bpm(text: str) -> float | None:
@@ -344,6 +252,8 @@ def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
             close = line.find(ch, i + 1)
             close = n - 1 if close < 0 else close
             token = line[i : close + 1]
+            if ch == '"':  # the importer reads '%' inside quotes as a comment: drop it
+                token = token.replace("%", " ")
             # A decoration with blanks in it (`! G3!`) aborts the importer; drop it.
             if ch == "!" and re.search(r"\s", token):
                 token = ""

@@ -35,16 +35,15 @@ def test_ending_marks_point_at_the_next_event():
 @pytest.mark.parametrize(
     ("body", "col", "words"),
     [
-        ("abc d|]]]", 8, "without a matching"),
-        ("abc [[[", 6, "inside a chord"),
-        ("abc ]", 5, "without a matching"),
-        ('a"C', 2, "chord symbol"),
-        ('a"C%"', 2, "chord symbol"),
+        ("abc d|]]]", 8, "stray ']'"),
+        ("abc [[[", 6, "cannot contain another chord"),
+        ("abc ]", 5, "stray ']'"),
+        ('a"C', 2, "unclosed quote"),
         ("a{gf", 2, "grace"),
         ("a!trill", 2, "decoration"),
     ],
 )
-def test_structural_errors_have_line_and_column(body, col, words):
+def test_structural_errors_are_the_notation_cores_with_line_and_column(body, col, words):
     error = scan_tune(HEADER + body + "\n").error
     assert error is not None and words in error.message
     assert (error.line, error.col) == (6, col)
