@@ -19,7 +19,7 @@ from composeium_desktop.core.abcnotation import (
 
 
 @pytest.mark.slow
-def test_lexer_accepts_99_percent_of_the_corpus(corpus_tunes: list[tuple[str, Tune]]) -> None:
+def test_lexer_accepts_99_9_percent_of_the_corpus(corpus_tunes: list[tuple[str, Tune]]) -> None:
     started = time.perf_counter()
     rejected: list[str] = []
     for collection, tune in corpus_tunes:
@@ -34,7 +34,7 @@ def test_lexer_accepts_99_percent_of_the_corpus(corpus_tunes: list[tuple[str, Tu
         f"({rate:.2%}) in {elapsed:.1f} s"
     )
     assert len(corpus_tunes) > 12000
-    assert rate >= 0.99, rejected[:20]
+    assert rate >= 0.999, rejected[:20]  # `composeium check --music21-corpus` lists the rest
 
 
 @pytest.mark.slow
