@@ -99,3 +99,46 @@ def test_real_window_screenshot_shows_engraved_notes(xvfb_display: str, tmp_path
     assert not image.isNull() and image.width() > 800
     score = _dark_fraction(image, 0.58, 0.15, 0.97, 0.60)
     assert 0.01 < score < 0.5, f"score area dark fraction {score:.3f}"
+
+
+BOOK = ROOT / "resources" / "examples" / "oneills-reels.abc"
+
+
+def _dark_bands(image: QImage, left: float, right: float, top: float, bottom: float) -> int:
+    """How many separate horizontal bands of dark pixels (lines of text) the region holds."""
+    x0, x1 = int(image.width() * left), int(image.width() * right)
+    y0, y1 = int(image.height() * top), int(image.height() * bottom)
+    bands, inside = 0, False
+    for y in range(y0, y1):
+        dark = any(image.pixelColor(x, y).lightness() < 90 for x in range(x0, x1, 2))
+        if dark and not inside:
+            bands += 1
+        inside = dark
+    return bands
+
+
+def test_real_window_shows_the_book_pane_for_a_tune_book(xvfb_display: str, tmp_path: Path) -> None:
+    shot = tmp_path / "book.png"
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="xcb",
+        DISPLAY=xvfb_display,
+        COMPOSEIUM_DATA_DIR=str(tmp_path / "data"),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+    )
+    result = subprocess.run(
+        [*_desktop_command(), str(BOOK), "--screenshot", str(shot)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    image = QImage(str(shot))
+    assert not image.isNull() and image.width() > 800
+    # The left column is the tune list: a header and the book's three tunes (the first one
+    # selected, light text on the highlight), then empty list below them.
+    rows = _dark_bands(image, 0.01, 0.18, 0.19, 0.29)
+    assert rows >= 3, f"{rows} text rows in the tune list"
+    assert _dark_fraction(image, 0.01, 0.30, 0.18, 0.80) < 0.002
+    assert 0.01 < _dark_fraction(image, 0.58, 0.15, 0.97, 0.60) < 0.5  # the first tune engraved
