@@ -161,6 +161,41 @@ def export_pdf(
     return ExportResult(target, time.perf_counter() - start)
 
 
+def export_pdf_book(
+    abc: str,
+    path: str | os.PathLike,
+    paper: str = "a4",
+    transpose: int = 0,
+    renderer: Renderer | None = None,
+) -> ExportResult:
+    """Every tune of a tune book in one vector PDF, a contents page first (title, page)."""
+    from composeium_desktop.core.render.draw import book_to_pdf
+    from composeium_desktop.core.tunebook import TuneBook
+
+    if paper not in PAPER_SIZES:
+        raise ExportError(f"unknown paper size {paper!r}; use one of {', '.join(PAPER_SIZES)}")
+    book = TuneBook.parse(abc)
+    if not book.tunes:
+        raise ExportError("the book has no tunes")
+    start = time.perf_counter()
+    width, height = PAPER_SIZES[paper]
+    options = RenderOptions(
+        page_width=width,
+        page_height=height,
+        zoom=100,
+        transpose=transpose,
+        adjust_page_height=False,
+        page_margin=PDF_MARGIN,
+    )
+    engraved = []
+    for tune in book.tunes:
+        with _as_export_error():
+            result = (renderer or shared_renderer()).render(tune.text, options)
+        engraved.append((tune.title, result.pages))
+    target = atomic_write(path, lambda f: book_to_pdf(engraved, f, paper, Path(path).stem))
+    return ExportResult(target, time.perf_counter() - start)
+
+
 def export_svg(
     abc: str,
     path: str | os.PathLike,

@@ -19,6 +19,7 @@ from composeium_desktop.core.export import ExportError
 from composeium_desktop.core.render import Renderer
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT_EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 JIG = (DATA / "test_jig.abc").read_text()
 JIG_NOTES_PLAYED = 56  # repeats and first/second endings included
 JIG_NOTES_WRITTEN = 31
@@ -180,3 +181,28 @@ def test_atomic_write_cleans_up_when_the_writer_fails(tmp_path):
     with pytest.raises(RuntimeError):
         export.atomic_write(tmp_path / "x.bin", broken)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_pdf_book_has_a_contents_page_then_every_tune(renderer, tmp_path):
+    book_text = (ROOT_EXAMPLES / "oneills-reels.abc").read_text(encoding="utf-8")
+    path = export.export_pdf_book(book_text, tmp_path / "book.pdf", renderer=renderer).path
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    pages = int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
+    assert pages >= 4  # contents + at least a page per tune
+
+    def page_text(n: int) -> str:
+        command = ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(path), "-"]
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    contents = page_text(1)
+    assert "Contents" in contents
+    listed = re.findall(r"(\d)\. (.+?)\s+(\d+)\s*$", contents, re.M)
+    assert [t for _, t, _ in listed] == [
+        "The Bucks of Oranmore",
+        "The Humors of Westport",
+        "The Girl Who Broke My Heart",
+    ]
+    for _, title, page in listed:  # each tune starts on the page the contents give
+        assert title in page_text(int(page))
+    with pytest.raises(ExportError):
+        export.export_pdf_book("", tmp_path / "empty.pdf", renderer=renderer)

@@ -10,6 +10,7 @@ from gui_fakes import TUNE_BODY, fake_services
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from composeium_desktop.core.tunebook import TuneBook
+from composeium_desktop.gui.controllers.file import EXPORT_KINDS
 from composeium_desktop.gui.settings import AppSettings
 
 TUNE = "X:1\nT:Kesh\nM:6/8\nL:1/8\nK:G\n" + TUNE_BODY
@@ -266,14 +267,12 @@ def test_settings_dialog_offers_where_generated_tunes_go(qtbot) -> None:
     )
 
 
-@pytest.mark.parametrize("kind", ["midi", "pdf"])
+@pytest.mark.parametrize("kind", ["midi", "wav"])
 def test_export_every_tune_of_the_book(qtbot, make_window, tmp_path, kind) -> None:
     exports: list = []
     window = make_window(fake_services(exports=exports))
     path = _write_book(tmp_path)
     assert window.files.open_path(path)
-    from composeium_desktop.gui.controllers.file import EXPORT_KINDS
-
     export_kind = next(k for k in EXPORT_KINDS if k.key == kind)
     out = tmp_path / "out"
     out.mkdir()
@@ -284,7 +283,26 @@ def test_export_every_tune_of_the_book(qtbot, make_window, tmp_path, kind) -> No
     suffix = export_kind.suffix
     assert names == [f"01-Bucks{suffix}", f"02-Westport{suffix}", f"03-Heart{suffix}"]
     assert "T:Heart" in (out / f"03-Heart{suffix}").read_text(encoding="utf-8")
+    assert "T:Bucks" not in (out / f"03-Heart{suffix}").read_text(encoding="utf-8")
     qtbot.waitUntil(lambda: not window.files._exports, timeout=10_000)
+
+
+def test_export_the_book_as_one_pdf(qtbot, make_window, tmp_path) -> None:
+    exports: list = []
+    window = make_window(fake_services(exports=exports))
+    path = _write_book(tmp_path)
+    assert window.files.open_path(path)
+    window.files.select_tune(1)
+    window.editor.replace_all_undoable(window.editor.toPlainText().replace("T:Westport", "T:West"))
+    window.files.export_book(next(k for k in EXPORT_KINDS if k.key == "pdf"), tmp_path)
+    qtbot.waitUntil(lambda: len(exports) == 1, timeout=10_000)
+    kind, target, _options = exports[0]
+    assert kind == "pdf_book" and target == tmp_path / "book.pdf"
+    sent = target.read_bytes().decode("utf-8").split("\n", 1)[1]
+    assert sent == BOOK.replace("T:Westport", "T:West")  # the whole book, with the edit
+    qtbot.waitUntil(lambda: not window.files._exports, timeout=10_000)
+    window.files._book_dirty = False
+    window.editor.document().setModified(False)
 
 
 def test_regenerating_an_untouched_generated_tune_needs_no_prompt(qtbot, make_window, tmp_path):

@@ -291,6 +291,49 @@ def _figure(scene: _Scene, width_in: float, height_in: float) -> Any:
     return fig
 
 
+CONTENTS_LINES = 36  # tunes listed per contents page
+
+
+def _contents_figure(entries: Sequence[tuple[str, int]], width_in: float, height_in: float) -> Any:
+    """One contents page: "Contents", then "n. Title .... page" for each entry."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width_in, height_in))
+    fig.text(0.5, 0.93, "Contents", ha="center", va="baseline", family="serif", fontsize=20)
+    for row, (title, page) in enumerate(entries):
+        y = 0.87 - row * 0.8 / CONTENTS_LINES
+        fig.text(0.12, y, title, ha="left", va="baseline", family="serif", fontsize=11)
+        fig.text(0.88, y, str(page), ha="right", va="baseline", family="serif", fontsize=11)
+    return fig
+
+
+def book_to_pdf(
+    tunes: Sequence[tuple[str, Sequence[str]]], file: Any, paper: str = "a4", title: str = ""
+) -> None:
+    """A tune book as one vector PDF: contents pages (each tune's title and first page),
+    then every tune's pages (flattened SVG laid out for `paper`), in order."""
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    width_mm, height_mm = PAPER_MM[paper]
+    width_in, height_in = width_mm / MM_PER_INCH, height_mm / MM_PER_INCH
+    contents_pages = max(1, math.ceil(len(tunes) / CONTENTS_LINES))
+    entries, page = [], contents_pages + 1
+    for number, (tune_title, pages) in enumerate(tunes, start=1):
+        entries.append((f"{number}. {tune_title or 'Untitled'}", page))
+        page += len(pages)
+    with (
+        matplotlib.rc_context({"pdf.fonttype": 42}),
+        PdfPages(file, metadata={"Title": title or "Tune book", "Creator": "Composeium"}) as pdf,
+    ):
+        for first in range(0, max(len(entries), 1), CONTENTS_LINES):
+            chunk = entries[first : first + CONTENTS_LINES]
+            pdf.savefig(_contents_figure(chunk, width_in, height_in))
+        for _title, pages in tunes:
+            for svg in pages:
+                pdf.savefig(_figure(parse_scene(svg), width_in, height_in))
+
+
 def pages_to_pdf(pages: Sequence[str], file: Any, paper: str = "a4", title: str = "") -> None:
     """Write the pages (flattened SVG, each laid out for `paper`) as a vector PDF."""
     import matplotlib

@@ -583,14 +583,18 @@ class FileController(QObject):
         self.error.emit(f"{kind.upper()} export to {path.name} failed: {message}")
 
     def export_book(self, kind: ExportKind, folder: Path) -> list[int]:
-        """Export every tune of the open book, one file per tune in `folder`
-        ("01-Title.mid" ...); returns the export tasks."""
+        """Export the open book into `folder`: PDF as one book with a contents page
+        ("book.pdf"), MIDI/WAV one file per tune ("01-Title.mid" ...); returns the tasks."""
         book = self.current_book()
         if not book.tunes:
             self.error.emit("Nothing to export: the editor is empty.")
             return []
-        options = self._playback_options() if kind.key in ("wav", "midi") else {}
         export = self._services.export
+        if kind.key == "pdf":  # one PDF book, a contents page first
+            path = folder / f"{_file_stem(self.path.stem if self.path else 'tune-book')}.pdf"
+            text = book.text
+            return [self._submit_export(kind, path, lambda: export("pdf_book", text, path, {}))]
+        options = self._playback_options() if kind.key in ("wav", "midi") else {}
         tasks = []
         for number, tune in enumerate(book.tunes, start=1):
             path = folder / f"{number:02d}-{_file_stem(tune.title)}{kind.suffix}"

@@ -27,7 +27,7 @@ from composeium_desktop.core.tunebook import TuneBook
 
 COLUMNS = ("#", "Title", "Key", "Meter", "Genre")
 BOOK_EXPORTS = (
-    ("pdf", "PDF (one per tune)…"),
+    ("pdf", "PDF book with contents…"),
     ("midi", "MIDI (one per tune)…"),
     ("wav", "WAV (one per tune)…"),
 )
