@@ -1,6 +1,8 @@
 """`composeium render IN.abc [--tune N] -o OUT.svg|OUT.png|OUT.pdf`: engrave one tune to a file.
 
-Bad input is reported as one line with its line and column (exit code 2); Verovio runs in the
+Text the notation core cannot read is reported as one line with its line and column (exit
+code 2); a tune that is drawn gets the core's other marks (bar lengths, a key it cannot read)
+on stderr as `composeium check` prints them, and exit code 0. Verovio runs in the
 crash-isolated worker, so a malformed tune can never kill this process.
 """
 
@@ -121,5 +123,17 @@ def run(args: argparse.Namespace) -> int:
                 )
         except export.ExportError as exc:
             raise UsageError(located(source, exc)) from None
+    print_marks(args.input, source)
     print(f"wrote {result.path} ({result.elapsed_s:.2f} s)")
     return 0
+
+
+def print_marks(path: Path, source: TuneSource) -> None:
+    """The notation core's marks on a tune that was drawn (as `composeium check` prints them)."""
+    import sys
+
+    from composeium_desktop.core.abcnotation import validate
+
+    for mark in validate(source.text):
+        line = mark.line + source.first_line - 1
+        print(f"{path}:{line}:{mark.column}: {mark.severity}: {mark.message}", file=sys.stderr)

@@ -81,8 +81,9 @@ class Engraver:
         self._tk.renderToTimemap({})
         pitches: dict[str, int] = {}
         notes = []
+        other_voices = score["other_voices"]  # several voices: the first one is played
         for event in score["events"]:
-            if event.kind != "note" or event.tie_end:
+            if event.kind != "note" or event.tie_end or event.id in other_voices:
                 continue
             if event.id not in pitches:
                 values = self._tk.getMIDIValuesForElement(event.id) or {}
@@ -90,6 +91,9 @@ class Engraver:
             pitch = pitches[event.id]
             if 0 <= pitch <= 127:
                 notes.append((event.id, event.on_ms, event.tie_off_ms, pitch, event.grace))
+        duration = score["duration_ms"]
+        if other_voices and notes:
+            duration = max(off for _, _, off, _, _ in notes)
         return {
             "notes": notes,
             "timemap": [(e.id, e.on_ms, e.off_ms) for e in score["events"]],
@@ -97,7 +101,7 @@ class Engraver:
             "meter": score["meter"],
             "key": score["key"],
             "title": score["title"],
-            "duration_ms": score["duration_ms"],
+            "duration_ms": duration,
         }
 
     def _load(self, abc: str, options: dict[str, Any], engrave: bool) -> dict[str, Any]:
@@ -136,9 +140,13 @@ class Engraver:
         bpm = tempo_bpm(abc) or DEFAULT_BPM
         events, duration = expand(timing, endings, bpm)
         positions = {eid: (scan.events[i].line, scan.events[i].col) for eid, i in mapping.items()}
+        other_voices = {
+            eid for eid, i in mapping.items() if scan.events[i].voice != scan.first_voice
+        }
         return {
             "events": events,
             "positions": positions,
+            "other_voices": other_voices,
             "bpm": bpm,
             "duration_ms": duration,
             "meter": meter,

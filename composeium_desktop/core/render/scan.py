@@ -28,6 +28,7 @@ class Event:
     line: int
     col: int
     letter: str = ""
+    voice: str = ""  # the V: voice it is in ("" before any V:)
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Scan:
     endings: tuple[EndingMark, ...]
     error: ScanError | None
     has_key: bool
+    first_voice: str = ""  # the voice that is played (and continued by the generator)
 
 
 def scan_tune(text: str) -> Scan:
@@ -69,11 +71,14 @@ def scan_tune(text: str) -> Scan:
             tokens = lex(tune.body, tune.body_line)
         except ABCError as exc:
             error = ScanError(exc.message, exc.line, exc.column)
-    events, endings = _events(tokens)
-    return Scan(tuple(events), tuple(endings), error, has_key)
+    header_voice = tune.field("V")
+    voice = header_voice.split()[0] if header_voice and header_voice.split() else ""
+    events, endings = _events(tokens, voice)
+    first = voice or next((e.voice for e in events if e.voice), "")
+    return Scan(tuple(events), tuple(endings), error, has_key, first)
 
 
-def _events(tokens: list) -> tuple[list[Event], list[EndingMark]]:
+def _events(tokens: list, voice: str = "") -> tuple[list[Event], list[EndingMark]]:
     """Events and ending marks of a lexed body (see :class:`Event`, :class:`EndingMark`)."""
     events: list[Event] = []
     endings: list[EndingMark] = []
@@ -81,12 +86,14 @@ def _events(tokens: list) -> tuple[list[Event], list[EndingMark]]:
     for tok in tokens:
         kind = tok.kind
         if kind == "note" and not in_chord:
-            events.append(Event("note", tok.line, tok.col, tok.data[1].lower()))
+            events.append(Event("note", tok.line, tok.col, tok.data[1].lower(), voice))
         elif kind in ("rest", "mrest") and not in_chord:
-            events.append(Event("rest", tok.line, tok.col, tok.text[0]))
+            events.append(Event("rest", tok.line, tok.col, tok.text[0], voice))
         elif kind == "chord":
             in_chord = True
-            events.append(Event("chord", tok.line, tok.col))
+            events.append(Event("chord", tok.line, tok.col, "", voice))
+        elif kind in ("field", "fieldline") and tok.data[0] == "V" and tok.data[1].split():
+            voice = tok.data[1].split()[0]
         elif kind == "chordend":
             in_chord = False
         elif kind == "ending" or (kind == "bar" and tok.data[1]):
@@ -219,26 +226,79 @@ def safe_repeats(text: str) -> str:
     `||`, `|]`, `[|`, `|:`, `:|`, `::`; a repeat end that could not repeat anything new
     becomes a plain bar; bars with no note or rest between them are merged. Note order never
     changes.
+
+    A repeat end with no repeat start since the last one repeats, as ABC 2.1 says, from the
+    last `:|`, `||` or `|]` (or the end of a second ending): that bar is rewritten to open the
+    repeat (`:|` -> `::`, `||`/`|]`/`|` -> `|:`), so the importer both survives it and engraves
+    and times the repeat the player plays (O'Neill's `A:| B:|`).
     """
-    out: list[str] = []
+    out: list[list[str]] = []
+    music_lines: list[list[str]] = []
     in_body = False
-    ended_since_start = False
+    state = _RepeatState()
     for raw in text.splitlines(keepends=True):
         stripped = raw.strip()
         if not in_body:
             in_body = stripped.startswith("K:")
-            out.append(raw)
+            out.append([raw])
             continue
         if not stripped or stripped.startswith("%") or _FIELD_LINE.match(stripped):
-            out.append(raw)
+            out.append([raw])
             continue
-        line, ended_since_start = _safe_line(raw, ended_since_start)
-        out.append(line)
-    return "".join(out)
+        parts: list[str] = []
+        out.append(parts)
+        _safe_line(raw, state, parts, out)
+        music_lines.append(parts)
+    _split_double_repeats(music_lines)
+    return "".join("".join(parts) for parts in out)
 
 
-def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
-    parts: list[str] = []
+def _split_double_repeats(lines: list[list[str]]) -> None:
+    """`::` as `:| |:`, or `:|` ending its line and `|:` opening the next music line.
+
+    Verovio's importer (6.4) reads `::` as a plain bar and merges the measures around it (the
+    repeat is neither engraved nor timed), and drops a line that ends with `:| |:`.
+    """
+    for number, parts in enumerate(lines):
+        for index, part in enumerate(parts):
+            if part != "::":
+                continue
+            rest = "".join(parts[index + 1 :]).split("%", 1)[0]
+            if rest.strip() or number + 1 >= len(lines):
+                parts[index] = ":| |:" if rest.strip() else ":|"
+            else:
+                parts[index] = ":|"
+                lines[number + 1].insert(0, "|:")
+
+
+class _RepeatState:
+    """What `_safe_line` carries from one line to the next."""
+
+    def __init__(self) -> None:
+        self.ended = False  # a repeat has ended since the last repeat start
+        self.boundary: tuple[list[str], int] | None = None  # the bar a new repeat starts at
+        self.in_ending = False  # an ending mark was dropped; its section ends at the next bar
+
+    def open_repeat(self) -> bool:
+        """Make the last section boundary a repeat start; False when there is none."""
+        if self.boundary is None:
+            return False
+        parts, index = self.boundary
+        parts[index] = "::" if parts[index].startswith(":") else "|:"
+        self.boundary = None
+        return True
+
+    def note_bar(self, parts: list[str], index: int) -> None:
+        bar = parts[index]
+        if bar.endswith(":"):
+            self.boundary = None
+        elif bar in (":|", "||", "|]") or self.in_ending:
+            self.boundary = (parts, index)
+        self.in_ending = False
+
+
+def _safe_line(line: str, state: _RepeatState, parts: list[str], out: list[list[str]]) -> None:
+    ended = state.ended
     i, n = 0, len(line)
     last_bar: int | None = None  # index in parts of the last bar token on this line
     music = False  # a note or rest since that bar
@@ -264,6 +324,7 @@ def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
         if ending is not None and ending.group(0):
             # Verovio ignores endings (they come from this scan) and aborts on some (`[2"G"`).
             parts.append(" ")
+            state.in_ending = True
             i = ending.end()
             continue
         if ch == "[" and re.match(r"\[[A-Za-z]:", line[i:]):
@@ -284,12 +345,20 @@ def _safe_line(line: str, ended: bool) -> tuple[str, bool]:
             merged = _merge_bars(parts[last_bar], _canonical_bar(match.group(0), False)[0])
             parts[last_bar] = merged
             ended = False if merged.endswith(":") else merged.startswith(":") or ended_before
+            state.note_bar(parts, last_bar)
             continue
         ended_before = ended
-        bar, ended = _canonical_bar(match.group(0), ended)
+        token = match.group(0)
+        if ended and token.startswith(":") and not token.endswith(":") and "|" in token:
+            # A second repeat end: it repeats from the last section boundary (ABC 2.1).
+            state.in_ending = False
+            if state.open_repeat():
+                ended = False
+        bar, ended = _canonical_bar(token, ended)
         last_bar, music = len(parts), False
         parts.append(bar)
-    return "".join(parts), ended
+        state.note_bar(parts, last_bar)
+    state.ended = ended
 
 
 def _merge_bars(first: str, second: str) -> str:

@@ -115,3 +115,36 @@ def test_render_draws_a_tune_with_y0_spacers_and_parts(tmp_path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert out.read_text().lstrip().startswith("<")
+
+
+def test_render_draws_a_tune_with_a_mark_and_shows_the_mark(tmp_path) -> None:
+    out = tmp_path / "pipes.svg"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "composeium_desktop",
+            "render",
+            str(BOOKS / "broken.abc"),
+            "--tune",
+            "303",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"{BOOKS / 'broken.abc'}:21:3: error: cannot read the key 'H'" in done.stderr
+    assert out.read_text().lstrip().startswith("<")
+
+
+def test_several_voices_are_all_drawn_and_the_first_is_played(renderer) -> None:
+    text = next(t for label, t in TUNES if label == "ensemble.abc X:202")
+    result = renderer.render(text)
+    performance = renderer.perform(text)
+    drawn = {e.id for e in result.timemap}
+    played = [pitch for _, _, _, pitch, _ in performance.notes]
+    assert len(drawn) == 22 + 10  # the fiddle's 22 notes and the bass's 10
+    assert played and min(played) >= 60  # the fiddle (V:1) alone: the bass is below middle C
