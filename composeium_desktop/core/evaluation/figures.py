@@ -9,7 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from composeium_desktop.core.evaluation.likelihood import abc_file_records, model_bits, ngram_bits
+from composeium_desktop.core.evaluation.likelihood import (
+    abc_file_chord_symbols,
+    abc_file_records,
+    model_bits,
+    ngram_bits,
+)
 from composeium_desktop.core.evaluation.samples import (
     corpus_reference,
     draw_requests,
@@ -47,6 +52,10 @@ def targets(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, bool |
     val, ngram = figures.get("val_bpc"), figures.get("ngram_val_bpc")
     add("val_bpc <= 0.65 x ngram_val_bpc", val, None if ngram is None else 0.65 * ngram,
         lambda v, lim: v <= lim, "{value:.3f} vs {limit:.3f}")  # fmt: skip
+    abc, abc_ngram = figures.get("abc_bpc"), figures.get("abc_ngram_bpc")
+    if abc is not None:
+        add("abc_bpc <= 0.8 x abc_ngram_bpc", abc, None if abc_ngram is None else 0.8 * abc_ngram,
+            lambda v, lim: v <= lim, "{value:.3f} vs {limit:.3f}")  # fmt: skip
     add("valid_rate >= 99%", figures.get("valid_rate"), 0.99, lambda v, lim: v >= lim,
         "{value:.1%}")  # fmt: skip
     add("bar_error_rate <= corpus", figures.get("bar_error_rate"),
@@ -154,6 +163,8 @@ def _abc_file_figures(
         "abc_rejected": rejected,
         "abc_bpc": bits / chars if chars else None,
         "abc_ngram_bpc": ngram_b / chars if chars else None,
+        "abc_chord_symbols": abc_file_chord_symbols(abc_files),
+        "abc_chords": "set aside before scoring (model and 5-gram read the melody text)",
     }
 
 

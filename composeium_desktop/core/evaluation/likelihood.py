@@ -51,15 +51,27 @@ def ngram_bits(ngram: Any, bodies: Iterable[str]) -> tuple[float, int]:
     return bits, chars
 
 
+def abc_file_chord_symbols(paths: Sequence[Path]) -> int:
+    """How many chord symbols these ABC files have: :func:`abc_file_records` sets them aside
+    (the corpus has none, so the model has never seen one) before the model reads the tunes."""
+    from composeium_desktop.core.harmony.text import set_aside_chords
+
+    return sum(
+        set_aside_chords(Path(p).read_text(encoding="utf-8", errors="replace"))[1].count
+        for p in paths
+    )
+
+
 def abc_file_records(paths: Sequence[Path]) -> tuple[list[Any], int]:
-    """Records of the tunes in these ABC files, normalised like the corpus, and the number of
-    tunes left out (lexer errors, no key, several voices ...)."""
+    """Records of the tunes in these ABC files, chord symbols set aside, normalised like the
+    corpus, and the number of tunes left out (lexer errors, no key, several voices ...)."""
     from composeium_desktop.core.corpus import records_and_skips
+    from composeium_desktop.core.harmony.text import strip_chords
 
     records: list[Any] = []
     rejected = 0
     for path in paths:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        text = strip_chords(Path(path).read_text(encoding="utf-8", errors="replace"))
         found, skipped = records_and_skips(text, Path(path).stem)
         records.extend(found)
         rejected += sum(skipped.values())

@@ -632,7 +632,7 @@ class _Run:
             # The model may end on "||" or ":||"; the tune ends on "|]" or ":|".
             body = complete_bar_line(body)
             self.raw = complete_bar_line(self.raw)
-        body = body.rstrip() + "\n"
+        body = _restore_prime_chords(self.request, self.key, body.rstrip() + "\n")
         abc = format_tune(self.request, self.key.name, body)
         mean = float(np.mean(self.logprobs)) if self.logprobs else 0.0
         return GenerationStep(
@@ -652,15 +652,41 @@ def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:
     the notation core). A whole tune (with headers) or a body in the requested key."""
     from composeium_desktop.core.abcnotation import ABCError, normalise_body, parse_tune
 
+    from composeium_desktop.core.harmony.text import strip_chords
+
+    text = _prime_tune_text(request, key)
+    if not text.strip():
+        return ""
+    try:  # the model has never seen chord symbols: they are set aside (_prime_chords)
+        return normalise_body(parse_tune(strip_chords(text)))
+    except ABCError as exc:
+        raise ValueError(f"prime: {exc}") from None
+
+
+def _prime_tune_text(request: GenerationRequest, key: KeyChoice) -> str:
+    """The prime as a whole tune (a bare body gets the request's headers); "" for none."""
     text = request.prime.strip("\n")
     if not text.strip():
         return ""
     if not re.search(r"^K:", text, re.MULTILINE):
         text = f"X:1\nM:{request.meter}\nL:{TRAIN_UNIT}\nK:{key.name}\n{text}"
+    return text
+
+
+def _restore_prime_chords(request: GenerationRequest, key: KeyChoice, body: str) -> str:
+    """``body`` with the chord symbols the prime had put back before the notes at their
+    onsets (the model read the prime without them)."""
+    from composeium_desktop.core.abcnotation import ABCError
+    from composeium_desktop.core.harmony.text import chords_in_time, restore_chords_in_time
+
+    text = _prime_tune_text(request, key)
+    if '"' not in text:
+        return body
     try:
-        return normalise_body(parse_tune(text))
-    except ABCError as exc:
-        raise ValueError(f"prime: {exc}") from None
+        chords = chords_in_time(text)
+        return restore_chords_in_time(body, key.name, request.meter, TRAIN_UNIT, chords)
+    except ABCError:
+        return body  # the prime was read already; a body that does not lex keeps no chords
 
 
 # A bar line: | || |] [| :| |: :|: :: (chords "[CEG]" and endings "[1" are not bar lines).

@@ -20,7 +20,7 @@ from composeium_desktop.core.abcnotation.header import parse_tune, tunebook_span
 from composeium_desktop.core.abcnotation.keys import tonic_pc
 from composeium_desktop.core.harmony.chords import chord_name, chord_root_pc
 from composeium_desktop.core.harmony.harmoniser import ChordChoice, harmonise_melody
-from composeium_desktop.core.harmony.reading import Melody, read_melody
+from composeium_desktop.core.harmony.reading import Melody, read_body, read_melody
 
 _FIELD_LINE = re.compile(r"[A-Za-z+]:")
 _ANNOT_PREFIX = "^_<>@"
@@ -290,3 +290,36 @@ def score_book(text: str, style: str = "simple") -> BookScore:
         score.tunes[-1].title = parse_tune(tune_text).title
         score.tunes[-1].key = parse_tune(tune_text).key
     return score
+
+
+def chords_in_time(text: str) -> list[tuple[Fraction, str]]:
+    """The chord symbols of a tune's text (headers up to K: and a body) with their onsets in
+    whole notes: what :func:`restore_chords_in_time` puts back into a rewritten body (one that
+    was normalised, transposed or continued, where text offsets no longer hold)."""
+    melody = read_melody(parse_tune(text))
+    return [(s.onset, s.text) for s in melody.symbols if chord_root_pc(s.text) is not None]
+
+
+def restore_chords_in_time(
+    body: str, key: str, meter: str, unit: str, chords: list[tuple[Fraction, str]]
+) -> str:
+    """``body`` with each chord symbol put before the note that starts at its onset (symbols
+    whose onset has no note starting there, or that already has a symbol, are left out)."""
+    if not chords:
+        return body
+    melody = read_body(body, key, meter, unit)
+    taken = {s.onset for s in melody.symbols}
+    at: dict[Fraction, tuple[int, int]] = {}
+    for note in melody.notes:
+        at.setdefault(note.onset, (note.line, note.col))
+    offsets = _line_offsets(body)
+    inserts = []
+    for onset, symbol in chords:
+        if onset in at and onset not in taken:
+            line, col = at[onset]
+            inserts.append((offsets[line - 1] + col - 1, f'"{symbol}"'))
+            taken.add(onset)
+    out = body
+    for pos, symbol in sorted(inserts, reverse=True):
+        out = out[:pos] + symbol + out[pos:]
+    return out
