@@ -651,7 +651,6 @@ def _normalised_prime(request: GenerationRequest, key: KeyChoice) -> str:
     """The prime as the model's training text (comments, decorations, odd units normalised by
     the notation core). A whole tune (with headers) or a body in the requested key."""
     from composeium_desktop.core.abcnotation import ABCError, normalise_body, parse_tune
-
     from composeium_desktop.core.harmony.text import strip_chords
 
     text = _prime_tune_text(request, key)
