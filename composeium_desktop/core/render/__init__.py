@@ -18,21 +18,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
-import pickle
-import select
+import multiprocessing
 import signal
-import subprocess
-import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from composeium_desktop.core.errors import PositionedError
 from composeium_desktop.core.render.scan import first_tune, scan_tune
-from composeium_desktop.core.render.worker import _HEADER
+from composeium_desktop.core.render.worker import EngraverLike, serve
 
 __all__ = [
     "Performance",
@@ -133,11 +131,20 @@ class Renderer:
     Each request engraves the first tune in the text (up to a blank line or the next X:).
     """
 
-    def __init__(self, timeout_s: float = 30.0, start_timeout_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        timeout_s: float = 30.0,
+        start_timeout_s: float = 60.0,
+        engraver_factory: Callable[[], EngraverLike] | None = None,
+    ) -> None:
+        """`engraver_factory` (a picklable callable, default the Verovio Engraver) builds the
+        worker's engraver inside the worker process."""
         self.timeout_s = timeout_s
         self.start_timeout_s = start_timeout_s
         self.restarts = 0
-        self._proc: subprocess.Popen | None = None
+        self._engraver_factory = engraver_factory
+        self._proc: BaseProcess | None = None
+        self._conn: Connection | None = None
         self._lock = threading.Lock()
         self._next_id = 0
 
@@ -156,7 +163,7 @@ class Renderer:
 
     @property
     def worker_pid(self) -> int | None:
-        return self._proc.pid if self._proc is not None and self._proc.poll() is None else None
+        return self._proc.pid if self._proc is not None and self._proc.is_alive() else None
 
     def start(self) -> None:
         """Start the worker now (it otherwise starts with the first request)."""
@@ -218,21 +225,22 @@ class Renderer:
         return payload
 
     def _ensure_started(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
+        if self._proc is not None and self._proc.is_alive():
             return
         self._stop()
-        env = dict(os.environ)
-        package_parent = str(Path(__file__).resolve().parents[3])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "composeium_desktop.core.render.worker"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            bufsize=0,
-            env=env,
-            start_new_session=True,
+        # "spawn" everywhere: the worker never inherits the parent's threads or Qt state, and
+        # Linux behaves as macOS and Windows do.
+        context = multiprocessing.get_context("spawn")
+        parent_end, child_end = context.Pipe(duplex=True)
+        proc = context.Process(
+            target=serve,
+            args=(child_end, self._engraver_factory),
+            name="composeium-render-worker",
+            daemon=True,
         )
+        proc.start()
+        child_end.close()
+        self._proc, self._conn = proc, parent_end
         try:
             ready = self._receive(self.start_timeout_s)
         except (_WorkerDied, TimeoutError) as exc:
@@ -243,44 +251,29 @@ class Renderer:
             raise RenderError("the engraver could not start (bad handshake)")
 
     def _send(self, message: Any) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        assert self._proc is not None and self._proc.stdin is not None
+        assert self._conn is not None
         try:
-            self._proc.stdin.write(_HEADER.pack(len(data)) + data)
-            self._proc.stdin.flush()
-        except (BrokenPipeError, OSError):
+            self._conn.send(message)
+        except (BrokenPipeError, EOFError, OSError):
             raise _WorkerDied(self._exit_reason()) from None
 
     def _receive(self, timeout_s: float) -> Any:
-        deadline = time.monotonic() + timeout_s
-        header = self._read_exact(_HEADER.size, deadline)
-        (size,) = _HEADER.unpack(header)
-        return pickle.loads(self._read_exact(size, deadline))
-
-    def _read_exact(self, size: int, deadline: float) -> bytes:
-        assert self._proc is not None and self._proc.stdout is not None
-        fd = self._proc.stdout.fileno()
-        chunks: list[bytes] = []
-        remaining = size
-        while remaining:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("no answer in time")
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                continue
-            chunk = os.read(fd, min(remaining, 1 << 20))
-            if not chunk:
-                raise _WorkerDied(self._exit_reason())
-            chunks.append(chunk)
-            remaining -= len(chunk)
-        return b"".join(chunks)
+        """The worker's next message; TimeoutError when none comes within `timeout_s`."""
+        assert self._conn is not None
+        try:
+            ready = self._conn.poll(max(0.0, timeout_s))
+            message = self._conn.recv() if ready else None
+        except (EOFError, OSError):
+            raise _WorkerDied(self._exit_reason()) from None
+        if not ready:
+            raise TimeoutError("no answer in time")
+        return message
 
     def _exit_reason(self) -> str:
         assert self._proc is not None
-        try:
-            code = self._proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+        self._proc.join(timeout=2)
+        code = self._proc.exitcode
+        if code is None:
             return "the worker stopped answering"
         if code < 0:
             try:
@@ -291,18 +284,17 @@ class Renderer:
 
     def _stop(self) -> None:
         proc, self._proc = self._proc, None
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
         if proc is None:
             return
-        for stream in (proc.stdin, proc.stdout):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-        if proc.poll() is None:
+        if proc.is_alive():
             proc.kill()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=5)
+        proc.join(timeout=5)
+        with contextlib.suppress(ValueError):
+            proc.close()
 
 
 class _WorkerDied(Exception):

@@ -1,52 +1,60 @@
-"""The render worker process: owns one Engraver (Verovio) and answers framed pickle requests.
+"""The render worker process: owns one Engraver (Verovio) and answers requests on a Connection.
 
-Run as `python -m composeium_desktop.core.render.worker`. Requests arrive on stdin, answers
-leave on a private duplicate of the original stdout; file descriptor 1 is pointed at stderr so
-that anything Verovio or a library prints cannot corrupt the protocol. If Verovio crashes this
-process, the parent (core.render.Renderer) notices the closed pipe and starts a new worker.
+`serve` is the target of a `multiprocessing` process started with the "spawn" method (the
+same on Linux, macOS and Windows) by core.render.Renderer. Requests and answers are pickled
+tuples sent over a `multiprocessing.connection` Pipe, which works on every platform (no
+`select` on a pipe). The worker's stdout and stderr are pointed at the null device so that
+anything Verovio or a library prints cannot disturb the parent. If Verovio crashes this
+process, the parent notices the closed connection and starts a new worker.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
-import pickle
-import struct
-import sys
-from typing import Any, BinaryIO
-
-_HEADER = struct.Struct(">I")
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any, Protocol
 
 
-def read_message(stream: BinaryIO) -> Any:
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        raise EOFError("pipe closed")
-    (size,) = _HEADER.unpack(header)
-    data = stream.read(size)
-    if len(data) < size:
-        raise EOFError("pipe closed")
-    return pickle.loads(data)
+class EngraverLike(Protocol):
+    """What the worker needs of an engraver (core.render.engraver.Engraver)."""
+
+    def render(self, abc: str, options: dict[str, Any]) -> dict[str, Any]: ...
+
+    def perform(self, abc: str, options: dict[str, Any]) -> dict[str, Any]: ...
 
 
-def write_message(stream: BinaryIO, message: Any) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
-    stream.flush()
+def _silence_output() -> None:
+    """Point file descriptors 1 and 2 at the null device (Verovio prints from C++)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):
+        with contextlib.suppress(OSError):
+            os.dup2(null, fd)
+    os.close(null)
 
 
-def main() -> int:
-    out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)
-    inp = sys.stdin.buffer
+def _detach() -> None:
+    """Leave the terminal's process group, so Ctrl+C in a terminal stops the parent only."""
+    if hasattr(os, "setsid"):
+        with contextlib.suppress(OSError):
+            os.setsid()
+
+
+def serve(conn: Connection, engraver_factory: Callable[[], EngraverLike] | None = None) -> None:
+    """Answer (request_id, kind, abc, options) requests until the connection closes."""
+    _detach()
+    _silence_output()
     from composeium_desktop.core.render.engraver import EngraveError, Engraver
 
-    engraver = Engraver()
-    write_message(out, ("ready", None, None))
+    engraver: EngraverLike = (engraver_factory or Engraver)()
+    conn.send(("ready", None, None))
     while True:
         try:
-            request_id, kind, abc, options = read_message(inp)
-        except EOFError:
-            return 0
+            request_id, kind, abc, options = conn.recv()
+        except (EOFError, OSError):
+            return
+        answer: tuple[str, Any]
         try:
             if kind == "render":
                 answer = ("ok", engraver.render(abc, options))
@@ -54,21 +62,13 @@ def main() -> int:
                 answer = ("ok", engraver.perform(abc, options))
             elif kind == "ping":
                 answer = ("ok", None)
-            elif kind == "_abort":
-                os.abort()  # lets tests prove that a dying engraver is survived
-            elif kind == "_sleep":
-                import time
-
-                time.sleep(float(options.get("seconds", 60)))  # lets tests exercise timeouts
-                answer = ("ok", None)
             else:
                 answer = ("error", (f"unknown request {kind!r}", None, None))
         except EngraveError as exc:
             answer = ("error", (str(exc), exc.line, exc.col))
         except Exception as exc:  # noqa: BLE001 - reported to the parent, never swallowed
             answer = ("error", (f"the engraver failed: {type(exc).__name__}: {exc}", None, None))
-        write_message(out, (request_id, *answer))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        try:
+            conn.send((request_id, *answer))
+        except (BrokenPipeError, OSError):
+            return

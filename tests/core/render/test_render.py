@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from faulty_engraver import ABORT_MARK, HANG_MARK, FaultyEngraver
 
 from composeium_desktop.core.render import (
     Renderer,
@@ -149,22 +150,26 @@ def test_inputs_that_crashed_verovio_in_fuzzing_no_longer_crash(renderer, text):
 
 
 def test_a_dying_worker_is_survived_and_replaced():
-    with Renderer() as renderer:
+    with Renderer(engraver_factory=FaultyEngraver) as renderer:
         renderer.render(JIG)
         pid = renderer.worker_pid
-        with pytest.raises(RenderError, match="crashed"):
-            renderer._request("_abort", JIG, {})
+        with pytest.raises(RenderError, match="crashed on this input .killed by SIGABRT"):
+            renderer.render(JIG + ABORT_MARK + "\n")
         assert renderer.restarts == 1
         result = renderer.render(JIG)
         assert result.pages and renderer.worker_pid not in (None, pid)
 
 
 def test_a_hung_worker_is_stopped_after_the_timeout():
-    with Renderer(timeout_s=0.5) as renderer:
+    with Renderer(timeout_s=0.5, engraver_factory=FaultyEngraver) as renderer:
+        renderer.start()
+        pid = renderer.worker_pid
         with pytest.raises(RenderError, match="longer than"):
-            renderer._request("_sleep", JIG, {"seconds": 30})
+            renderer.render(JIG + HANG_MARK + "\n")
+        assert renderer.restarts == 1
         renderer.timeout_s = 60.0  # a busy machine must not fail the render that follows
         assert renderer.render(JIG).pages
+        assert renderer.worker_pid not in (None, pid)
 
 
 def test_check_tune_needs_a_key_line():
