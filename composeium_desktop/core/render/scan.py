@@ -395,17 +395,12 @@ def _canonical_bar(token: str, ended: bool) -> tuple[str, bool]:
 
 
 def first_tune(text: str) -> str:
-    """The text up to the end of the first tune's body: a blank line or the next X: field.
+    """The text up to the end of the first tune, as the notation core splits a tune book (a
+    tune ends at a blank line or the next X: field; text without X: is one tune).
 
     Line numbers are unchanged (only the tail is cut), so positions still match the editor.
     """
-    lines = text.splitlines(keepends=True)
-    in_body = False
-    for index, raw in enumerate(lines):
-        stripped = raw.strip()
-        if not in_body:
-            in_body = stripped.startswith("K:")
-            continue
-        if not stripped or stripped.startswith("X:"):
-            return "".join(lines[:index])
-    return text
+    from composeium_desktop.core.abcnotation.header import tunebook_spans
+
+    spans = tunebook_spans(text)
+    return text[: spans[0][1]] if spans else text
