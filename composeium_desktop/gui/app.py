@@ -118,7 +118,8 @@ def run_app(options: LaunchOptions) -> int:
     """Start the app; returns the process exit code."""
     app = create_application()
     headless_shot = options.screenshot is not None
-    settings = AppSettings() if headless_shot else load_settings()
+    # A screenshot run asks nothing: a generated tune goes to a new document.
+    settings = AppSettings(generated_tunes="new") if headless_shot else load_settings()
     window = MainWindow(settings, store_settings=None if headless_shot else save_settings)
     if options.title:
         window.panel.title_edit.setText(options.title)

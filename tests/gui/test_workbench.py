@@ -318,3 +318,37 @@ def test_regenerating_an_untouched_generated_tune_needs_no_prompt(qtbot, make_wi
     window.editor.undo()
     assert window.editor.toPlainText() == first  # the first tune is one Undo away
     window.editor.document().setModified(False)
+
+
+@pytest.mark.parametrize("answer", ["New document", "Add to", "Cancel"])
+def test_generate_asks_where_the_tune_goes_when_a_file_is_open(
+    qtbot, make_window, tmp_path, monkeypatch, answer
+) -> None:
+    path = _write_book(tmp_path)
+    window = _window(make_window, tmp_path, target="ask")
+    _ready(qtbot, window)
+    assert window.files.open_path(path)
+    prompts: list[str] = []
+
+    def choose(box: QMessageBox) -> int:
+        prompts.append(box.text())
+        button = next(b for b in box.buttons() if b.text().replace("&", "").startswith(answer))
+        button.click()
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", choose)
+    if answer == "Cancel":
+        window.generate_action.trigger()
+        assert not window.compose.busy and window.files.index == 0
+        assert window.editor.toPlainText().startswith("X:1\nT:Bucks")
+    else:
+        with qtbot.waitSignal(window.compose.tune_finished, timeout=10_000):
+            window.generate_action.trigger()
+    assert prompts and "Bucks" in prompts[0] and "book.abc" in prompts[0]
+    if answer == "New document":
+        assert window.files.path is None and window.files.book is None
+    elif answer == "Add to":
+        assert window.files.path == path and len(window.files.current_book()) == 4
+        window.files._book_dirty = False
+    window.editor.document().setModified(False)
+    assert path.read_bytes() == BOOK.encode("latin-1")  # nothing written over the book

@@ -13,6 +13,7 @@ start after a crash offers to restore it.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -601,7 +602,7 @@ class FileController(QObject):
             text = tune.text
             tasks.append(
                 self._submit_export(
-                    kind, path, lambda t=text, p=path: export(kind.key, t, p, dict(options))
+                    kind, path, functools.partial(export, kind.key, text, path, dict(options))
                 )
             )
         return tasks

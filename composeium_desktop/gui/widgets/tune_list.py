@@ -7,7 +7,9 @@ delete, move, export); the file controller does it. The melody search is the cor
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+import functools
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
@@ -79,7 +81,7 @@ class TuneListPanel(QWidget):
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(self.export_button)
         for key, label in BOOK_EXPORTS:
-            menu.addAction(label, lambda k=key: self.export_book_requested.emit(k))
+            menu.addAction(label, functools.partial(self.export_book_requested.emit, key))
         self.export_button.setMenu(menu)
         self._build_layout()
         self._connect()
@@ -125,10 +127,8 @@ class TuneListPanel(QWidget):
 
     def visible_indices(self) -> list[int]:
         """The book indices of the rows shown, in order (after the searches)."""
-        return [
-            int(self.tree.topLevelItem(r).data(0, Qt.ItemDataRole.UserRole))
-            for r in range(self.tree.topLevelItemCount())
-        ]
+        items = (self.tree.topLevelItem(r) for r in range(self.tree.topLevelItemCount()))
+        return [int(item.data(0, Qt.ItemDataRole.UserRole)) for item in items if item is not None]
 
     def selected_index(self) -> int:
         items = self.tree.selectedItems()
@@ -185,7 +185,7 @@ class TuneListPanel(QWidget):
             if index != self.current:
                 self.tune_activated.emit(index)
 
-    def _emit_for_selected(self, signal: Signal) -> None:  # type: ignore[type-arg]
+    def _emit_for_selected(self, signal: SignalInstance) -> None:
         index = self.selected_index()
         if 0 <= index < len(self.book):
             signal.emit(index)
