@@ -352,3 +352,37 @@ def test_generate_asks_where_the_tune_goes_when_a_file_is_open(
         window.files._book_dirty = False
     window.editor.document().setModified(False)
     assert path.read_bytes() == BOOK.encode("latin-1")  # nothing written over the book
+
+
+def test_reordering_pasted_tunes_makes_them_a_book(qtbot, make_window, tmp_path) -> None:
+    window = _window(make_window, tmp_path)
+    tunes = [TUNE.replace("X:1\nT:Kesh", f"X:{n}\nT:Tune {n}") for n in (1, 2, 3)]
+    window.editor.setPlainText("\n".join(tunes))
+    window.editor.document().setModified(True)
+    window.files.move_tune(2, 0)
+    assert window.files.index == 0 and window.editor.toPlainText() == tunes[2]
+    order = [t.title for t in window.files.current_book().tunes]
+    assert order == ["Tune 3", "Tune 1", "Tune 2"]
+    assert [panel_row.text(1) for panel_row in _rows(window)] == order
+    target = tmp_path / "pasted.abc"
+    window.files.path = target
+    assert window.files.save()
+    assert [t.title for t in TuneBook.parse(target.read_text(encoding="utf-8")).tunes] == order
+
+
+def test_the_book_waits_while_a_tune_is_composed(qtbot, make_window, tmp_path) -> None:
+    path = _write_book(tmp_path)
+    window = _window(make_window, tmp_path)
+    assert window.files.open_path(path)
+    window.editor.setReadOnly(True)  # as while composing
+    with qtbot.waitSignal(window.files.status) as said:
+        window.tune_list.tree.setCurrentItem(window.tune_list.tree.topLevelItem(2))
+    assert "Stop composing first" in said.args[0]
+    assert window.files.index == 0 and window.editor.toPlainText().startswith("X:1\nT:Bucks")
+    assert window.tune_list.selected_index() == 0  # the list went back to the tune edited
+    window.editor.setReadOnly(False)
+
+
+def _rows(window) -> list:
+    tree = window.tune_list.tree
+    return [tree.topLevelItem(r) for r in range(tree.topLevelItemCount())]

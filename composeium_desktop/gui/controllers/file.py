@@ -84,6 +84,24 @@ def _file_stem(title: str) -> str:
     return re.sub(r"[^\w\- ]+", "", title).strip().replace(" ", "-")[:60] or "tune"
 
 
+class _Busy(Exception):
+    """The editor is read-only (a tune is being composed): the book cannot change now."""
+
+
+def _unless_composing(method: Callable[..., None]) -> Callable[..., None]:
+    """Book edits wait while a tune is composed into the editor (it is read-only then)."""
+
+    @functools.wraps(method)
+    def guarded(self: FileController, *args: object) -> None:
+        try:
+            method(self, *args)
+        except _Busy:
+            self.status.emit("Stop composing first: the tune book cannot change meanwhile.")
+            self._refresh_book_view()
+
+    return guarded
+
+
 def _pid_alive(pid: int) -> bool:
     return bool(psutil.pid_exists(pid))
 
@@ -207,6 +225,8 @@ class FileController(QObject):
 
     def _enter_book(self) -> None:
         """Make the editor's document a book (it was one text: a new or single-tune file)."""
+        if self._editor.isReadOnly():
+            raise _Busy
         if self.in_book():
             self._commit()
             return
@@ -214,6 +234,7 @@ class FileController(QObject):
         self.book = TuneBook.parse(self._editor.toPlainText())
         self.index = None
 
+    @_unless_composing
     def select_tune(self, index: int) -> None:
         """Edit tune `index` of the book (as the tune list numbers them now)."""
         if not self.in_book() and not self.current_book().tunes:
@@ -224,6 +245,7 @@ class FileController(QObject):
             self._load_tune(index)
         self.status.emit(f"Editing {self.display_name()}.")
 
+    @_unless_composing
     def add_tune(self, text: str | None = None) -> None:
         """A new tune at the end of the book (the open document becomes a book)."""
         self._enter_book()
@@ -232,6 +254,7 @@ class FileController(QObject):
         self._book_dirty = True
         self._load_tune(len(self.book) - 1)
 
+    @_unless_composing
     def duplicate_tune(self, index: int) -> None:
         self._enter_book()
         assert self.book is not None
@@ -239,6 +262,7 @@ class FileController(QObject):
         self._book_dirty = True
         self._load_tune(index + 1)
 
+    @_unless_composing
     def delete_tune(self, index: int) -> None:
         self._enter_book()
         assert self.book is not None
@@ -263,6 +287,7 @@ class FileController(QObject):
             self._refresh_book_view()
         self.status.emit(f"Deleted “{title}”.")
 
+    @_unless_composing
     def move_tune(self, index: int, to: int) -> None:
         self._enter_book()
         assert self.book is not None
@@ -271,11 +296,12 @@ class FileController(QObject):
         current = self.index
         self.book = self.book.move(index, to)
         self._book_dirty = True
-        if current == index:
-            current = to
-        elif current is not None and index < current <= to:
+        if current is None or current == index:
+            self._load_tune(to)  # the moved tune is the one being edited
+            return
+        if index < current <= to:
             current -= 1
-        elif current is not None and to <= current < index:
+        elif to <= current < index:
             current += 1
         self.index = current
         self._refresh_book_view()
