@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from composeium_desktop.core.abcnotation.lexer import Token
 
 _FIELD_LINE = re.compile(r"^[A-Za-z+]:")
 _NOTE_LETTERS = "ABCDEFGabcdefg"
@@ -60,7 +64,6 @@ class Scan:
 def scan_tune(text: str) -> Scan:
     """Scan one tune (header and body) with the notation core: events, endings, first error."""
     from composeium_desktop.core.abcnotation import ABCError, lex, parse_tune
-    from composeium_desktop.core.abcnotation.lexer import Token
 
     tune = parse_tune(text)
     has_key = tune.field("K") is not None
@@ -78,7 +81,7 @@ def scan_tune(text: str) -> Scan:
     return Scan(tuple(events), tuple(endings), error, has_key, first)
 
 
-def _events(tokens: list, voice: str = "") -> tuple[list[Event], list[EndingMark]]:
+def _events(tokens: list[Token], voice: str = "") -> tuple[list[Event], list[EndingMark]]:
     """Events and ending marks of a lexed body (see :class:`Event`, :class:`EndingMark`)."""
     events: list[Event] = []
     endings: list[EndingMark] = []
