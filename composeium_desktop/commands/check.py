@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TextIO
 
 NAME = "check"
 HELP = "Check ABC files: one line per problem (FILE:LINE:COL: error|warning: message)."
@@ -56,7 +57,7 @@ def problems(text: str) -> list[tuple[int, int, str, str]]:
     return [(e.line, e.column, e.severity, e.message) for e in validate(text)]
 
 
-def check_files(paths: list[Path], out: object = None) -> int:
+def check_files(paths: list[Path], out: TextIO | None = None) -> int:
     """Print the problems of each file; the exit status (0, 1 or 2) as the module says."""
     stream = out if out is not None else sys.stdout
     status = 0
@@ -68,7 +69,7 @@ def check_files(paths: list[Path], out: object = None) -> int:
             status = 2
             continue
         for line, col, severity, message in problems(text):
-            print(f"{path}:{line}:{col}: {severity}: {message}", file=stream)  # type: ignore[arg-type]
+            print(f"{path}:{line}:{col}: {severity}: {message}", file=stream)
             if severity == "error" and status == 0:
                 status = 1
     return status
