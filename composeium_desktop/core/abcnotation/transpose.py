@@ -119,7 +119,13 @@ class _Transposer:
         self.src_sig = key_signature(src)
         self.dst_sig = key_signature(dst)
         self.dst_sig_plain = key_signature(KeySpec(dst.tonic, dst.mode, dst.none))
-        self.steps = _letter_steps(src, dst, self.semitones)
+        if src.none or dst.none:  # no key to move: spell as C major moves
+            c_major = KeySpec("C", "major")
+            self.steps = _letter_steps(
+                c_major, transpose_key(c_major, self.semitones), self.semitones
+            )
+        else:
+            self.steps = _letter_steps(src, dst, self.semitones)
 
     def note(self, tok: Token) -> str:
         acc_text, letter, marks = tok.data  # type: ignore[misc]
@@ -320,11 +326,8 @@ class _PassageTransposer(_Transposer):
         self._set_keys(key, key)
 
     def _set_keys(self, src: KeySpec, dst: KeySpec) -> None:
-        self.src_sig = key_signature(src)
+        super()._set_keys(src, transpose_key(src, self.semitones))
         self.dst_sig = self.dst_sig_plain = self.src_sig
-        target = transpose_key(KeySpec("C", "major") if src.none else src, self.semitones)
-        base = KeySpec("C", "major") if src.none else src
-        self.steps = _letter_steps(base, target, self.semitones)
 
     def key_change(self, value: str) -> str:
         self._set_keys(parse_key(value), parse_key(value))

@@ -289,3 +289,9 @@ def test_a_passage_after_an_accidental_reads_it() -> None:
     assert out == "X:1\nL:1/8\nK:C\n^F G ^G =G|\n"
     before, after = _m21_pitches(text), _m21_pitches(out)
     assert after == [before[0], before[1], before[2] + 2, before[3]]
+
+
+def test_a_tune_without_a_key_moves_its_letters_as_c_major_would() -> None:
+    assert transpose_tune("X:1\nK:none\nC E G ^F|\n", 7) == "X:1\nK:none\nG B d ^c|\n"
+    text, moved = transpose_tune_to("X:1\nK:none\nC E G|\n", "D", "up")
+    assert (text, moved) == ("X:1\nK:none\nD ^F A|\n", 2)
