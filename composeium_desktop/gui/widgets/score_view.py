@@ -39,6 +39,7 @@ class _Page:
     """One SVG page on a white sheet: its renderer, items and a cache of note rectangles."""
 
     def __init__(self, svg: str, top: float) -> None:
+        self.svg = svg
         self.renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
         self.item = QGraphicsSvgItem()
         self.item.setSharedRenderer(self.renderer)
@@ -130,6 +131,11 @@ class ScoreView(QGraphicsView):
 
     def has_score(self) -> bool:
         return bool(self._pages)
+
+    @property
+    def shown_pages(self) -> tuple[str, ...]:
+        """The SVG text of the pages on screen."""
+        return tuple(page.svg for page in self._pages)
 
     def page_size(self) -> QSize:
         """The pixel size a page should have to fill the view's width without scrolling."""
