@@ -56,6 +56,19 @@ class Synth:
     def note_off(self, pitch: int) -> None:
         self._fs.noteoff(0, pitch)
 
+    def set_channel(self, channel: int, program: int, volume: int | None = None) -> None:
+        """General MIDI `program` (and volume 0-127) on `channel` (the band's channels)."""
+        self._fs.program_select(channel, self._sfid, 0, program)
+        if volume is not None:
+            self._fs.cc(channel, 7, volume)
+
+    def channel_note(self, channel: int, pitch: int, velocity: int) -> None:
+        """Note on (velocity > 0) or off (0) on `channel`."""
+        if velocity:
+            self._fs.noteon(channel, pitch, velocity)
+        else:
+            self._fs.noteoff(channel, pitch)
+
     def all_notes_off(self) -> None:
         self._fs.cc(0, 123, 0)
         self._fs.cc(0, 120, 0)
@@ -83,6 +96,17 @@ def note_schedule(notes: Iterable[NoteEvent]) -> list[tuple[float, int, int, int
     return schedule
 
 
+def band_schedule(midi: MIDIResult) -> list[tuple[float, int, int, int, int]]:
+    """(time_ms, order, channel, pitch, velocity) of the melody (channel 0) and the band's
+    notes, sorted; note-offs (order 0) before note-ons at a time."""
+    schedule = [(t, order, 0, pitch, vel) for t, order, pitch, vel in note_schedule(midi.notes)]
+    for note in midi.band:
+        schedule.append((note.on_ms, 1, note.channel, note.pitch, note.velocity))
+        schedule.append((note.off_ms, 0, note.channel, note.pitch, 0))
+    schedule.sort()
+    return schedule
+
+
 def render_audio(
     midi: MIDIResult,
     soundfont: str | os.PathLike,
@@ -93,17 +117,17 @@ def render_audio(
     synth = Synth(soundfont, sample_rate)
     try:
         synth.set_program(midi.program)
+        volumes = dict(midi.volumes)
+        for channel, program in midi.programs:
+            synth.set_channel(channel, program, volumes.get(channel))
         chunks = []
         frame = 0
-        for time_ms, order, pitch, velocity in note_schedule(midi.notes):
+        for time_ms, order, channel, pitch, velocity in band_schedule(midi):
             target = int(round(time_ms * sample_rate / 1000.0))
             if target > frame:
                 chunks.append(synth.samples(target - frame))
                 frame = target
-            if order:
-                synth.note_on(pitch, velocity)
-            else:
-                synth.note_off(pitch)
+            synth.channel_note(channel, pitch, velocity if order else 0)
         end = int(
             round(
                 (max(midi.duration_ms, frame * 1000.0 / sample_rate) + tail_ms)

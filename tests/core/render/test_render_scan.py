@@ -6,9 +6,11 @@ import pytest
 
 from composeium_desktop.core.render.scan import (
     close_final_bar,
+    first_tune,
     safe_repeats,
     scan_tune,
     tempo_bpm,
+    verovio_text,
 )
 from composeium_desktop.core.render.timing import Measure, playing_order
 
@@ -86,6 +88,20 @@ def test_tempo_is_in_quarter_notes_per_minute(q, bpm):
 )
 def test_repeats_endings_and_decorations_are_made_safe_for_verovio(body, safe):
     assert safe_repeats(HEADER + body + "\n") == HEADER + safe + "\n"
+
+
+def test_what_the_core_tolerates_reaches_verovio_as_plain_abc():
+    body = "[P:A]y0|: ab y2 c|!fed c2B|\nd2 d2|\n: ef|=3Dg =20\n"
+    assert verovio_text(HEADER + body) == HEADER + "[P:A] |: ab   c| fed c2B|\nd2 d2|\n|: ef|=g  \n"
+    assert verovio_text(HEADER + "abc ]\n") == HEADER + "abc ]\n"  # unreadable: unchanged
+
+
+def test_voices_and_the_first_tune_follow_the_notation_core():
+    scan = scan_tune(HEADER + "V:1\nabc|\nV:2\nA,B,C|\n")
+    assert scan.first_voice == "1"
+    assert [e.voice for e in scan.events] == ["1"] * 3 + ["2"] * 3
+    book = HEADER + "abc|\n\nX:2\nK:C\ndef|\n"
+    assert first_tune(book) == HEADER + "abc|\n"
 
 
 def test_a_missing_final_bar_line_is_added():
