@@ -32,8 +32,22 @@ class NoteEvent:
 
 
 @dataclass(frozen=True)
+class BandNote:
+    """A note of the backing band (core.harmony.backing) on its MIDI channel."""
+
+    on_ms: float
+    off_ms: float
+    pitch: int
+    velocity: int
+    channel: int
+
+
+@dataclass(frozen=True)
 class MIDIResult:
-    """A type-1 MIDI file plus the notes and timemap it was made from, at `tempo` (quarter bpm)."""
+    """A type-1 MIDI file plus the notes and timemap it was made from, at `tempo` (quarter bpm).
+
+    `band` holds the chords' and bass's notes (channels 1 and 2, tracks "Chords" and "Bass"),
+    `programs` the General MIDI program and `volumes` the volume (0-127) of every channel."""
 
     data: bytes
     notes: tuple[NoteEvent, ...]
@@ -41,6 +55,22 @@ class MIDIResult:
     duration_ms: float
     tempo: float
     program: int
+    band: tuple[BandNote, ...] = ()
+    programs: tuple[tuple[int, int], ...] = ()
+    volumes: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class BandOptions:
+    """The backing band: whether it plays, its programs (the tune's %%MIDI chordprog /
+    bassprog win) and the volumes of melody, chords and bass (0-127)."""
+
+    enabled: bool = True
+    chord_program: int = 24
+    bass_program: int = 32
+    melody_volume: int = 110
+    chord_volume: int = 70
+    bass_volume: int = 95
 
 
 def abc_to_midi(
@@ -49,15 +79,27 @@ def abc_to_midi(
     program: int = 0,
     transpose: int = 0,
     renderer: Renderer | None = None,
+    band: BandOptions | None = None,
 ) -> MIDIResult:
-    """MIDI for one tune; `tempo` in quarter notes per minute overrides Q:. Raises RenderError."""
+    """MIDI for one tune; `tempo` in quarter notes per minute overrides Q:. Raises RenderError.
+
+    The tune's chord symbols are played by a band (`band`; None: the defaults, chords on)."""
     performance = (renderer or shared_renderer()).perform(abc, transpose=transpose)
-    return performance_to_midi(performance, tempo=tempo, program=program)
+    return performance_to_midi(
+        performance, tempo=tempo, program=program, abc=abc, transpose=transpose, band=band
+    )
 
 
 def performance_to_midi(
-    performance: Performance, tempo: float | None = None, program: int = 0
+    performance: Performance,
+    tempo: float | None = None,
+    program: int = 0,
+    abc: str = "",
+    transpose: int = 0,
+    band: BandOptions | None = None,
 ) -> MIDIResult:
+    """The MIDI of a performance; with the tune's text `abc` its chord symbols are played
+    by the band (`band`, see BandOptions)."""
     if not 0 <= program <= 127:
         raise ValueError(f"General MIDI program must be 0..127, not {program}")
     bpm = float(tempo) if tempo else performance.bpm
@@ -78,10 +120,101 @@ def performance_to_midi(
         TimedElement(t.id, round(t.on_ms * factor, 3), round(t.off_ms * factor, 3))
         for t in performance.timemap
     )
+    options = band or BandOptions()
+    band_notes, programs = _band(performance, abc, transpose, options, factor, program)
+    volumes = ((0, options.melody_volume), (1, options.chord_volume), (2, options.bass_volume))
     data = _write_midi(performance, notes, bpm, program)
+    if band_notes:
+        data = _add_band_tracks(data, band_notes, programs, volumes, bpm)
     return MIDIResult(
-        data, notes, timemap, round(performance.duration_ms * factor, 3), bpm, program
+        data,
+        notes,
+        timemap,
+        round(performance.duration_ms * factor, 3),
+        bpm,
+        program,
+        band_notes,
+        programs,
+        volumes if band_notes else (),
     )
+
+
+def _band(
+    performance: Performance,
+    abc: str,
+    transpose: int,
+    options: BandOptions,
+    factor: float,
+    program: int,
+) -> tuple[tuple[BandNote, ...], tuple[tuple[int, int], ...]]:
+    if not abc or not options.enabled or '"' not in abc:
+        return (), ((0, program),)
+    from composeium_desktop.core.harmony.backing import (
+        BASS_CHANNEL,
+        CHORD_CHANNEL,
+        BackingSettings,
+        backing_notes,
+    )
+
+    defaults = BackingSettings(True, None, options.chord_program, options.bass_program)
+    notes, used = backing_notes(abc, performance, transpose, defaults)
+    channel = {"bass": BASS_CHANNEL, "chords": CHORD_CHANNEL}
+    band = tuple(
+        BandNote(
+            round(n.on_ms * factor, 3),
+            round(n.off_ms * factor, 3),
+            n.pitch,
+            n.velocity,
+            channel[n.part],
+        )
+        for n in notes
+    )
+    programs = ((0, program), (CHORD_CHANNEL, used.chord_program), (BASS_CHANNEL, used.bass_program))
+    return band, programs
+
+
+def _add_band_tracks(
+    data: bytes,
+    band: tuple[BandNote, ...],
+    programs: tuple[tuple[int, int], ...],
+    volumes: tuple[tuple[int, int], ...],
+    bpm: float,
+) -> bytes:
+    """The MIDI file with a "Chords" and a "Bass" track (own channels, programs, volumes)."""
+    import mido
+
+    midi_file = mido.MidiFile(file=io.BytesIO(data))
+    ms_to_ticks = bpm / 60000.0 * TICKS_PER_BEAT
+    program_of, volume_of = dict(programs), dict(volumes)
+    melody = midi_file.tracks[1]
+    melody.insert(2, mido.Message("control_change", channel=0, control=7, value=volume_of[0]))
+    for name, channel in (("Chords", 1), ("Bass", 2)):
+        track = mido.MidiTrack()
+        track.append(mido.MetaMessage("track_name", name=name, time=0))
+        track.append(mido.Message("program_change", channel=channel, program=program_of[channel]))
+        track.append(
+            mido.Message("control_change", channel=channel, control=7, value=volume_of[channel])
+        )
+        timed: list[tuple[int, int, mido.Message]] = []
+        for note in band:
+            if note.channel != channel:
+                continue
+            on = int(round(note.on_ms * ms_to_ticks))
+            off = max(on + 1, int(round(note.off_ms * ms_to_ticks)))
+            timed.append(
+                (on, 1, mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity))
+            )
+            timed.append((off, 0, mido.Message("note_off", channel=channel, note=note.pitch)))
+        timed.sort(key=lambda item: (item[0], item[1]))
+        now = 0
+        for tick, _, message in timed:
+            track.append(message.copy(time=tick - now))
+            now = tick
+        track.append(mido.MetaMessage("end_of_track", time=0))
+        midi_file.tracks.append(track)
+    buffer = io.BytesIO()
+    midi_file.save(file=buffer)
+    return buffer.getvalue()
 
 
 def _key_name(sharps: int, mode: str) -> str:

@@ -109,6 +109,9 @@ class Performance:
     key: tuple[int, str]
     title: str
     duration_ms: float
+    # (line, column) of each note/rest id in the tune's text (its first tune): what ties a
+    # chord symbol in the text to the times its next note sounds (core.harmony.backing).
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
 def check_tune(abc: str) -> None:
@@ -190,6 +193,7 @@ class Renderer:
             key=answer["key"],
             title=answer["title"],
             duration_ms=float(answer["duration_ms"]),
+            positions={k: (int(v[0]), int(v[1])) for k, v in answer.get("positions", {}).items()},
         )
 
     def close(self) -> None:

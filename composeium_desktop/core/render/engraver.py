@@ -102,6 +102,7 @@ class Engraver:
             "key": score["key"],
             "title": score["title"],
             "duration_ms": duration,
+            "positions": score["positions"],
         }
 
     def _load(self, abc: str, options: dict[str, Any], engrave: bool) -> dict[str, Any]:
