@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from composeium_desktop import paths
+from composeium_desktop.core import fileio
 from composeium_desktop.gui.main_window import MainWindow
 from composeium_desktop.gui.settings import (
     APPLICATION,
@@ -86,11 +87,16 @@ class ScreenshotTaker(QObject):
             return
         self._target.parent.mkdir(parents=True, exist_ok=True)
         image = self._window.grab()
-        if image.save(str(self._target)):
+        suffix = self._target.suffix or ".png"
+        try:
+            with fileio.atomic_path(self._target, suffix=suffix) as tmp:
+                if not image.save(str(tmp)):
+                    raise OSError(f"Qt could not write a {suffix} image")
+        except OSError as exc:
+            print(f"composeium gui: cannot write {self._target}: {exc}", file=sys.stderr)
+        else:
             print(f"screenshot saved to {self._target}")
             self.exit_code = 0
-        else:
-            print(f"composeium gui: cannot write {self._target}", file=sys.stderr)
         self._finish()
 
     def _fail(self, message: str) -> None:
