@@ -7,6 +7,12 @@ reported to listeners from the audio thread, throttled; a GUI adapter turns them
 signals. Times are in the loaded MIDIResult's time base (its `timemap` uses the same ms),
 whatever the current playback tempo.
 
+Practice tools live here too, so the GUI and `composeium play` share them: a metronome
+(accented first beat) and a one-bar count-in, both clicks mixed into the output (not part of
+the tune, so never in the WAV export); a loop between two times or two engraved elements; a
+tempo ramp that starts at a fraction of the tempo and raises it each time round the loop; and
+mute melody, which plays only the backing band. The band's channels are played like the melody.
+
 Streams come from a factory `(sample_rate, blocksize, fill) -> stream` (core.audio.output);
 the default opens a sounddevice.OutputStream and raises AudioDeviceError when PortAudio has no
 output device. Tests inject a `SimulatedOutputStream`.
@@ -34,7 +40,7 @@ from composeium_desktop.core.audio.output import (
     sounddevice_stream,
 )
 from composeium_desktop.core.audio.soundfont import find_soundfont
-from composeium_desktop.core.audio.synth import SAMPLE_RATE, Synth, note_schedule
+from composeium_desktop.core.audio.synth import SAMPLE_RATE, Synth, band_schedule
 
 __all__ = [
     "AudioDeviceError",
@@ -49,6 +55,45 @@ __all__ = [
 BLOCKSIZE = 256
 POSITION_INTERVAL_MS = 25.0
 SOUND_THRESHOLD = 64  # above FluidSynth's dither
+CLICK_MS = 25.0
+CLICK_ACCENT_HZ, CLICK_HZ = 1760.0, 1175.0
+CLICK_ACCENT_LEVEL, CLICK_LEVEL = 9000, 5000
+CHANNELS = 16
+
+
+def click_samples(sample_rate: int, accent: bool) -> np.ndarray:
+    """One metronome click, int16 mono: a short decaying sine (higher and louder when accented)."""
+    n = int(sample_rate * CLICK_MS / 1000.0)
+    t = np.arange(n) / sample_rate
+    hz, level = (CLICK_ACCENT_HZ, CLICK_ACCENT_LEVEL) if accent else (CLICK_HZ, CLICK_LEVEL)
+    wave = np.sin(2 * np.pi * hz * t) * np.exp(-t / (CLICK_MS / 4000.0))
+    return (wave * level).astype(np.int16)
+
+
+def meter_of(midi: MIDIResult) -> tuple[int, int]:
+    """The time signature written in the MIDI file (4/4 when it has none)."""
+    import io
+
+    import mido
+
+    try:
+        for message in mido.MidiFile(file=io.BytesIO(midi.data)).tracks[0]:
+            if message.type == "time_signature":
+                return int(message.numerator), int(message.denominator)
+    except (OSError, ValueError, EOFError, IndexError):
+        pass
+    return 4, 4
+
+
+def beat_grid(meter: tuple[int, int], tempo: float) -> tuple[float, int]:
+    """(beat length in ms, beats in a bar) at `tempo` quarter notes per minute.
+
+    Compound meters (6/8, 9/8, 12/8) count dotted quarters, as musicians do."""
+    count, unit = meter
+    quarter_ms = 60000.0 / tempo
+    if unit >= 8 and count % 3 == 0 and count > 3:
+        return quarter_ms * 4.0 / unit * 3, count // 3
+    return quarter_ms * 4.0 / unit, max(1, count)
 
 
 @dataclass(frozen=True)
@@ -81,10 +126,10 @@ class Player:
         self._finished_listeners: list[Callable[[], None]] = []
         self._error_listeners: list[Callable[[Exception], None]] = []
         self._midi: MIDIResult | None = None
-        self._schedule: list[tuple[float, int, int, int]] = []
+        self._schedule: list[tuple[float, int, int, int, int]] = []
         self._times: list[float] = []
         self._tm_on: list[float] = []
-        self._sounding: set[int] = set()
+        self._sounding: set[tuple[int, int]] = set()
         self._index = 0
         self._pos_ms = 0.0
         self._rate = 1.0
@@ -92,6 +137,19 @@ class Player:
         self._loop: tuple[float, float] | None = None
         self._last_report = -1e9
         self.program = 0
+        # Practice tools (see the module docstring).
+        self.metronome = False
+        self.count_in_bars = 0
+        self.mute_melody = False
+        self._ramp: tuple[float, float] | None = None  # (start fraction, step per pass)
+        self._base_rate = 1.0
+        self._meter = (4, 4)
+        self._preroll_frames = 0  # count-in still to play, in frames
+        self._preroll_total = 0
+        self._clicks = (click_samples(sample_rate, True), click_samples(sample_rate, False))
+        self._click_left: np.ndarray | None = None  # the rest of a click still sounding
+        self._click_left_at = 0  # where it goes in the block being rendered
+        self.passes = 0  # times round the loop since play()
 
     # -- loading and listeners -------------------------------------------------------------
     def load(self, midi: MIDIResult) -> None:
@@ -100,14 +158,15 @@ class Player:
             self._silence()
             self._playing = False
             self._midi = midi
-            self._schedule = note_schedule(midi.notes)
+            self._schedule = band_schedule(midi)
             self._times = [event[0] for event in self._schedule]
             self._tm_on = [t.on_ms for t in midi.timemap]
-            self._rate = 1.0
+            self._rate = self._base_rate = 1.0
             self._loop = None
+            self._meter = meter_of(midi)
             self.program = midi.program
             if self._synth is not None:
-                self._synth.set_program(midi.program)
+                self._set_channels(self._synth)
             self._seek_locked(0.0)
 
     def add_position_listener(self, listener: Callable[[PlaybackPosition], None]) -> None:
@@ -133,6 +192,12 @@ class Player:
                 self._seek_locked(from_ms)
             elif self._pos_ms >= self._end_ms():
                 self._seek_locked(self._loop[0] if self._loop else 0.0)
+            self.passes = 0
+            if self._ramp is not None:
+                self._rate = self._base_rate * self._ramp[0]
+            beat_ms, beats = self._beats()
+            bar_frames = int(round(beats * beat_ms / 1000.0 * self.sample_rate))
+            self._preroll_frames = self._preroll_total = bar_frames * self.count_in_bars
             self._playing = True
         self._report(force=True)
 
@@ -192,7 +257,67 @@ class Player:
         if not 10.0 <= bpm <= 1000.0:
             raise ValueError("tempo must be between 10 and 1000 quarter notes per minute")
         with self._lock:
-            self._rate = bpm / self._midi.tempo
+            self._base_rate = bpm / self._midi.tempo
+            fraction = self._rate_fraction()
+            self._rate = self._base_rate * fraction
+
+    def set_ramp(self, start: float | None, step: float = 0.1) -> None:
+        """Tempo ramp: play at `start` (a fraction, e.g. 0.6) of the tempo, `step` faster each
+        time round the loop, until full speed; `set_ramp(None)` plays at full speed."""
+        with self._lock:
+            if start is None:
+                self._ramp = None
+                self._rate = self._base_rate
+                return
+            if not 0.1 <= start <= 1.0 or not 0.0 < step <= 1.0:
+                raise ValueError("the ramp starts at 10-100% of the tempo and rises by 1-100%")
+            self._ramp = (start, step)
+            self._rate = self._base_rate * start
+
+    def set_mute_melody(self, mute: bool) -> None:
+        """Play only the backing band (the melody's channel 0 stays silent)."""
+        with self._lock:
+            self.mute_melody = mute
+            if mute and self._synth is not None:
+                for channel, pitch in list(self._sounding):
+                    if channel == 0:
+                        self._synth.channel_note(0, pitch, 0)
+                        self._sounding.discard((channel, pitch))
+
+    def set_metronome(self, on: bool) -> None:
+        """A click on every beat, the first beat of each bar accented."""
+        with self._lock:
+            self.metronome = on
+
+    def set_count_in(self, bars: int) -> None:
+        """Bars of clicks before the music starts on play() (0: none)."""
+        if not 0 <= bars <= 4:
+            raise ValueError("count-in is 0 to 4 bars")
+        with self._lock:
+            self.count_in_bars = bars
+
+    def loop_elements(self, first_id: str, last_id: str) -> tuple[float, float]:
+        """Loop from the first onset of `first_id` to the end of `last_id`'s next sounding after
+        it (a selection in the editor or the score); returns the loop's (start, end) in ms."""
+        if self._midi is None:
+            raise RuntimeError("load a tune before looping")
+        ons = sorted(t.on_ms for t in self._midi.timemap if t.id == first_id)
+        if not ons:
+            raise KeyError(f"no element {first_id!r} in the timemap")
+        start = ons[0]
+        offs = sorted(t.off_ms for t in self._midi.timemap if t.id == last_id and t.off_ms > start)
+        if not offs:
+            raise KeyError(f"no element {last_id!r} after {first_id!r}")
+        self.set_loop(start, offs[0])
+        return start, offs[0]
+
+    @property
+    def loop(self) -> tuple[float, float] | None:
+        return self._loop
+
+    @property
+    def counting_in(self) -> bool:
+        return self._preroll_frames > 0
 
     def set_program(self, program: int) -> None:
         if not 0 <= program <= 127:
@@ -203,8 +328,9 @@ class Player:
                 self._synth.all_notes_off()
                 self._synth.set_program(program)
                 # Notes already sounding restart with the new instrument.
-                for pitch in self._sounding:
-                    self._synth.note_on(pitch, 80)
+                for channel, pitch in self._sounding:
+                    if channel == 0:
+                        self._synth.note_on(pitch, 80)
 
     def position(self) -> PlaybackPosition:
         with self._lock:
@@ -216,6 +342,7 @@ class Player:
 
     @property
     def tempo(self) -> float:
+        """The tempo heard now (quarter notes per minute), ramp included."""
         return self._midi.tempo * self._rate if self._midi else 0.0
 
     def close(self) -> None:
@@ -251,7 +378,7 @@ class Player:
         with self._lock:
             if self._synth is None:
                 self._synth = Synth(find_soundfont(self._soundfont), self.sample_rate)
-                self._synth.set_program(self.program)
+                self._set_channels(self._synth)
             if self._stream is not None:
                 return
         stream = self._factory(self.sample_rate, self.blocksize, self._fill)
@@ -265,9 +392,27 @@ class Player:
     def _end_ms(self) -> float:
         return self._loop[1] if self._loop else self._duration()
 
+    def _set_channels(self, synth: Synth) -> None:
+        synth.set_program(self.program)
+        if self._midi is not None:
+            volumes = dict(self._midi.volumes)
+            for channel, program in self._midi.programs:
+                if channel != 0:
+                    synth.set_channel(channel, program, volumes.get(channel))
+            if 0 in volumes:
+                synth.set_channel(0, self.program, volumes[0])
+
+    def _rate_fraction(self) -> float:
+        if self._ramp is None or self._base_rate <= 0:
+            return 1.0
+        return min(1.0, self._ramp[0] + self._ramp[1] * self.passes)
+
+    def _beats(self) -> tuple[float, int]:
+        return beat_grid(self._meter, self._midi.tempo if self._midi else 120.0)
+
     def _silence(self) -> None:
         if self._synth is not None:
-            self._synth.all_notes_off()
+            self._synth.all_notes_off(CHANNELS)
         self._sounding.clear()
 
     def _seek_locked(self, ms: float) -> None:
@@ -275,10 +420,12 @@ class Player:
         self._pos_ms = max(0.0, min(float(ms), self._duration()))
         self._index = bisect.bisect_left(self._times, self._pos_ms)
         if self._synth is not None and self._midi is not None:
-            for note in self._midi.notes:
+            notes = [(0, n) for n in self._midi.notes if not self.mute_melody]
+            notes += [(b.channel, b) for b in self._midi.band]
+            for channel, note in notes:
                 if note.on_ms < self._pos_ms < note.off_ms:
-                    self._synth.note_on(note.pitch, note.velocity)
-                    self._sounding.add(note.pitch)
+                    self._synth.channel_note(channel, note.pitch, note.velocity)
+                    self._sounding.add((channel, note.pitch))
 
     def _fill(self, out: np.ndarray, frames: int) -> None:
         """The audio callback: write `frames` frames into `out` (int16, (frames, 2)).
@@ -306,7 +453,11 @@ class Player:
                 out[:frames] = synth.samples(frames)  # release tails of stopped notes
                 return
             done = 0
+            if self._preroll_frames > 0:
+                done = self._count_in(out, frames, synth)
             ms_per_frame = 1000.0 / self.sample_rate * self._rate
+            start_ms = self._pos_ms
+            start_done = done
             while done < frames:
                 self._apply_due_events(synth)
                 end = self._end_ms()
@@ -319,7 +470,13 @@ class Player:
                 self._pos_ms += n * ms_per_frame
                 if self._pos_ms >= end:
                     if self._loop is not None:
+                        if self.metronome:
+                            self._mix_clicks(out, start_done, done, start_ms, ms_per_frame)
                         self._seek_locked(self._loop[0])
+                        self.passes += 1
+                        self._rate = self._base_rate * self._rate_fraction()
+                        ms_per_frame = 1000.0 / self.sample_rate * self._rate
+                        start_ms, start_done = self._pos_ms, done
                     else:
                         self._apply_due_events(synth)
                         self._playing = False
@@ -328,22 +485,82 @@ class Player:
                         if done < frames:
                             out[done:frames] = synth.samples(frames - done)
                         break
+            if self.metronome:
+                self._mix_clicks(out, start_done, done, start_ms, ms_per_frame)
+            self._mix_click_tail(out, frames)
         self._report(force=finished)
         if finished:
             for listener in list(self._finished_listeners):
                 listener()
 
+    def _count_in(self, out: np.ndarray, frames: int, synth: Synth) -> int:
+        """Render up to `frames` frames of the count-in (clicks on every beat); frames done."""
+        n = min(frames, self._preroll_frames)
+        out[:n] = synth.samples(n)
+        beat_ms, beats = self._beats()
+        beat_frames = max(1, int(round(beat_ms / 1000.0 * self.sample_rate)))
+        elapsed = self._preroll_total - self._preroll_frames
+        first = -(-elapsed // beat_frames)  # the first beat at or after `elapsed`
+        beat = first
+        while beat * beat_frames < elapsed + n:
+            self._start_click(out, beat * beat_frames - elapsed, n, beat % beats == 0)
+            beat += 1
+        self._preroll_frames -= n
+        return n
+
+    def _mix_clicks(
+        self, out: np.ndarray, begin: int, end: int, start_ms: float, ms_per_frame: float
+    ) -> None:
+        """Metronome clicks on the beats that fall in frames [begin, end) of this block."""
+        if end <= begin:
+            return
+        beat_ms, beats = self._beats()
+        stop_ms = start_ms + (end - begin) * ms_per_frame
+        beat = int(np.ceil(start_ms / beat_ms - 1e-9))
+        while beat * beat_ms < stop_ms:
+            offset = begin + int((beat * beat_ms - start_ms) / ms_per_frame)
+            if begin <= offset < end:
+                self._start_click(out, offset, end, beat % beats == 0)
+            beat += 1
+
+    def _start_click(self, out: np.ndarray, offset: int, limit: int, accent: bool) -> None:
+        """Mix a click from `offset`; what lies past `limit` (not yet rendered) waits."""
+        click = self._clicks[0 if accent else 1]
+        room = max(0, min(len(click), limit - offset))
+        self._add(out, offset, click[:room])
+        self._click_left = click[room:] if room < len(click) else None
+        self._click_left_at = limit
+
+    def _mix_click_tail(self, out: np.ndarray, frames: int) -> None:
+        """The rest of a click that began earlier, once the block's music is written."""
+        left = self._click_left
+        if left is None:
+            return
+        room = max(0, frames - self._click_left_at)
+        self._add(out, self._click_left_at, left[:room])
+        self._click_left = left[room:] if room < len(left) else None
+        self._click_left_at = 0
+
+    @staticmethod
+    def _add(out: np.ndarray, offset: int, click: np.ndarray) -> None:
+        if len(click) == 0:
+            return
+        mixed = out[offset : offset + len(click)].astype(np.int32) + click[:, None]
+        out[offset : offset + len(click)] = np.clip(mixed, -32768, 32767).astype(np.int16)
+
     def _apply_due_events(self, synth: Synth) -> None:
         schedule = self._schedule
         while self._index < len(schedule) and schedule[self._index][0] <= self._pos_ms:
-            _, is_on, pitch, velocity = schedule[self._index]
-            if is_on:
-                synth.note_on(pitch, velocity)
-                self._sounding.add(pitch)
-            else:
-                synth.note_off(pitch)
-                self._sounding.discard(pitch)
+            _, is_on, channel, pitch, velocity = schedule[self._index]
             self._index += 1
+            if is_on:
+                if channel == 0 and self.mute_melody:
+                    continue
+                synth.channel_note(channel, pitch, velocity)
+                self._sounding.add((channel, pitch))
+            else:
+                synth.channel_note(channel, pitch, 0)
+                self._sounding.discard((channel, pitch))
 
     def _current_ids(self) -> tuple[str, ...]:
         if self._midi is None:

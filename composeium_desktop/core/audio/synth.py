@@ -69,9 +69,11 @@ class Synth:
         else:
             self._fs.noteoff(channel, pitch)
 
-    def all_notes_off(self) -> None:
-        self._fs.cc(0, 123, 0)
-        self._fs.cc(0, 120, 0)
+    def all_notes_off(self, channels: int = 1) -> None:
+        """Silence channels 0..channels-1 (all notes off, all sound off)."""
+        for channel in range(max(1, channels)):
+            self._fs.cc(channel, 123, 0)
+            self._fs.cc(channel, 120, 0)
 
     def samples(self, frames: int) -> np.ndarray:
         """The next `frames` frames as int16 of shape (frames, 2)."""
