@@ -51,6 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="sample without the ABC constraints (output may be invalid)",
     )
+    parser.add_argument(
+        "--chords",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="add chord symbols to each new tune (core.harmony; default on)",
+    )
+    parser.add_argument(
+        "--chord-style", choices=("simple", "rich"), default="simple", help="chords' style"
+    )
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.abc", help="output file")
     parser.add_argument(
         "--model", type=Path, default=None, metavar="DIR", help="model folder (default: model/)"
@@ -144,7 +153,17 @@ def run(args: argparse.Namespace) -> int:
         results = generator.variations(request, args.num, rank=not args.no_rank)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    _write(tune_book([abc for abc, _ in results]), args.out)
+    tunes = [abc for abc, _ in results]
+    if args.chords:
+        from composeium_desktop.core.abcnotation import ABCError
+        from composeium_desktop.core.harmony.text import harmonise_tune_text
+
+        for i, abc in enumerate(tunes):
+            try:
+                tunes[i] = harmonise_tune_text(abc, args.chord_style)
+            except ABCError as exc:
+                print(f"tune {i + 1} kept without chords: {exc}", file=sys.stderr)
+    _write(tune_book(tunes), args.out)
     if args.out is not None:
         print(f"wrote {len(results)} tune(s) to {args.out}", file=sys.stderr)
     return 0
