@@ -17,6 +17,7 @@ from composeium_desktop.core.evaluation.likelihood import (
 )
 from composeium_desktop.core.evaluation.samples import (
     corpus_reference,
+    dance_form_reference,
     draw_requests,
     generate_samples,
     sample_metrics,
@@ -66,6 +67,19 @@ def targets(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, bool |
         "{value:.1%} vs corpus {limit:.1%}")  # fmt: skip
     add("copy_rate <= 5%", figures.get("copy_rate"), 0.05, lambda v, lim: v <= lim,
         "{value:.1%}")  # fmt: skip
+    if figures.get("form_aabb_rate") is not None:
+        add("form_aabb_rate >= 90%", figures.get("form_aabb_rate"), 0.90,
+            lambda v, lim: v >= lim, "{value:.1%}")  # fmt: skip
+    if figures.get("form_b_distinct_rate") is not None:
+        add("form_b_distinct_rate >= 95%", figures.get("form_b_distinct_rate"), 0.95,
+            lambda v, lim: v >= lim, "{value:.1%}")  # fmt: skip
+    above, corpus_above = (
+        figures.get("form_b_above_a_rate"),
+        figures.get("corpus_form_b_above_a_rate"),
+    )
+    if above is not None:
+        add("form_b_above_a_rate within 10 points of corpus", above, corpus_above,
+            lambda v, lim: abs(v - lim) <= 0.10, "{value:.1%} vs corpus {limit:.1%}")  # fmt: skip
     return out
 
 
@@ -207,6 +221,8 @@ class _SampleRun:
         figures["corpus_bar_error_rate"] = corpus["bar_error_rate"]
         figures["corpus_tonic_end_rate"] = corpus["tonic_end_rate"]
         figures["corpus_median_bars"] = corpus["median_bars"]
+        everything = [r for tunes in split.values() for r in tunes]
+        figures.update(dance_form_reference(everything))
         return figures
 
     def _metrics(

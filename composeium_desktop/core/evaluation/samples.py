@@ -18,6 +18,10 @@ import numpy as np
 
 COPY_WINDOW = 32
 BOOTSTRAP_RESAMPLES = 2000
+# The genres whose tunes the dance-tune books write as repeated 8/16-bar parts (AABB), and
+# the books whose tunes are the reference for their form.
+DANCE_GENRES = ("reel", "jig", "hornpipe", "polka")
+FORM_REFERENCE_COLLECTIONS = ("oneills1850", "ryansMammoth")
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ class _Tally:
     # (wrong bars or -1 if invalid, bars, on tonic) of each sample
     per_tune: list[tuple[int, int, int]] = field(default_factory=list)
     grams: list[tuple[int, ...]] = field(default_factory=list)
+    forms: list[tuple[str, Any]] = field(default_factory=list)  # (genre, FormFigures)
 
     def add(self, request: Any, abc: str, render_check: Callable[[str], bool]) -> None:
         from composeium_desktop.core.abcnotation import ABCError, lex, normalise_meter, parse_tune
@@ -189,7 +194,17 @@ class _Tally:
         except ValueError:
             e, b, t = 0, 0, False
         self.per_tune.append((e, b, int(t)))
+        self._add_form(request.genre, tune)
         self._add_normalised(request, abc)
+
+    def _add_form(self, genre: str, tune: Any) -> None:
+        from composeium_desktop.core.abcnotation import ABCError
+        from composeium_desktop.core.abcnotation.form import tune_form
+
+        try:
+            self.forms.append((genre, tune_form(tune.body, tune.meter, tune.unit, tune.key)))
+        except (ABCError, ValueError):
+            return
 
     def _add_normalised(self, request: Any, abc: str) -> None:
         """Length kept, copying and 4-grams, on the body normalised as the corpus was."""
@@ -230,6 +245,7 @@ class _Tally:
                 self.length_kept / self.length_told if self.length_told else None
             ),
             **bootstrap_intervals(per_tune),
+            **form_rates(self.forms),
         }
 
 
@@ -264,6 +280,59 @@ def sample_metrics(
         if owned is not None:
             owned.close()
     return tally.figures()
+
+
+def form_rates(forms: Sequence[tuple[str, Any]], prefix: str = "form_") -> dict[str, Any]:
+    """The form figures of (genre, FormFigures) pairs: AABB-shaped rate of the dance tunes
+    (``DANCE_GENRES``), and over the tunes of two or more parts the share whose B part is no
+    copy of the A part and the share whose B part sits above it; the mean phrase repetition
+    (bars 1-2 against 5-6). Rates carry 95% bootstrap intervals."""
+    dance = [f.aabb_shaped for genre, f in forms if genre.lower() in DANCE_GENRES]
+    several = [f for _, f in forms if f.b_distinct is not None]
+    distinct = [bool(f.b_distinct) for f in several]
+    above = [bool(f.b_above_a) for f in several if f.b_above_a is not None]
+    phrases = [f.phrase_repetition for _, f in forms if f.phrase_repetition is not None]
+    figures: dict[str, Any] = {}
+    for name, values in (
+        ("aabb_rate", dance),
+        ("b_distinct_rate", distinct),
+        ("b_above_a_rate", above),
+    ):
+        figures[prefix + name] = sum(values) / len(values) if values else None
+        if values:
+            figures[prefix + name + "_ci95"] = rate_interval(values)
+    figures[prefix + "phrase_repetition"] = sum(phrases) / len(phrases) if phrases else None
+    return figures
+
+
+def rate_interval(
+    values: Sequence[bool], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> list[float]:
+    """The 95% percentile-bootstrap interval of the share of True among ``values``."""
+    table = np.asarray(values, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    means = table[rng.integers(0, len(table), size=(resamples, len(table)))].mean(axis=1)
+    return [float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))]
+
+
+def dance_form_reference(records: Sequence[Any]) -> dict[str, Any]:
+    """The form figures of the reference books' own dance tunes (O'Neill's and Ryan's reels,
+    jigs, hornpipes and polkas; bodies in C, unit 1/8)."""
+    from composeium_desktop.core.abcnotation import TRAIN_UNIT, ABCError, key_name
+    from composeium_desktop.core.abcnotation.form import tune_form
+
+    forms: list[tuple[str, Any]] = []
+    for record in records:
+        if record.collection not in FORM_REFERENCE_COLLECTIONS:
+            continue
+        if record.genre not in DANCE_GENRES:
+            continue
+        key = key_name("C", record.mode)
+        try:
+            forms.append((record.genre, tune_form(record.body, record.meter, TRAIN_UNIT, key)))
+        except (ABCError, ValueError):
+            continue
+    return form_rates(forms, prefix="corpus_form_")
 
 
 def bootstrap_intervals(
