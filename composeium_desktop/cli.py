@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "render",
     "check",
     "export",
+    "harmonise",
+    "play",
 )
 
 

@@ -9,7 +9,8 @@ APT_PACKAGES=(python3 python3-venv python3-pip libfluidsynth3 libportaudio2
   fluid-soundfont-gm xvfb xauth abcmidi poppler-utils
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libx11-xcb1
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
-  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1)
+  libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-sync1 libxcb-xfixes0 libxcb-xkb1
+  pulseaudio pulseaudio-utils libasound2-plugins)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -40,6 +41,24 @@ if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
   touch "$STAMP"
 fi
 
+# A PulseAudio user daemon with a null sink "v", so PortAudio (through ALSA's pulse plugin)
+# has an output device and tests marked audio_device can record what it plays from v.monitor.
+# Reuses a running daemon; never fails the test run (the device tests then say why they skip).
+start_virtual_audio_device() {
+  command -v pulseaudio >/dev/null 2>&1 || { echo "no pulseaudio: audio device tests skip"; return 0; }
+  if ! pulseaudio --check 2>/dev/null; then
+    pulseaudio -D --exit-idle-time=-1 --system=false 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do pactl info >/dev/null 2>&1 && break; sleep 0.3; done
+  fi
+  pactl info >/dev/null 2>&1 || { echo "pulseaudio did not start: audio device tests skip"; return 0; }
+  if ! pactl list short sinks 2>/dev/null | awk '{print $2}' | grep -qx v; then
+    pactl load-module module-null-sink sink_name=v >/dev/null
+  fi
+  pactl set-default-sink v
+  pactl unload-module module-suspend-on-idle 2>/dev/null || true
+  export COMPOSEIUM_AUDIO_SINK=v
+}
+
 case "${1:-}" in
   run)
     shift
@@ -48,6 +67,7 @@ case "${1:-}" in
   test)
     shift
     export QT_QPA_PLATFORM=offscreen
+    start_virtual_audio_device
     exec .venv/bin/python -m pytest -q "$@"
     ;;
   "") ;;

@@ -55,11 +55,29 @@ def _check_output_devices() -> Any:
     return sd
 
 
-def sounddevice_stream(sample_rate: int, blocksize: int, fill: FillCallback) -> OutputStream:
-    """Open a sounddevice output stream that calls `fill(outdata, frames)`."""
+class UnderflowCounter:
+    """How many blocks the device had to play before the callback had filled them."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+def sounddevice_stream(
+    sample_rate: int,
+    blocksize: int,
+    fill: FillCallback,
+    device: str | int | None = None,
+    underflows: UnderflowCounter | None = None,
+) -> OutputStream:
+    """Open a sounddevice output stream that calls `fill(outdata, frames)`.
+
+    `device` is a PortAudio device name (or a unique part of it) or index; None is the default
+    output. Output underflows reported by PortAudio are counted in `underflows`."""
     sd = _check_output_devices()
 
-    def callback(outdata: np.ndarray, frames: int, _time: Any, _status: Any) -> None:
+    def callback(outdata: np.ndarray, frames: int, _time: Any, status: Any) -> None:
+        if underflows is not None and status.output_underflow:
+            underflows.count += 1
         fill(outdata, frames)
 
     try:
@@ -69,10 +87,22 @@ def sounddevice_stream(sample_rate: int, blocksize: int, fill: FillCallback) -> 
             channels=2,
             dtype="int16",
             latency="low",
+            device=device,
             callback=callback,
         )
     except Exception as exc:  # noqa: BLE001 - sd.PortAudioError and friends
         raise AudioDeviceError(f"the audio output device could not be opened ({exc})") from None
+
+
+def device_stream_factory(
+    device: str | int | None = None, underflows: UnderflowCounter | None = None
+) -> Callable[[int, int, FillCallback], OutputStream]:
+    """A stream factory for the Player that opens `device` and counts underflows."""
+
+    def factory(sample_rate: int, blocksize: int, fill: FillCallback) -> OutputStream:
+        return sounddevice_stream(sample_rate, blocksize, fill, device, underflows)
+
+    return factory
 
 
 class SimulatedOutputStream:
