@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from composeium_desktop import paths
 from composeium_desktop.gui.controllers.compose import ComposeController
 from composeium_desktop.gui.controllers.file import EXPORT_KINDS, FileController
+from composeium_desktop.gui.controllers.harmony import HarmonyController
 from composeium_desktop.gui.controllers.header import HeaderController
 from composeium_desktop.gui.controllers.playback import PlaybackController
 from composeium_desktop.gui.controllers.score import ScoreController
@@ -138,6 +139,7 @@ class MainWindow(QMainWindow):
         self.compose.prepare_document = self.files.prepare_for_generated
         self.header = HeaderController(self.panel, self.editor, self)
         self.transposer = TransposeController(self.editor, self.services, self, self)
+        self.harmony = HarmonyController(self.editor, self)
         self.startup_tasks = TaskRunner("startup", self)
 
     def _action(
@@ -168,6 +170,8 @@ class MainWindow(QMainWindow):
             "&Generate", self.compose.generate, MetadataPanel.generate_shortcuts()
         )
         self.stop_action = self._action("&Stop composing", self.compose.stop, "Esc")
+        self.add_chords_action = self._action("Add c&hords", self.harmony.add_chords)
+        self.remove_chords_action = self._action("Re&move chords", self.harmony.remove_chords)
         self.continue_action = self._action(
             "&Continue from cursor", self.compose.continue_from_cursor, "Ctrl+Shift+Return"
         )
@@ -217,6 +221,8 @@ class MainWindow(QMainWindow):
         compose_menu.addActions(
             [self.generate_action, self.stop_action, self.continue_action, self.variations_action]
         )
+        compose_menu.addSeparator()
+        compose_menu.addActions([self.add_chords_action, self.remove_chords_action])
         play_menu = bar.addMenu("&Play")
         play_menu.addActions([self.play_action, self.stop_play_action])
         view_menu = bar.addMenu("&View")
@@ -245,9 +251,9 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def _connect(self) -> None:
-        for source in (self.compose, self.files, self.playback, self.transposer):
+        for source in (self.compose, self.files, self.playback, self.transposer, self.harmony):
             source.status.connect(self.show_status)
-        for source in (self.compose, self.files, self.transposer):
+        for source in (self.compose, self.files, self.transposer, self.harmony):
             source.error.connect(self.show_error)
         self.score.render_failed.connect(self._show_score_error)
         self.score.rendered.connect(self._clear_score_error)
