@@ -11,6 +11,7 @@ from gui_fakes import TUNE_BODY, FakeGenerator, fake_services
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
+from composeium_desktop.core.harmony.text import strip_chords
 from composeium_desktop.gui.controllers.file import EXPORT_KINDS
 
 TUNE = "X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n" + TUNE_BODY
@@ -37,7 +38,9 @@ def test_generate_streams_tokens_into_editor_and_score(qtbot, window) -> None:
         )
     assert len(steps) == len(TUNE_BODY) + 1
     text = window.editor.toPlainText()
-    assert text.startswith("X:1\nT:Untitled\n") and TUNE_BODY in text
+    # The Chords box is ticked by default: the new tune arrives harmonised, melody unchanged.
+    assert text.startswith("X:1\nT:Untitled\n") and TUNE_BODY in strip_chords(text)
+    assert strip_chords(text) != text
     qtbot.waitUntil(window.score_view.has_score, timeout=10_000)
     assert not window.editor.isReadOnly()
     assert window.panel.generate_button.isEnabled()

@@ -57,6 +57,7 @@ class FormValues:
     new_seed_each_time: bool
     max_tokens: int
     bars: int | None = None  # None: drawn like the corpus's tunes of that meter and genre
+    chords: bool = True  # harmonise the new tune (core.harmony) when it is finished
 
 
 def _select(combo: QComboBox, value: str) -> bool:
@@ -102,6 +103,9 @@ class MetadataPanel(QWidget):
         self.seed_spin = QSpinBox(minimum=0, maximum=2_147_483_647, value=1)
         self.new_seed_check = QCheckBox("New seed each time")
         self.new_seed_check.setChecked(True)
+        self.chords_check = QCheckBox("Chords")
+        self.chords_check.setChecked(True)
+        self.chords_check.setToolTip("Add chord symbols to the new tune when it is finished")
         self.length_spin = QSpinBox(minimum=32, maximum=1024, singleStep=32, suffix=" tokens")
         self.length_spin.setValue(defaults.max_tokens)
         self.variations_spin = QSpinBox(minimum=2, maximum=8, value=4)
@@ -128,6 +132,7 @@ class MetadataPanel(QWidget):
         tune_form.addRow("Genre", self.genre_combo)
         tune_form.addRow("Bars", self.bars_spin)
         tune_form.addRow("Tempo", self.tempo_spin)
+        tune_form.addRow("", self.chords_check)
 
         style_box = QGroupBox("Composer")
         style_form = QFormLayout(style_box)
@@ -244,6 +249,7 @@ class MetadataPanel(QWidget):
             new_seed_each_time=self.new_seed_check.isChecked(),
             max_tokens=self.length_spin.value(),
             bars=self.bars_spin.value() or None,
+            chords=self.chords_check.isChecked(),
         )
 
     def show_seed(self, seed: int) -> None:
