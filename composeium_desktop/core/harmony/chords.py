@@ -51,7 +51,7 @@ def _c(numeral: str, degree: int, offset: int, quality: str) -> Chord:
     return Chord(numeral, degree, offset, quality)
 
 
-I, IV, V = _c("I", 0, 0, ""), _c("IV", 3, 5, ""), _c("V", 4, 7, "")
+I, IV, V = _c("I", 0, 0, ""), _c("IV", 3, 5, ""), _c("V", 4, 7, "")  # noqa: E741
 i_, iv, v = _c("i", 0, 0, "m"), _c("iv", 3, 5, "m"), _c("v", 4, 7, "m")
 ii, iii, vi = _c("ii", 1, 2, "m"), _c("iii", 2, 4, "m"), _c("vi", 5, 9, "m")
 bIII, bVI, bVII = _c("bIII", 2, 3, ""), _c("bVI", 5, 8, ""), _c("bVII", 6, 10, "")
@@ -122,6 +122,7 @@ def chord_symbol_pcs(symbol: str) -> tuple[int, tuple[int, ...], int] | None:
     letter, acc, quality, bass_letter, bass_acc = match.groups()
     root = (NATURAL_PC[letter] + {"#": 1, "b": -1, "": 0}[acc]) % 12
     q = quality.strip("()")
+    tones: tuple[int, ...]
     if q.startswith(("m7b5", "ø")):
         tones = (0, 3, 6, 10)
     elif q.startswith(("dim", "o")):

@@ -200,21 +200,20 @@ def read_body(body: str, key: str, meter: str, unit: str, rhythm: str = "") -> M
             if state.elapsed > before or kind == CHORD_END:
                 notes.append(NoteEvent(onset, state.last_dur, pitches, len(bars), at[0], at[1]))
             prefix = None
-        elif kind not in (GRACE_END,):
-            if kind in (BAR, NEWLINE):
-                prefix = None
+        elif kind in (BAR, NEWLINE):
+            prefix = None
     if state.has_music:
         close("|]", True)
     if bars:
-        last = bars[-1]
+        final = bars[-1]
         bars[-1] = BarSpan(
-            last.index,
-            last.start,
-            last.length,
-            last.expected,
-            last.pickup,
+            final.index,
+            final.start,
+            final.length,
+            final.expected,
+            final.pickup,
             True,
-            last.bar_line,
-            last.meter,
+            final.bar_line,
+            final.meter,
         )
     return Melody(spec, meter, rhythm.strip().lower(), tuple(notes), tuple(bars), tuple(symbols))
