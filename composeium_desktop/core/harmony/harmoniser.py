@@ -45,6 +45,9 @@ CADENCE_TONIC = 1.6
 FINAL_TONIC = 4.0
 CADENCE_DOMINANT = 0.5
 START_TONIC = 1.0
+NON_CHORD_TONE = -0.3
+PRIMARY_PRIOR = -0.25
+SECONDARY_PRIOR = -1.0
 
 
 def slot_grid(meter: str) -> tuple[Fraction, ...]:
@@ -139,7 +142,7 @@ def _emissions(melody: Melody, slots: list[Slot], chords: tuple[Chord, ...]) -> 
     fits: list[dict[int, float]] = []
     for chord in chords:
         tones = chord.tones
-        fit = {pc: -0.6 for pc in range(12)}
+        fit = dict.fromkeys(range(12), NON_CHORD_TONE)
         fit[tones[0]] = 1.0
         fit[tones[1]] = 0.9
         fit[tones[2]] = 0.8
@@ -211,8 +214,8 @@ def _prior(chord: Chord, mode: str, index: int) -> float:
     if index == 0:
         return 0.0
     if chord.numeral in _PRIMARY.get(mode, {"IV", "V"}):
-        return -0.25
-    return -0.6
+        return PRIMARY_PRIOR
+    return SECONDARY_PRIOR
 
 
 def harmonise_melody(melody: Melody, style: str = "simple") -> list[ChordChoice]:
