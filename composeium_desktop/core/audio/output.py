@@ -15,6 +15,10 @@ from typing import Any, Protocol
 
 import numpy as np
 
+# Asked of PortAudio: low enough for a first sound well under 100 ms, high enough that a
+# busy machine does not starve the device (blocks of 5.8 ms underflowed here under load).
+OUTPUT_LATENCY_S = 0.05
+
 
 class AudioDeviceError(Exception):
     """No usable audio output (no device, PortAudio missing, or the device refused)."""
@@ -86,7 +90,7 @@ def sounddevice_stream(
             blocksize=blocksize,
             channels=2,
             dtype="int16",
-            latency="low",
+            latency=OUTPUT_LATENCY_S,
             device=device,
             callback=callback,
         )

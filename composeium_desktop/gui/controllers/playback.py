@@ -12,7 +12,16 @@ import bisect
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+)
 
 from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.services import CoreServices
@@ -64,6 +73,7 @@ class PlaybackController(QObject):
         self._onsets: list[float] = []
         self._timemap: list[Any] = []
         self._midi_tempo: float | None = None
+        self._loop_times: tuple[float, float] | None = None
         self.playing = False
         self.paused = False
         self.soundfont = ""
@@ -74,7 +84,109 @@ class PlaybackController(QObject):
         transport.tempo_changed.connect(self._on_tempo)
         transport.program_changed.connect(self._on_program)
         transport.seek_requested.connect(self.seek)
+        transport.count_in_toggled.connect(lambda on: self._practice("set_count_in", int(on)))
+        transport.metronome_toggled.connect(lambda on: self._practice("set_metronome", on))
+        transport.mute_melody_toggled.connect(lambda on: self._practice("set_mute_melody", on))
+        transport.ramp_changed.connect(self._on_ramp)
+        transport.loop_selection_requested.connect(self.loop_selection)
         score.rendered.connect(self._on_rendered)
+        self._tune_ms = 0.0
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Space plays/pauses unless a text field has the focus; Ctrl+Space works everywhere."""
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        if event.key() != Qt.Key.Key_Space or event.isAutoRepeat():
+            return False
+        focus = QApplication.focusWidget()
+        if focus is None or focus is not watched or focus.window() is not self._transport.window():
+            return False
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if modifiers == Qt.KeyboardModifier.ControlModifier:
+            self.toggle()
+            return True
+        typing = isinstance(focus, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)) or (
+            isinstance(focus, QComboBox) and focus.isEditable()
+        )
+        if modifiers == Qt.KeyboardModifier.NoModifier and not typing:
+            self.toggle()
+            return True
+        return False
+
+    def _practice(self, name: str, value: Any) -> None:
+        if self._player is not None:
+            self._call(name, value)
+
+    def _on_ramp(self, start: float | None) -> None:
+        if self._player is not None:
+            from composeium_desktop.gui.widgets.transport_bar import RAMP_STEP
+
+            self._call("set_ramp", start, RAMP_STEP)
+
+    def _apply_practice(self) -> None:
+        """The transport's practice settings on a (new) player."""
+        from composeium_desktop.gui.widgets.transport_bar import RAMP_STEP
+
+        transport = self._transport
+        self._player.set_count_in(1 if transport.count_in_button.isChecked() else 0)
+        self._player.set_metronome(transport.metronome_button.isChecked())
+        self._player.set_mute_melody(transport.mute_button.isChecked())
+        self._player.set_ramp(transport.ramp_start(), RAMP_STEP)
+
+    def selection_times(self) -> tuple[float, float] | None:
+        """The editor selection as (start, end) in the tune's own time, from the score's timemap."""
+        result = self._score.result
+        cursor = self._editor.textCursor()
+        if result is None or not cursor.hasSelection():
+            return None
+        doc = self._editor.document()
+        ends = []
+        for position in (
+            cursor.selectionStart(),
+            max(cursor.selectionStart(), cursor.selectionEnd() - 1),
+        ):
+            block = doc.findBlock(position)
+            ends.append(result.element_at(block.blockNumber() + 1, position - block.position() + 1))
+        first, last = ends
+        if first is None or last is None:
+            return None
+        ons = [float(e.on_ms) for e in self._timemap if e.id == first]
+        if not ons:
+            return None
+        start = min(ons)
+        offs = [float(e.off_ms) for e in self._timemap if e.id == last and float(e.off_ms) > start]
+        return (start, min(offs)) if offs else None
+
+    def loop_selection(self) -> None:
+        """Loop the bars selected in the editor (the transport's Loop button turns on)."""
+        times = self.selection_times()
+        if times is None:
+            self.status.emit("Select the notes to loop in the editor first.")
+            return
+        self._loop_times = times
+        self._transport.loop_button.setChecked(True)
+        if self._player is not None and self._loaded_text is not None:
+            self._set_loop()
+        self.status.emit(f"Looping {times[0] / 1000:.1f}-{times[1] / 1000:.1f} s of the tune.")
+
+    def _set_loop(self) -> None:
+        """The Loop button's loop on the player: the selection, or the whole tune."""
+        if not self._transport.loop_button.isChecked():
+            self._player.set_loop(None)
+            return
+        if self._loop_times is None:
+            self._player.set_loop(0.0)
+            return
+        scale = (
+            self._tune_tempo / self._midi_tempo if self._tune_tempo and self._midi_tempo else 1.0
+        )
+        start, end = (t * scale for t in self._loop_times)
+        self._player.set_loop(start, end)
+        if not start <= self._player.position().ms < end:
+            self._player.seek(start)
 
     def options(self) -> dict[str, Any]:
         """Tempo, instrument and SoundFont as audio exports should use them."""
@@ -103,6 +215,10 @@ class PlaybackController(QObject):
             return False
         self.adapter.attach(player)
         self._player = player
+        try:
+            self._apply_practice()
+        except Exception as exc:
+            self._on_error(describe_error(exc))
         self._transport.show_message("")
         return True
 
@@ -153,7 +269,7 @@ class PlaybackController(QObject):
 
     def _start(self) -> None:
         try:
-            self._player.set_loop(0.0 if self._transport.loop_button.isChecked() else None)
+            self._set_loop()
             self._player.play()
         except Exception as exc:
             self._on_error(describe_error(exc))
@@ -186,12 +302,26 @@ class PlaybackController(QObject):
             self._on_error(describe_error(exc))
 
     def _on_loop(self, loop: bool) -> None:
+        if not loop:
+            self._loop_times = None
         if self._player is not None and self._loaded_text is not None:
-            self._call("set_loop", 0.0 if loop else None)
+            try:
+                self._set_loop()
+            except Exception as exc:
+                self._on_error(describe_error(exc))
 
     def _on_tempo(self, bpm: int) -> None:
         if self._player is not None and self._loaded_text is not None:
             self._call("set_tempo", float(bpm))
+        self._show_duration(keep_position=True)
+
+    def _show_duration(self, keep_position: bool = False) -> None:
+        """The total time of the tune at the transport's tempo (before and while playing)."""
+        bpm = float(self._transport.tempo_spin.value())
+        if self._loaded_text == self._editor.toPlainText() and self._midi_tempo:
+            return  # the loaded MIDI's duration (its slider scale) stays
+        if self._tune_ms and self._tune_tempo and bpm:
+            self._transport.set_duration(self._tune_ms * self._tune_tempo / bpm, keep_position)
 
     def _on_program(self, program: int) -> None:
         if self._player is not None:
@@ -202,10 +332,13 @@ class PlaybackController(QObject):
         the transport."""
         self._timemap = sorted(result.timemap, key=lambda e: e.on_ms)
         self._onsets = [float(e.on_ms) for e in self._timemap]
+        self._tune_ms = max((float(e.off_ms) for e in self._timemap), default=0.0)
         tempo = getattr(result, "tempo", None)
         if tempo and tempo != self._tune_tempo:
             self._tune_tempo = tempo
             self._transport.set_tempo(round(tempo))
+        if not self.playing:
+            self._show_duration()
 
     def score_element_at(self, player_ms: float) -> str | None:
         """The engraved element sounding at a player time.

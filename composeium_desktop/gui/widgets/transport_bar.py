@@ -1,4 +1,5 @@
-"""Playback controls: play/pause, stop, loop, tempo, instrument and a position slider.
+"""Playback controls: play/pause, stop, loop, tempo, instrument, a position slider and the
+practice tools (count-in, metronome, loop the selected bars, tempo ramp, mute melody).
 
 The bar only reports what the user asked for; the playback controller drives the core player
 and calls set_position / set_playing / show_message back.
@@ -7,6 +8,7 @@ and calls set_position / set_playing / show_message back.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -14,6 +16,7 @@ from PySide6.QtWidgets import (
     QSlider,
     QSpinBox,
     QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QWidget,
 )
@@ -26,6 +29,39 @@ def _clock(ms: float) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
+RAMP_CHOICES = (
+    (None, "Full speed"),
+    (0.5, "Ramp from 50%"),
+    (0.6, "Ramp from 60%"),
+    (0.7, "Ramp from 70%"),
+    (0.8, "Ramp from 80%"),
+)
+RAMP_STEP = 0.1
+
+
+class SeekSlider(QSlider):
+    """A slider whose groove, when clicked, jumps to the clicked position (not a page step)."""
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        handle = self.style().subControlRect(
+            QStyle.ComplexControl.CC_Slider, option, QStyle.SubControl.SC_SliderHandle, self
+        )
+        if event.button() == Qt.MouseButton.LeftButton and not handle.contains(
+            event.position().toPoint()
+        ):
+            value = QStyle.sliderValueFromPosition(
+                self.minimum(), self.maximum(), int(event.position().x()), max(1, self.width())
+            )
+            self.setValue(value)
+            self.sliderMoved.emit(value)
+            self.sliderReleased.emit()
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+
 class TransportBar(QWidget):
     """play_toggled() asks to play or pause; seek_requested(ms) comes from the slider."""
 
@@ -35,6 +71,11 @@ class TransportBar(QWidget):
     tempo_changed = Signal(int)
     program_changed = Signal(int)
     seek_requested = Signal(float)
+    count_in_toggled = Signal(bool)
+    metronome_toggled = Signal(bool)
+    mute_melody_toggled = Signal(bool)
+    loop_selection_requested = Signal()
+    ramp_changed = Signal(object)  # start fraction or None
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,11 +90,20 @@ class TransportBar(QWidget):
         self.loop_button.setCheckable(True)
         self.loop_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.loop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.position_slider = QSlider(Qt.Orientation.Horizontal, minimum=0, maximum=0)
+        self.position_slider = SeekSlider(Qt.Orientation.Horizontal, minimum=0, maximum=0)
         self.position_slider.setToolTip("Playback position")
         self.time_label = QLabel("0:00 / 0:00")
         self.tempo_spin = QSpinBox(minimum=30, maximum=300, value=120, suffix=" bpm")
-        self.tempo_spin.setToolTip("Playback tempo")
+        self.tempo_spin.setToolTip("Playback tempo: quarter notes a minute, as Q:1/4= counts")
+        self.count_in_button = self._toggle("Count-in", "One bar of clicks before the music")
+        self.metronome_button = self._toggle("Click", "Metronome: a click on every beat")
+        self.mute_button = self._toggle("Mute melody", "Play only the backing (play along)")
+        self.loop_selection_button = QToolButton(
+            text="Loop bars", toolTip="Loop the notes selected in the editor"
+        )
+        self.ramp_combo = QComboBox()
+        self.ramp_combo.addItems([label for _, label in RAMP_CHOICES])
+        self.ramp_combo.setToolTip("Tempo ramp: start slower, 10% faster each time round the loop")
         self.program_combo = QComboBox()
         self.program_combo.addItems([f"{i + 1:3d} {name}" for i, name in enumerate(GM_PROGRAMS)])
         self.program_combo.setToolTip("Instrument (General MIDI program)")
@@ -65,6 +115,15 @@ class TransportBar(QWidget):
         self._slider_held = False
         self._build_layout()
         self._connect()
+
+    @staticmethod
+    def _toggle(text: str, tip: str) -> QToolButton:
+        button = QToolButton(text=text, toolTip=tip)
+        button.setCheckable(True)
+        return button
+
+    def ramp_start(self) -> float | None:
+        return RAMP_CHOICES[max(0, self.ramp_combo.currentIndex())][0]
 
     def _build_layout(self) -> None:
         layout = QHBoxLayout(self)
@@ -79,6 +138,15 @@ class TransportBar(QWidget):
         layout.addWidget(self.tempo_spin)
         layout.addWidget(QLabel("Instrument"))
         layout.addWidget(self.program_combo, 1)
+        for button in (
+            self.count_in_button,
+            self.metronome_button,
+            self.loop_selection_button,
+            self.mute_button,
+        ):
+            button.setAutoRaise(True)
+            layout.addWidget(button)
+        layout.addWidget(self.ramp_combo)
         layout.addWidget(self.message_label, 2)
 
     def _connect(self) -> None:
@@ -89,6 +157,18 @@ class TransportBar(QWidget):
         self.program_combo.currentIndexChanged.connect(self.program_changed)
         self.position_slider.sliderPressed.connect(self._hold)
         self.position_slider.sliderReleased.connect(self._release)
+        self.position_slider.sliderMoved.connect(self._moved)
+        self.count_in_button.toggled.connect(self.count_in_toggled)
+        self.metronome_button.toggled.connect(self.metronome_toggled)
+        self.mute_button.toggled.connect(self.mute_melody_toggled)
+        self.loop_selection_button.clicked.connect(self.loop_selection_requested)
+        self.ramp_combo.currentIndexChanged.connect(
+            lambda _i: self.ramp_changed.emit(self.ramp_start())
+        )
+
+    def _moved(self, value: int) -> None:
+        """While dragging, the time label shows where the handle is."""
+        self.time_label.setText(f"{_clock(value)} / {_clock(self._duration_ms)}")
 
     def _hold(self) -> None:
         self._slider_held = True
@@ -97,10 +177,13 @@ class TransportBar(QWidget):
         self._slider_held = False
         self.seek_requested.emit(float(self.position_slider.value()))
 
-    def set_duration(self, ms: float) -> None:
+    def set_duration(self, ms: float, keep_position: bool = False) -> None:
         self._duration_ms = ms
         self.position_slider.setMaximum(int(ms))
-        self.set_position(0.0)
+        if keep_position:
+            self.set_position(float(self.position_slider.value()))
+        else:
+            self.set_position(0.0)
 
     def set_position(self, ms: float) -> None:
         if not self._slider_held:
