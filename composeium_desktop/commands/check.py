@@ -96,7 +96,7 @@ def corpus_acceptance() -> tuple[int, list[str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from composeium_desktop.cli import UsageError
+    from composeium_desktop.commands import UsageError
 
     if args.music21_corpus:
         total, refused = corpus_acceptance()
