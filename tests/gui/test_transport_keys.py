@@ -20,6 +20,8 @@ def _counting_toggle(window) -> list[int]:
 def test_space_plays_unless_typing_and_ctrl_space_works_in_the_editor(qtbot, make_window):
     window = make_window()
     calls = _counting_toggle(window)
+    menu_fired: list[bool] = []
+    window.play_action.triggered.connect(lambda *_: menu_fired.append(True))
     window.transport.loop_button.setFocus()
     qtbot.waitUntil(window.transport.loop_button.hasFocus)
     qtbot.keyClick(window.transport.loop_button, Qt.Key.Key_Space)
@@ -34,6 +36,7 @@ def test_space_plays_unless_typing_and_ctrl_space_works_in_the_editor(qtbot, mak
     qtbot.keyClick(window.editor, Qt.Key.Key_Space, Qt.KeyboardModifier.ControlModifier)
     assert calls == [1, 1]
     assert window.editor.toPlainText() == before + " "
+    assert menu_fired == []  # the menu's Space shortcut never plays a second time
 
 
 def test_clicking_the_groove_seeks_there_and_dragging_moves_the_time_label(qtbot, make_window):

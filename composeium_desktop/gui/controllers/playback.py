@@ -97,14 +97,23 @@ class PlaybackController(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """Space plays/pauses unless a text field has the focus; Ctrl+Space works everywhere."""
-        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+        kind = event.type()
+        if kind not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
             return False
-        if event.key() != Qt.Key.Key_Space or event.isAutoRepeat():
+        if not isinstance(event, QKeyEvent) or event.key() != Qt.Key.Key_Space:
             return False
         focus = QApplication.focusWidget()
         if focus is None or focus is not watched or focus.window() is not self._transport.window():
             return False
         modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if kind == QEvent.Type.ShortcutOverride:
+            # Space is decided here on the key press, never by a menu shortcut as well.
+            if modifiers in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier):
+                event.accept()
+                return True
+            return False
+        if event.isAutoRepeat():
+            return False
         if modifiers == Qt.KeyboardModifier.ControlModifier:
             self.toggle()
             return True
