@@ -6,8 +6,9 @@ notation core as it is written, so each ``GenerationStep.body`` is already in th
 One cached-decoding step per token, a NumPy sampler, and constrained decoding
 (``constraints.BodyState``) by rejection sampling keep the loop well under a millisecond per
 token. The step is, by default, the NumPy decoder (``model.numpy_decoder``: the model's own
-weights, no TensorFlow call per token), checked against the Keras forward pass when it is
-built; ``backend="xla"`` keeps the XLA-compiled Keras step over a cache held in variables.
+weights read from the ``.keras`` file, no TensorFlow), whose parity with the Keras forward
+pass is checked when a model is saved (``model.parity``); ``backend="xla"`` keeps the
+XLA-compiled Keras step over a cache held in variables.
 Each step also hands the model the metric features of the text so far
 (``metric_features.MetricTracker``, fed every accepted piece and rolled back with the body), the
 same features training computed for the corpus, counting down to the tune's intended length
@@ -17,7 +18,8 @@ bar is steered to an ending as at the token limit (plain notes, the tonic favour
 line); past a drawn length (where the model, told it was done, could not end on the tonic) the
 next bar is steered the same way, so tunes keep lengths like the corpus's.
 
-Nothing here imports TensorFlow at module import; ``Generator.load`` does (slow).
+Nothing here imports TensorFlow; only the "xla" backend (or asking ``generator.model`` for the
+Keras model) does.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ from composeium_desktop.core.model.step_backends import (
     BACKENDS,
     CompiledStep,
     NumpyStep,
-    checked_numpy_decoder,
+    backend_for,
+    numpy_decoder_for,
 )
 from composeium_desktop.core.generation.piece_table import PieceTable, complete_bar_line, rest_completion
 from composeium_desktop.core.generation.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
@@ -130,8 +133,9 @@ class _Transposer:
 class Generator:
     """A loaded model + tokenizers; writes tunes (one at a time per instance; not thread-safe).
 
-    ``backend``: "numpy" (default: the NumPy step, if it reproduces the model's logits on a
-    probe, else "xla") or "xla" (the compiled Keras step); ``self.backend`` is the one in use.
+    ``backend``: "numpy" (default: the NumPy encoder and step) or "xla" (the compiled Keras
+    step, imports TensorFlow); ``self.backend`` is the one in use. ``model`` is a
+    ``weights.ModelFile`` (``load``) or a Keras Seq2SeqTransformer.
     """
 
     def __init__(
@@ -175,9 +179,7 @@ class Generator:
         self.backend = backend
         self._numpy: Any = None
         if backend == "numpy":
-            self._numpy = checked_numpy_decoder(model, self.bos_id)
-            if self._numpy is None:
-                self.backend = "xla"
+            self._numpy = numpy_decoder_for(model)
 
     @classmethod
     def load(
@@ -185,13 +187,14 @@ class Generator:
     ) -> Generator:
         """Load model and tokenizers from `model_dir` (default: the shipped model/);
         ``backend`` is "numpy" (default) or "xla" (see the class)."""
-        from composeium_desktop.core.model import load_model
+        from composeium_desktop.core.model.weights import ModelFile
         from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
         from composeium_desktop.paths import model_dir as default_model_dir
 
         folder = Path(model_dir) if model_dir is not None else default_model_dir()
+        backend = backend_for(folder, backend)
         generator = cls(
-            load_model(folder),
+            ModelFile(folder),
             ABCTokenizer.load(folder),
             MetadataVocab.load(folder),
             backend=backend,

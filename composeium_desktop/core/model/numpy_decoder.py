@@ -4,8 +4,8 @@ One token through the decoder costs a few hundred small NumPy calls and no Tenso
 on a CPU the step is several times cheaper than the XLA-compiled ``decode_step`` (whose fixed
 per-call overhead alone is about half a millisecond). The arithmetic is the model's own:
 
-* body embedding scaled by sqrt(d_model) plus the sinusoidal positions (the table is computed
-  once by the model's own ``sinusoidal_positions``), plus, for a model that reads metric
+* body embedding scaled by sqrt(d_model) plus the sinusoidal positions (the table computed
+  once, in float32 as the model computes it: ``numpy_encoder.sinusoidal_table``), plus, for a model that reads metric
   features, the sum of their embeddings (all "unknown", id 0, when a step is given none);
 * pre-LN decoder layers (LayerNormalization, epsilon 1e-5): causal self-attention over the
   cache, cross-attention to the encoded metadata (pad positions masked), feed-forward with
@@ -18,7 +18,9 @@ per tune (``start``): cross-attention's query projection with its keys (one [D, 
 and its values with its output projection (one [H*M, D] matrix), over the real metadata
 positions only. Dropout is inference-off throughout. Everything is float32.
 
-The encoder runs once per tune through the Keras model itself (a traced tf.function).
+The encoder runs once per tune in NumPy too (``numpy_encoder``); the weights come from
+``weights.read_weights`` (the ``.keras`` file, no Keras) or ``weights.weights_of`` (a Keras model in
+memory), so decoding never needs TensorFlow.
 """
 
 from __future__ import annotations
@@ -30,43 +32,20 @@ from typing import Any
 
 import numpy as np
 
-EPSILON = 1e-5
-MASK_VALUE = -1e9
-# Abramowitz & Stegun 7.1.26: erfc(z) ~= t * poly(t) * exp(-z^2), t = 1 / (1 + P z), z >= 0,
-# absolute error below 1.5e-7. Halved here, since GELU needs 0.5 * erfc.
-_P = 0.3275911
-_A = tuple(0.5 * a for a in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429))
+from composeium_desktop.core.model.numpy_encoder import (
+    EPSILON,
+    MASK_VALUE,
+    NumpyEncoder,
+    gelu,
+    sinusoidal_table,
+)
+from composeium_desktop.core.model.weights import ModelWeights, weights_of
+
+__all__ = ["DecoderState", "NumpyDecoder", "gelu"]
 
 
-def _np(weight: Any) -> np.ndarray:
-    from keras import ops
-
-    return np.asarray(ops.convert_to_numpy(weight), dtype=np.float64)
-
-
-def gelu(u: np.ndarray) -> np.ndarray:
-    """Exact GELU, u * Phi(u) = max(u, 0) - |u| * 0.5 * erfc(|u| / sqrt 2), in float32."""
-    a = np.abs(u)
-    t = a * np.float32(_P / math.sqrt(2.0))
-    t += 1.0
-    np.reciprocal(t, out=t)
-    poly = t * np.float32(_A[4])
-    poly += np.float32(_A[3])
-    poly *= t
-    poly += np.float32(_A[2])
-    poly *= t
-    poly += np.float32(_A[1])
-    poly *= t
-    poly += np.float32(_A[0])
-    poly *= t
-    e = a * a
-    e *= -0.5
-    np.exp(e, out=e)
-    poly *= e
-    poly *= a
-    out = np.maximum(u, 0.0)
-    out -= poly
-    return out
+def _f64(array: np.ndarray) -> np.ndarray:
+    return np.asarray(array, np.float64)
 
 
 @dataclass
@@ -118,13 +97,9 @@ class NumpyDecoder:
     """``from_model(model)``; ``start(meta_ids) -> state``; ``step(state, token, position)
     -> logits float32 [V]`` (attends over positions 0..position of the state's cache)."""
 
-    def __init__(self, model: Any) -> None:
-        from keras import ops
-
-        from composeium_desktop.core.model.layers.embedding import sinusoidal_positions
-
-        c = model.config
-        self.model = model
+    def __init__(self, weights: ModelWeights) -> None:
+        c = weights.config
+        self.weights = weights
         self.d_model = d = int(c.d_model)
         self.heads = h = int(c.num_heads)
         self.head_dim = hd = d // h
@@ -133,59 +108,49 @@ class NumpyDecoder:
         self.max_meta_len = int(c.max_meta_len)
         self.num_layers = int(c.decoder_layers)
         f32 = np.float32
-        embedding = _np(model.body_embedding.embeddings)
-        self.embedding = np.asarray(
-            ops.convert_to_numpy(
-                ops.cast(model.body_embedding.embeddings, "float32") * model.body_embedding.scale
-            ),
-            f32,
-        )
-        self.positions_table = np.asarray(
-            ops.convert_to_numpy(sinusoidal_positions(np.arange(self.max_len), d)), f32
-        )
-        metric = getattr(model, "metric_embedding", None)
-        self.metric_tables = (
-            []
-            if metric is None
-            else [np.asarray(_np(t) * metric.scale, f32) for t in metric.tables]
-        )
+        embedding = _f64(weights.body_embedding)
+        self.embedding = weights.body_embedding * f32(math.sqrt(d))
+        self.positions_table = sinusoidal_table(self.max_len, d)
+        self.metric_tables = [
+            np.asarray(_f64(t) * weights.metric_scale, f32) for t in weights.metric_tables
+        ]
         self._unknown_metric = (0,) * len(self.metric_tables)
+        self.encoder = NumpyEncoder(weights)
         scale = hd**-0.5
         self.layers: list[_Layer] = []
-        for layer in model.decoder_stack:
+        for layer in weights.decoder:
             sa, ca, ffn = layer.self_attention, layer.cross_attention, layer.ffn
-            g1, b1 = _np(layer.self_attention_norm.gamma), _np(layer.self_attention_norm.beta)
-            wq = _np(sa.query_dense.kernel) * scale
-            bq = _np(sa.query_dense.bias) * scale
-            w = np.concatenate([wq, _np(sa.key_value_dense.kernel)], axis=1)
-            b = np.concatenate([bq, _np(sa.key_value_dense.bias)])
-            g2, b2 = _np(layer.cross_attention_norm.gamma), _np(layer.cross_attention_norm.beta)
-            cq = _np(ca.query_dense.kernel) * scale
-            cbq = _np(ca.query_dense.bias) * scale
-            g3, b3 = _np(layer.ffn_norm.gamma), _np(layer.ffn_norm.beta)
-            wi = _np(ffn.inner.kernel)
+            g1, b1 = _f64(layer.self_attention_norm.gamma), _f64(layer.self_attention_norm.beta)
+            wq = _f64(sa.query.kernel) * scale
+            bq = _f64(sa.query.bias) * scale
+            w = np.concatenate([wq, _f64(sa.key_value.kernel)], axis=1)
+            b = np.concatenate([bq, _f64(sa.key_value.bias)])
+            g2, b2 = _f64(layer.cross_attention_norm.gamma), _f64(layer.cross_attention_norm.beta)
+            cq = _f64(ca.query.kernel) * scale
+            cbq = _f64(ca.query.bias) * scale
+            g3, b3 = _f64(layer.ffn_norm.gamma), _f64(layer.ffn_norm.beta)
+            wi = _f64(ffn.inner.kernel)
             self.layers.append(
                 _Layer(
                     qkv=(g1[:, None] * w).astype(f32),
                     qkv_bias=(b1 @ w + b).astype(f32),
-                    self_out=_np(sa.output_dense.kernel).astype(f32),
-                    self_out_bias=_np(sa.output_dense.bias).astype(f32),
+                    self_out=_f64(sa.output.kernel).astype(f32),
+                    self_out_bias=_f64(sa.output.bias).astype(f32),
                     cross_query=g2[:, None] * cq,
                     cross_query_bias=b2 @ cq + cbq,
-                    cross_kv=_np(ca.key_value_dense.kernel),
-                    cross_kv_bias=_np(ca.key_value_dense.bias),
-                    cross_out=_np(ca.output_dense.kernel),
-                    cross_out_bias=_np(ca.output_dense.bias).astype(f32),
+                    cross_kv=_f64(ca.key_value.kernel),
+                    cross_kv_bias=_f64(ca.key_value.bias),
+                    cross_out=_f64(ca.output.kernel),
+                    cross_out_bias=_f64(ca.output.bias).astype(f32),
                     inner=(g3[:, None] * wi).astype(f32),
-                    inner_bias=(b3 @ wi + _np(ffn.inner.bias)).astype(f32),
-                    outer=_np(ffn.outer.kernel).astype(f32),
-                    outer_bias=_np(ffn.outer.bias).astype(f32),
+                    inner_bias=(b3 @ wi + _f64(ffn.inner.bias)).astype(f32),
+                    outer=_f64(ffn.outer.kernel).astype(f32),
+                    outer_bias=_f64(ffn.outer.bias).astype(f32),
                 )
             )
-        gf, bf = _np(model.decoder_norm.gamma), _np(model.decoder_norm.beta)
+        gf, bf = _f64(weights.decoder_norm.gamma), _f64(weights.decoder_norm.beta)
         self.output = np.ascontiguousarray((gf[:, None] * embedding.T).astype(f32))
-        self.output_bias = (bf @ embedding.T + _np(model.body_embedding.output_bias)).astype(f32)
-        self._encode: Any = None
+        self.output_bias = (bf @ embedding.T + _f64(weights.output_bias)).astype(f32)
         # x.mean() through a dot product: a fraction of the call overhead.
         self._mean_of = np.full(d, 1.0 / d, f32)
         # Per-step views over one reused buffer for the fused query/key/value row.
@@ -211,21 +176,14 @@ class NumpyDecoder:
 
     @classmethod
     def from_model(cls, model: Any) -> NumpyDecoder:
-        return cls(model)
+        """The decoder of a Keras Seq2SeqTransformer in memory (or a ``weights.ModelFile``)."""
+        return cls(weights_of(model))
 
     # Per tune.
 
     def encode(self, meta_ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Metadata ids (padded/truncated to max_meta_len) -> (memory [M, D], mask bool [M])."""
-        meta = np.zeros((1, self.max_meta_len), np.int32)
-        ids = np.asarray(meta_ids, np.int64).reshape(-1)[: self.max_meta_len]
-        meta[0, : len(ids)] = ids
-        if self._encode is None:
-            import tensorflow as tf
-
-            self._encode = tf.function(lambda m: self.model.encode(m))
-        memory, mask = self._encode(meta)
-        return np.asarray(memory, np.float64)[0], np.asarray(mask, bool)[0]
+        return self.encoder.encode(meta_ids)
 
     def start(self, meta_ids: Sequence[int] | np.ndarray, size: int | None = None) -> DecoderState:
         """Encode the metadata once; fold each layer's cross-attention; empty self caches."""

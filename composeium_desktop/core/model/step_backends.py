@@ -1,18 +1,20 @@
 """The two one-token decoding steps behind ``Generator``: the NumPy decoder (default) and the
 XLA-compiled Keras step over a key/value cache held in variables.
 
-``checked_numpy_decoder`` builds the NumPy decoder from a loaded model and keeps it only if its
-logits reproduce the Keras forward pass on a probe (else the caller uses the XLA step).
+``numpy_decoder_for`` builds the NumPy decoder from a model's weights; ``backend_for`` keeps
+"numpy" unless the model folder's parity record (``core.model.parity``) says it differs from
+the Keras forward pass. Only the XLA step imports TensorFlow.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.features.metric import FEATURE_SIZES, UNKNOWN
+from composeium_desktop.core.features.metric import UNKNOWN
 
 
 class CompiledStep:
@@ -85,46 +87,35 @@ class NumpyStep:
 
 
 BACKENDS = ("numpy", "xla")
-# The NumPy step must reproduce the Keras forward pass this closely, else "xla" is used.
-NUMPY_CHECK_ATOL = 1e-3
 
 
-def checked_numpy_decoder(model: Any, bos_id: int) -> Any:
-    """The NumPy decoder of `model` if its steps reproduce the Keras forward pass on a probe
-    (a few positions, one metadata request), else None (the caller falls back to "xla")."""
+def numpy_decoder_for(model: Any) -> Any:
+    """The NumPy decoder of `model`: a ``weights.ModelFile`` (arrays read from the ``.keras``
+    file, no TensorFlow) or a Keras Seq2SeqTransformer in memory. Its agreement with the Keras
+    forward pass is checked by the test suite and recorded by ``save_model`` in parity.json
+    (``core.model.parity``), not here."""
+    from composeium_desktop.core.model.numpy_decoder import NumpyDecoder
+    from composeium_desktop.core.model.weights import weights_of
+
+    return NumpyDecoder(weights_of(model))
+
+
+def backend_for(model_dir: Path, requested: str) -> str:
+    """The backend to use for the model in model_dir: `requested`, except "numpy" becomes "xla"
+    (with a warning) when the folder's parity record says the NumPy decoder differs from the
+    Keras model."""
     import warnings
 
-    from composeium_desktop.core.model.numpy_decoder import NumpyDecoder
+    from composeium_desktop.core.model.parity import PARITY_FILE, recorded_parity
 
-    try:
-        decoder = NumpyDecoder.from_model(model)
-        meta = np.zeros((1, int(model.config.max_meta_len)), np.int32)
-        meta[0, :3] = np.arange(1, 4) % max(int(model.config.meta_vocab_size), 2)
-        vocab = int(model.config.vocab_size)
-        body = np.array([[bos_id, *(np.arange(3, 7) % vocab)]], np.int32)
-        # Every feature at a few different values (ids within each table).
-        metric = np.array(
-            [
-                [
-                    [(p * 37 + i * 11) % size for i, size in enumerate(FEATURE_SIZES)]
-                    for p in range(5)
-                ]
-            ],
-            np.int32,
-        )
-        full = np.asarray(model({"meta": meta, "body": body, "metric": metric}))[0]
-        state = decoder.start(meta[0], body.shape[1])
-        worst = max(
-            float(np.abs(decoder.step(state, int(t), p, tuple(metric[0, p])) - full[p]).max())
-            for p, t in enumerate(body[0])
-        )
-    except Exception as exc:  # noqa: BLE001 (any surprise in an unusual model: use XLA)
-        warnings.warn(f"NumPy decoder unavailable ({exc}); using the XLA step", stacklevel=3)
-        return None
-    if not worst <= NUMPY_CHECK_ATOL:
+    if requested != "numpy":
+        return requested
+    record = recorded_parity(model_dir)
+    if record is not None and not record.passed:
         warnings.warn(
-            f"NumPy decoder differs from the model by {worst:.2g}; using the XLA step",
+            f"{model_dir / PARITY_FILE}: the NumPy decoder differs from the model by "
+            f"{record.max_abs_diff:.2g} (> {record.tolerance:g}); using the XLA step",
             stacklevel=3,
         )
-        return None
-    return decoder
+        return "xla"
+    return requested

@@ -16,6 +16,7 @@ from composeium_desktop.core.model.config import (  # noqa: E402
     MODEL_FILE,
     TransformerConfig,
 )
+from composeium_desktop.core.model.parity import write_parity  # noqa: E402
 from composeium_desktop.core.model.transformer import Seq2SeqTransformer  # noqa: E402
 
 TOKENIZER_DIR = "tokenizer"
@@ -31,7 +32,9 @@ def build_model(config: TransformerConfig) -> Seq2SeqTransformer:
 def save_model(model: Seq2SeqTransformer, out_dir: Path, tokenizer_dir: Path | None = None) -> Path:
     """Writes out_dir/composeium.keras (weights and architecture, no optimizer state) and
     out_dir/config.json; copies tokenizer_dir to out_dir/tokenizer when given. Files are
-    written under temporary names and renamed, so a reader never sees half a model."""
+    written under temporary names and renamed, so a reader never sees half a model. Then
+    checks the NumPy decoder read from the written file against this model's forward pass
+    and records the result in out_dir/parity.json (``core.model.parity``)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     plain = model
@@ -45,6 +48,7 @@ def save_model(model: Seq2SeqTransformer, out_dir: Path, tokenizer_dir: Path | N
         target = out_dir / TOKENIZER_DIR
         if Path(tokenizer_dir).resolve() != target.resolve():
             shutil.copytree(tokenizer_dir, target, dirs_exist_ok=True)
+    write_parity(out_dir, plain)
     return out_dir / MODEL_FILE
 
 
