@@ -68,7 +68,12 @@ def run(args: argparse.Namespace) -> int:
     errors: list[Exception] = []
     player = Player(args.soundfont, stream_factory=device_stream_factory(args.device, underflows))
     player.add_finished_listener(done.set)
-    player.add_error_listener(lambda exc: (errors.append(exc), done.set()))
+
+    def on_error(exc: Exception) -> None:
+        errors.append(exc)
+        done.set()
+
+    player.add_error_listener(on_error)
     try:
         player.load(midi)
         if args.loop:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from composeium_desktop.core.audio.midi import MIDIResult
+from composeium_desktop.core.audio.midi import BandNote, MIDIResult, NoteEvent
 from composeium_desktop.core.audio.output import (
     AudioDeviceError,
     FillCallback,
@@ -420,7 +420,9 @@ class Player:
         self._pos_ms = max(0.0, min(float(ms), self._duration()))
         self._index = bisect.bisect_left(self._times, self._pos_ms)
         if self._synth is not None and self._midi is not None:
-            notes = [(0, n) for n in self._midi.notes if not self.mute_melody]
+            notes: list[tuple[int, NoteEvent | BandNote]] = [
+                (0, n) for n in self._midi.notes if not self.mute_melody
+            ]
             notes += [(b.channel, b) for b in self._midi.band]
             for channel, note in notes:
                 if note.on_ms < self._pos_ms < note.off_ms:
