@@ -1,0 +1,37 @@
+"""The shipped model writes the same tunes, token for token, for the same request and seed.
+
+``data/golden_tunes.json`` was written by the decoder before the notation core took over its
+bar-line, unit-length and ending rules (issue 16); any change to the constrained decoder, the
+piece table, the sampler or the transposition that changes a single token shows up here."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from composeium_desktop.core.generation.decoder import Generator
+from composeium_desktop.core.generation.request import GenerationRequest
+from composeium_desktop.paths import model_dir
+
+GOLDEN = json.loads((Path(__file__).parent / "data" / "golden_tunes.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Generator:
+    return Generator.load(model_dir())
+
+
+@pytest.mark.parametrize(
+    "case", GOLDEN, ids=lambda case: f"{case['request']['key']}-{case['request']['seed']}"
+)
+def test_same_seed_same_tokens_as_before(shipped: Generator, case: dict[str, object]) -> None:
+    request = GenerationRequest(**case["request"])  # type: ignore[arg-type]
+    steps = list(shipped.generate(request))
+    last = steps[-1]
+    assert [step.token for step in steps[:-1]] == case["tokens"]
+    assert last.normalised_body == case["normalised_body"]
+    assert last.abc == case["abc"]
+    assert last.intended_bars == case["intended_bars"]
+    assert last.logprob == pytest.approx(case["logprob"], abs=1e-9)
