@@ -27,7 +27,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -440,9 +440,3 @@ def train_tokenizers(
     body = ABCTokenizer.train((r.body for r in train), out_dir, vocab_size, seed)
     meta = MetadataVocab.train(train, out_dir, title_vocab_size, seed)
     return body, meta
-
-
-def iter_lengths(tokenizer: ABCTokenizer, bodies: Iterable[str]) -> Iterator[int]:
-    """Token counts of these bodies."""
-    for body in bodies:
-        yield len(tokenizer.encode(body))

@@ -593,11 +593,6 @@ class BodyState:
             and state.tuplet_left == 0
         )
 
-    def at_bar_line(self) -> bool:
-        """True right after a finished bar (a safe point to end with a final bar line)."""
-        state = self.settled()
-        return state is not None and state.at_bar_start and state.bars_done >= 1
-
 
 def _bar_allowed(state: BodyState, lexeme: str) -> bool:
     """May `lexeme` close the state's current bar? (Pure: the state is not changed.)"""
