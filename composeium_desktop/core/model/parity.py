@@ -88,7 +88,7 @@ def check_parity(model_dir: Path, keras_model: Any = None) -> ParityResult:
     path = Path(model_dir) / MODEL_FILE
     decoder = NumpyDecoder(read_weights(path))
     if keras_model is None:
-        from composeium_desktop.core.model.storage import load_model
+        from composeium_desktop.core.model.keras_file import load_model
 
         keras_model = load_model(Path(model_dir))
     worst, positions = max_logit_difference(keras_model, decoder)

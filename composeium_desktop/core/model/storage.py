@@ -8,7 +8,6 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import keras  # noqa: E402
 
 from composeium_desktop.core import fileio  # noqa: E402
 from composeium_desktop.core.model.config import (  # noqa: E402
@@ -16,10 +15,12 @@ from composeium_desktop.core.model.config import (  # noqa: E402
     MODEL_FILE,
     TransformerConfig,
 )
+from composeium_desktop.core.model.keras_file import load_model  # noqa: E402
 from composeium_desktop.core.model.parity import write_parity  # noqa: E402
 from composeium_desktop.core.model.transformer import Seq2SeqTransformer  # noqa: E402
 
 TOKENIZER_DIR = "tokenizer"
+__all__ = ["TOKENIZER_DIR", "build_model", "load_model", "save_model"]
 
 
 def build_model(config: TransformerConfig) -> Seq2SeqTransformer:
@@ -50,14 +51,3 @@ def save_model(model: Seq2SeqTransformer, out_dir: Path, tokenizer_dir: Path | N
             shutil.copytree(tokenizer_dir, target, dirs_exist_ok=True)
     write_parity(out_dir, plain)
     return out_dir / MODEL_FILE
-
-
-def load_model(model_dir: Path) -> Seq2SeqTransformer:
-    """The model saved in model_dir (a folder written by save_model, e.g. model/)."""
-    path = Path(model_dir) / MODEL_FILE
-    if not path.is_file():
-        raise FileNotFoundError(f"no {MODEL_FILE} in {model_dir}")
-    model = keras.saving.load_model(path, compile=False)
-    if not isinstance(model, Seq2SeqTransformer):
-        raise TypeError(f"{path} does not hold a Seq2SeqTransformer")
-    return model

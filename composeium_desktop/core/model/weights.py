@@ -334,7 +334,7 @@ class ModelFile:
     def keras(self) -> Any:
         """The Keras Seq2SeqTransformer (loaded once; imports TensorFlow)."""
         if self._keras is None:
-            from composeium_desktop.core.model.storage import load_model
+            from composeium_desktop.core.model.keras_file import load_model
 
             self._keras = load_model(self.model_dir)
         return self._keras
