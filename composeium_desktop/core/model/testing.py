@@ -85,9 +85,9 @@ def make_tiny_model_dir(path: Path, seed: int = 0) -> Path:
     """Writes a tiny random model + tokenizer into path (created if needed); returns path."""
     import keras
 
+    from composeium_desktop.core.corpus.lengths import LENGTHS_FILE, lengths_of_records
     from composeium_desktop.core.model.storage import TOKENIZER_DIR, build_model, save_model
     from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
-    from composeium_desktop.core.corpus.lengths import LENGTHS_FILE, lengths_of_records
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
