@@ -91,6 +91,9 @@ def midi_directives(text: str, settings: BackingSettings | None = None) -> Backi
     return BackingSettings(enabled, pattern, chord_program, bass_program)
 
 
+MAX_BACKING_BARS = 5000
+
+
 def _steps(pattern: str) -> list[tuple[str, int]]:
     return [(m.group(1), int(m.group(2) or 1)) for m in _STEP_RE.finditer(pattern)]
 
@@ -147,13 +150,20 @@ def backing_notes(
     pattern = used.pattern or DEFAULT_PATTERNS.get(tuple(meter), "fzcz" if meter[0] % 2 else "fc")
     steps = _steps(pattern)
     units = sum(n for _, n in steps)
-    quarter_ms = 60000.0 / performance.bpm  # type: ignore[attr-defined]
+    bpm = float(performance.bpm)  # type: ignore[attr-defined]
+    if not bpm > 0 or not meter[0] > 0 or not meter[1] > 0:
+        return (), used
+    quarter_ms = 60000.0 / bpm
     bar_ms = meter[0] * 4.0 / meter[1] * quarter_ms
     first_bar = melody.bars[0] if melody.bars else None
     pickup_ms = 0.0
     if first_bar is not None and first_bar.pickup and first_bar.expected:
         pickup_ms = float(first_bar.expected - first_bar.length) * 4 * quarter_ms
     end_ms = float(performance.duration_ms)  # type: ignore[attr-defined]
+    # A meter or pattern that gives no time (a mistyped M: field) or more bars than any tune
+    # has gets no backing rather than an endless one.
+    if units < 1 or not bar_ms > 1.0 or end_ms / bar_ms > MAX_BACKING_BARS:
+        return (), used
     notes: list[BackingNote] = []
     step_ms = bar_ms / units
     bar_start = -pickup_ms
