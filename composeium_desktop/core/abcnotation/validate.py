@@ -98,12 +98,18 @@ _TOLERATED = {
 }
 
 
+def is_tolerance(tok: Token) -> bool:
+    """Whether ``tok`` is something real tune books write that the lexer only reads past (a
+    warning, never what our own output should contain)."""
+    return tok.kind == MISC and tok.text in _TOLERATED
+
+
 def _tolerance_warnings(tokens: list[Token]) -> list[ABCError]:
     """Warnings for what real tune books write and the lexer reads past (see the lexer)."""
     return [
         ABCError(_TOLERATED[tok.text], tok.line, tok.col, "warning")
         for tok in tokens
-        if tok.kind == MISC and tok.text in _TOLERATED
+        if is_tolerance(tok)
     ]
 
 

@@ -36,6 +36,7 @@ from composeium_desktop.core.abcnotation.lexer import (
     check_structure,
     raw_tokens,
 )
+from composeium_desktop.core.abcnotation.validate import is_tolerance
 
 CONTINUATIONS = ("", "A", '"', "|", "!", "+", "A]", "2/4]")
 """What may follow a piece that is not yet complete text (see the module docstring)."""
@@ -44,12 +45,16 @@ _OPEN_FIELD = re.compile(r"\[[A-Za-z]:[^\]]*$")  # an inline field ("[K:G]") not
 
 
 def reads(text: str) -> bool:
-    """Whether the lexer reads ``text`` as the start of a body (groups may still be open)."""
+    """Whether the lexer reads ``text`` as the start of a body (groups may still be open).
+
+    What the lexer only tolerates in real tune books (a stray ``}`` after a bar line, ABC 2.0's
+    ``!`` line break ...) does not count as readable: the model should not learn to write it."""
     try:
-        check_structure(raw_tokens(text), at_end=False)
+        tokens = raw_tokens(text)
+        check_structure(tokens, at_end=False)
     except ABCError:
         return False
-    return True
+    return not any(is_tolerance(tok) for tok in tokens)
 
 
 def context_tail(text: str) -> str:
