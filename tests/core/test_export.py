@@ -46,6 +46,7 @@ def test_wav_is_44k1_16bit_stereo_of_the_tune_length_and_audible(renderer, tmp_p
 def test_midi_has_every_played_note(renderer, tmp_path):
     path = export.export_midi(JIG, tmp_path / "jig.mid", renderer=renderer).path
     midi = mido.MidiFile(str(path))
+
     def played(track: mido.MidiTrack) -> list[mido.Message]:
         return [m for m in track if m.type == "note_on" and m.velocity > 0]
 

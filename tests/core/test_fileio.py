@@ -95,9 +95,8 @@ def test_a_failing_rename_leaves_the_old_file_and_no_temp_file(
     monkeypatch.setattr(fileio.os, "replace", refuse)
     with pytest.raises(PermissionError):
         fileio.write_text(target, "the new tune\n")
-    with pytest.raises(PermissionError):
-        with fileio.atomic_path(target, suffix=".keras") as tmp:
-            tmp.write_bytes(b"new")
+    with pytest.raises(PermissionError), fileio.atomic_path(target, suffix=".keras") as tmp:
+        tmp.write_bytes(b"new")
     assert target.read_text() == "the old tune\n"
     assert _leftovers(tmp_path) == []
 

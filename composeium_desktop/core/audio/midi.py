@@ -169,7 +169,11 @@ def _band(
         )
         for n in notes
     )
-    programs = ((0, program), (CHORD_CHANNEL, used.chord_program), (BASS_CHANNEL, used.bass_program))
+    programs = (
+        (0, program),
+        (CHORD_CHANNEL, used.chord_program),
+        (BASS_CHANNEL, used.bass_program),
+    )
     return band, programs
 
 
@@ -202,7 +206,13 @@ def _add_band_tracks(
             on = int(round(note.on_ms * ms_to_ticks))
             off = max(on + 1, int(round(note.off_ms * ms_to_ticks)))
             timed.append(
-                (on, 1, mido.Message("note_on", channel=channel, note=note.pitch, velocity=note.velocity))
+                (
+                    on,
+                    1,
+                    mido.Message(
+                        "note_on", channel=channel, note=note.pitch, velocity=note.velocity
+                    ),
+                )
             )
             timed.append((off, 0, mido.Message("note_off", channel=channel, note=note.pitch)))
         timed.sort(key=lambda item: (item[0], item[1]))

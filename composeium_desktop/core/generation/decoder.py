@@ -33,25 +33,35 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.generation.constraints import BodyState
+from composeium_desktop.core.corpus.lengths import LengthTable
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
 from composeium_desktop.core.features.metric import MetricTracker, body_bars
-from composeium_desktop.core.model.step_backends import (
-    BACKENDS,
-    CompiledStep,
-    NumpyStep,
-    backend_for,
-    numpy_decoder_for,
+from composeium_desktop.core.generation.constraints import BodyState
+from composeium_desktop.core.generation.piece_table import (
+    PieceTable,
+    complete_bar_line,
+    rest_completion,
 )
-from composeium_desktop.core.generation.piece_table import PieceTable, complete_bar_line, rest_completion
-from composeium_desktop.core.generation.sampling import Sampler, exclude, log_softmax, make_sampler, softmax
-from composeium_desktop.core.corpus.lengths import LengthTable
 from composeium_desktop.core.generation.request import (
     TRAIN_UNIT,
     GenerationRequest,
     KeyChoice,
     format_tune,
     validate_request,
+)
+from composeium_desktop.core.generation.sampling import (
+    Sampler,
+    exclude,
+    log_softmax,
+    make_sampler,
+    softmax,
+)
+from composeium_desktop.core.model.step_backends import (
+    BACKENDS,
+    CompiledStep,
+    NumpyStep,
+    backend_for,
+    numpy_decoder_for,
 )
 
 MIN_BARS = 4

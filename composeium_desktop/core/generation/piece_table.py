@@ -12,7 +12,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from composeium_desktop.core.generation.constraints import ALLOWED_CHARS, BAR_LINES, LENGTHS, BodyState
+from composeium_desktop.core.generation.constraints import (
+    ALLOWED_CHARS,
+    BAR_LINES,
+    LENGTHS,
+    BodyState,
+)
 
 
 class PieceTable:

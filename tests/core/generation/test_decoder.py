@@ -467,8 +467,8 @@ def test_every_step_reads_the_features_of_the_text_before_it(generator: Generato
 
 
 def test_a_rollback_restores_the_features_of_the_last_complete_bar(generator: Generator):
-    from composeium_desktop.core.generation.decoder import _Run
     from composeium_desktop.core.features.metric import MetricTracker
+    from composeium_desktop.core.generation.decoder import _Run
 
     request = GenerationRequest(key="D", meter="6/8", seed=0)
     run = _Run(generator, request, validate_request(request), lambda: False)
