@@ -60,11 +60,15 @@ def launch_timing() -> tuple[float, float]:
 class ScreenshotTaker(QObject):
     """Waits for a drawn score (and a finished tune when generating), grabs the window, quits."""
 
-    def __init__(self, window: MainWindow, target: Path, wait_for_tune: bool) -> None:
+    def __init__(
+        self, window: MainWindow, target: Path, wait_for_tune: bool, timing: bool = False
+    ) -> None:
         super().__init__(window)
         self._window = window
         self._target = target
         self._waiting_for_tune = wait_for_tune
+        self._timing = timing
+        self._on_screen_reported = False
         self.exit_code = 1
         window.score.rendered.connect(self._on_rendered)
         window.compose.tune_finished.connect(self._on_tune_finished)
@@ -80,6 +84,10 @@ class ScreenshotTaker(QObject):
 
     def _on_rendered(self, _result: object) -> None:
         if not self._waiting_for_tune and self._window.score_view.has_score():
+            if self._timing and not self._on_screen_reported:
+                self._on_screen_reported = True
+                wall, cpu = launch_timing()
+                print(f"score on screen {wall:.3f} s after launch (CPU {cpu:.3f} s)", flush=True)
             self._settle.start()
 
     def _shoot(self) -> None:
@@ -132,7 +140,9 @@ def run_app(options: LaunchOptions) -> int:
     if headless_shot:
         window.files.discard_autosave()
     shooter = (
-        ScreenshotTaker(window, options.screenshot, wait_for_tune=options.generate)
+        ScreenshotTaker(
+            window, options.screenshot, wait_for_tune=options.generate, timing=options.timing
+        )
         if headless_shot
         else None
     )

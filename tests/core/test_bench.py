@@ -50,3 +50,16 @@ def test_bench_rejects_bad_arguments(model_dir: Path, capsys: pytest.CaptureFixt
 def test_bench_without_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bench", "--model", str(tmp_path)]) == 2
     assert "no trained model" in capsys.readouterr().err
+
+
+def test_cold_compose_reports_a_fresh_process_that_never_imports_tensorflow(
+    model_dir: Path,
+) -> None:
+    from composeium_desktop.commands.bench_cold import cold_compose
+
+    result = cold_compose(model_dir, runs=1)
+    assert result["cold_imports_tensorflow"] is False
+    assert 0 < result["cold_model_load_ms"] < result["cold_first_token_s"] * 1000.0
+    assert result["cold_first_token_s"] <= result["cold_tune_s"]
+    # Python, NumPy and the model are resident; TensorFlow alone would add ~600 MB.
+    assert 20 < result["cold_peak_rss_mb"] < 600
