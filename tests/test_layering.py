@@ -93,7 +93,6 @@ def test_no_import_cycles_between_modules() -> None:
 NOT_YET_SPLIT = {
     "composeium_desktop/core/generation/decoder.py": 738,
     "composeium_desktop/core/generation/constraints.py": 619,
-    "composeium_desktop/core/audio/player.py": 616,
     "composeium_desktop/gui/controllers/file.py": 650,
 }
 

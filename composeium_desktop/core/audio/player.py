@@ -15,7 +15,7 @@ mute melody, which plays only the backing band. The band's channels are played l
 
 Streams come from a factory `(sample_rate, blocksize, fill) -> stream` (core.audio.output);
 the default opens a sounddevice.OutputStream and raises AudioDeviceError when PortAudio has no
-output device. Tests inject a `SimulatedOutputStream`.
+output device. Tests inject a `SimulatedOutputStream`. Clicks come from core.audio.clicks.
 """
 
 from __future__ import annotations
@@ -23,16 +23,15 @@ from __future__ import annotations
 import bisect
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from composeium_desktop.core.audio.clicks import ClickTrack, beat_grid, meter_of
 from composeium_desktop.core.audio.midi import BandNote, MIDIResult, NoteEvent
 from composeium_desktop.core.audio.output import (
     AudioDeviceError,
-    FillCallback,
     OutputStream,
     SimulatedOutputStream,
     StreamFactory,
@@ -41,59 +40,20 @@ from composeium_desktop.core.audio.output import (
 )
 from composeium_desktop.core.audio.soundfont import find_soundfont
 from composeium_desktop.core.audio.synth import SAMPLE_RATE, Synth, band_schedule
+from composeium_desktop.core.audio.timemap import ElementTimes
 
 __all__ = [
     "AudioDeviceError",
     "PlaybackPosition",
     "Player",
     "SimulatedOutputStream",
-    "benchmark_first_sound",
     "output_device_problem",
     "sounddevice_stream",
 ]
 
 BLOCKSIZE = 256
 POSITION_INTERVAL_MS = 25.0
-SOUND_THRESHOLD = 64  # above FluidSynth's dither
-CLICK_MS = 25.0
-CLICK_ACCENT_HZ, CLICK_HZ = 1760.0, 1175.0
-CLICK_ACCENT_LEVEL, CLICK_LEVEL = 9000, 5000
 CHANNELS = 16
-
-
-def click_samples(sample_rate: int, accent: bool) -> np.ndarray:
-    """One metronome click, int16 mono: a short decaying sine (higher and louder when accented)."""
-    n = int(sample_rate * CLICK_MS / 1000.0)
-    t = np.arange(n) / sample_rate
-    hz, level = (CLICK_ACCENT_HZ, CLICK_ACCENT_LEVEL) if accent else (CLICK_HZ, CLICK_LEVEL)
-    wave = np.sin(2 * np.pi * hz * t) * np.exp(-t / (CLICK_MS / 4000.0))
-    return (wave * level).astype(np.int16)
-
-
-def meter_of(midi: MIDIResult) -> tuple[int, int]:
-    """The time signature written in the MIDI file (4/4 when it has none)."""
-    import io
-
-    import mido
-
-    try:
-        for message in mido.MidiFile(file=io.BytesIO(midi.data)).tracks[0]:
-            if message.type == "time_signature":
-                return int(message.numerator), int(message.denominator)
-    except (OSError, ValueError, EOFError, IndexError):
-        pass
-    return 4, 4
-
-
-def beat_grid(meter: tuple[int, int], tempo: float) -> tuple[float, int]:
-    """(beat length in ms, beats in a bar) at `tempo` quarter notes per minute.
-
-    Compound meters (6/8, 9/8, 12/8) count dotted quarters, as musicians do."""
-    count, unit = meter
-    quarter_ms = 60000.0 / tempo
-    if unit >= 8 and count % 3 == 0 and count > 3:
-        return quarter_ms * 4.0 / unit * 3, count // 3
-    return quarter_ms * 4.0 / unit, max(1, count)
 
 
 @dataclass(frozen=True)
@@ -128,7 +88,7 @@ class Player:
         self._midi: MIDIResult | None = None
         self._schedule: list[tuple[float, int, int, int, int]] = []
         self._times: list[float] = []
-        self._tm_on: list[float] = []
+        self._elements = ElementTimes()
         self._sounding: set[tuple[int, int]] = set()
         self._index = 0
         self._pos_ms = 0.0
@@ -146,9 +106,7 @@ class Player:
         self._meter = (4, 4)
         self._preroll_frames = 0  # count-in still to play, in frames
         self._preroll_total = 0
-        self._clicks = (click_samples(sample_rate, True), click_samples(sample_rate, False))
-        self._click_left: np.ndarray | None = None  # the rest of a click still sounding
-        self._click_left_at = 0  # where it goes in the block being rendered
+        self._clicks = ClickTrack(sample_rate)
         self.passes = 0  # times round the loop since play()
 
     # -- loading and listeners -------------------------------------------------------------
@@ -160,7 +118,7 @@ class Player:
             self._midi = midi
             self._schedule = band_schedule(midi)
             self._times = [event[0] for event in self._schedule]
-            self._tm_on = [t.on_ms for t in midi.timemap]
+            self._elements = ElementTimes(midi.timemap)
             self._rate = self._base_rate = 1.0
             self._loop = None
             self._meter = meter_of(midi)
@@ -233,11 +191,7 @@ class Player:
         """Jump to the first time the engraved element sounds (at or after the current position if it repeats)."""
         if self._midi is None:
             return
-        times = [t.on_ms for t in self._midi.timemap if t.id == element_id]
-        if not times:
-            raise KeyError(f"no element {element_id!r} in the timemap")
-        later = [t for t in times if t >= self._pos_ms]
-        self.seek(later[0] if later else times[0])
+        self.seek(self._elements.onset(element_id, self._pos_ms))
 
     def set_loop(self, start_ms: float | None = 0.0, end_ms: float | None = None) -> None:
         """Loop between start_ms and end_ms (default: the whole tune); `set_loop(None)` ends looping."""
@@ -301,15 +255,9 @@ class Player:
         it (a selection in the editor or the score); returns the loop's (start, end) in ms."""
         if self._midi is None:
             raise RuntimeError("load a tune before looping")
-        ons = sorted(t.on_ms for t in self._midi.timemap if t.id == first_id)
-        if not ons:
-            raise KeyError(f"no element {first_id!r} in the timemap")
-        start = ons[0]
-        offs = sorted(t.off_ms for t in self._midi.timemap if t.id == last_id and t.off_ms > start)
-        if not offs:
-            raise KeyError(f"no element {last_id!r} after {first_id!r}")
-        self.set_loop(start, offs[0])
-        return start, offs[0]
+        start, end = self._elements.span(first_id, last_id)
+        self.set_loop(start, end)
+        return start, end
 
     @property
     def loop(self) -> tuple[float, float] | None:
@@ -489,7 +437,7 @@ class Player:
                         break
             if self.metronome:
                 self._mix_clicks(out, start_done, done, start_ms, ms_per_frame)
-            self._mix_click_tail(out, frames)
+            self._clicks.tail(out, frames)
         self._report(force=finished)
         if finished:
             for listener in list(self._finished_listeners):
@@ -500,13 +448,8 @@ class Player:
         n = min(frames, self._preroll_frames)
         out[:n] = synth.samples(n)
         beat_ms, beats = self._beats()
-        beat_frames = max(1, int(round(beat_ms / 1000.0 * self.sample_rate)))
         elapsed = self._preroll_total - self._preroll_frames
-        first = -(-elapsed // beat_frames)  # the first beat at or after `elapsed`
-        beat = first
-        while beat * beat_frames < elapsed + n:
-            self._start_click(out, beat * beat_frames - elapsed, n, beat % beats == 0)
-            beat += 1
+        self._clicks.count_in(out, n, elapsed, beat_ms, beats)
         self._preroll_frames -= n
         return n
 
@@ -514,41 +457,7 @@ class Player:
         self, out: np.ndarray, begin: int, end: int, start_ms: float, ms_per_frame: float
     ) -> None:
         """Metronome clicks on the beats that fall in frames [begin, end) of this block."""
-        if end <= begin:
-            return
-        beat_ms, beats = self._beats()
-        stop_ms = start_ms + (end - begin) * ms_per_frame
-        beat = int(np.ceil(start_ms / beat_ms - 1e-9))
-        while beat * beat_ms < stop_ms:
-            offset = begin + int((beat * beat_ms - start_ms) / ms_per_frame)
-            if begin <= offset < end:
-                self._start_click(out, offset, end, beat % beats == 0)
-            beat += 1
-
-    def _start_click(self, out: np.ndarray, offset: int, limit: int, accent: bool) -> None:
-        """Mix a click from `offset`; what lies past `limit` (not yet rendered) waits."""
-        click = self._clicks[0 if accent else 1]
-        room = max(0, min(len(click), limit - offset))
-        self._add(out, offset, click[:room])
-        self._click_left = click[room:] if room < len(click) else None
-        self._click_left_at = limit
-
-    def _mix_click_tail(self, out: np.ndarray, frames: int) -> None:
-        """The rest of a click that began earlier, once the block's music is written."""
-        left = self._click_left
-        if left is None:
-            return
-        room = max(0, frames - self._click_left_at)
-        self._add(out, self._click_left_at, left[:room])
-        self._click_left = left[room:] if room < len(left) else None
-        self._click_left_at = 0
-
-    @staticmethod
-    def _add(out: np.ndarray, offset: int, click: np.ndarray) -> None:
-        if len(click) == 0:
-            return
-        mixed = out[offset : offset + len(click)].astype(np.int32) + click[:, None]
-        out[offset : offset + len(click)] = np.clip(mixed, -32768, 32767).astype(np.int16)
+        self._clicks.beats(out, begin, end, start_ms, ms_per_frame, self._beats())
 
     def _apply_due_events(self, synth: Synth) -> None:
         schedule = self._schedule
@@ -565,13 +474,7 @@ class Player:
                 self._sounding.discard((channel, pitch))
 
     def _current_ids(self) -> tuple[str, ...]:
-        if self._midi is None:
-            return ()
-        end = bisect.bisect_right(self._tm_on, self._pos_ms)
-        timemap = self._midi.timemap
-        return tuple(
-            t.id for t in timemap[max(0, end - 16) : end] if t.on_ms <= self._pos_ms < t.off_ms
-        )
+        return self._elements.sounding(self._pos_ms)
 
     def _report(self, force: bool = False) -> None:
         if not self._listeners:
@@ -586,31 +489,3 @@ class Player:
             position = PlaybackPosition(self._pos_ms, self._current_ids(), self._playing)
         for listener in list(self._listeners):
             listener(position)
-
-
-def benchmark_first_sound(midi: MIDIResult, soundfont: str | os.PathLike | None = None) -> float:
-    """Milliseconds from play() to the first non-silent block of a real-time simulated output."""
-    streams: list[SimulatedOutputStream] = []
-
-    def factory(rate: int, block: int, fill: FillCallback) -> OutputStream:
-        streams.append(SimulatedOutputStream(rate, block, fill))
-        return streams[-1]
-
-    with Player(soundfont, stream_factory=factory) as player:
-        player.load(midi)
-        player.prepare()  # warm: the stream is open, as after the first play
-        time.sleep(0.05)
-        stream = streams[0]
-        start_block = len(stream.blocks)
-        t0 = time.perf_counter()
-        player.play()
-        deadline = t0 + 2.0
-        while time.perf_counter() < deadline:
-            for block, when in zip(
-                stream.blocks[start_block:], stream.block_times[start_block:], strict=False
-            ):
-                if np.abs(block).max() > SOUND_THRESHOLD:
-                    # The block is heard one block after it is handed to the device.
-                    return (when - t0) * 1000.0 + stream.blocksize / stream.sample_rate * 1000.0
-            time.sleep(0.001)
-    return float("nan")

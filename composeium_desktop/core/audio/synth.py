@@ -7,6 +7,7 @@ import threading
 import wave
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO
 
 import numpy as np
 
@@ -144,10 +145,11 @@ def render_audio(
 
 
 def write_wav(
-    file: str | os.PathLike | object, samples: np.ndarray, sample_rate: int = SAMPLE_RATE
+    file: str | os.PathLike | IO[bytes], samples: np.ndarray, sample_rate: int = SAMPLE_RATE
 ) -> None:
     """Write int16 stereo samples as a 16-bit PCM WAV file (path or binary file object)."""
-    with wave.open(file if not isinstance(file, os.PathLike) else str(file), "wb") as out:
+    target: str | IO[bytes] = str(file) if isinstance(file, os.PathLike) else file
+    with wave.open(target, "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
         out.setframerate(sample_rate)
@@ -156,7 +158,7 @@ def write_wav(
 
 def render_wav(
     midi: MIDIResult,
-    file: str | os.PathLike | object,
+    file: str | os.PathLike | IO[bytes],
     soundfont: str | os.PathLike,
     sample_rate: int = SAMPLE_RATE,
 ) -> np.ndarray:

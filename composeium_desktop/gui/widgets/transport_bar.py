@@ -8,7 +8,7 @@ and calls set_position / set_playing / show_message back.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QIcon, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -27,6 +27,17 @@ from composeium_desktop.gui.widgets.gm_programs import GM_PROGRAMS
 def _clock(ms: float) -> str:
     seconds = max(int(ms // 1000), 0)
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _tool_button(text: str, tip: str, icon: QIcon | None = None) -> QToolButton:
+    """A tool button (set through setters: the stubs know no constructor keywords)."""
+    button = QToolButton()
+    if text:
+        button.setText(text)
+    if icon is not None:
+        button.setIcon(icon)
+    button.setToolTip(tip)
+    return button
 
 
 RAMP_CHOICES = (
@@ -82,24 +93,28 @@ class TransportBar(QWidget):
         style = self.style()
         self._play_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPlay)
         self._pause_icon = style.standardIcon(QStyle.StandardPixmap.SP_MediaPause)
-        self.play_button = QToolButton(icon=self._play_icon, toolTip="Play / pause (Space)")
-        self.stop_button = QToolButton(
-            icon=style.standardIcon(QStyle.StandardPixmap.SP_MediaStop), toolTip="Stop"
+        self.play_button = _tool_button("", "Play / pause (Space)", self._play_icon)
+        self.stop_button = _tool_button(
+            "", "Stop", style.standardIcon(QStyle.StandardPixmap.SP_MediaStop)
         )
-        self.loop_button = QToolButton(text="Loop", toolTip="Loop the tune")
+        self.loop_button = _tool_button("Loop", "Loop the tune")
         self.loop_button.setCheckable(True)
         self.loop_button.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
         self.loop_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.position_slider = SeekSlider(Qt.Orientation.Horizontal, minimum=0, maximum=0)
+        self.position_slider = SeekSlider(Qt.Orientation.Horizontal)
+        self.position_slider.setRange(0, 0)
         self.position_slider.setToolTip("Playback position")
         self.time_label = QLabel("0:00 / 0:00")
-        self.tempo_spin = QSpinBox(minimum=30, maximum=300, value=120, suffix=" bpm")
+        self.tempo_spin = QSpinBox()
+        self.tempo_spin.setRange(30, 300)
+        self.tempo_spin.setValue(120)
+        self.tempo_spin.setSuffix(" bpm")
         self.tempo_spin.setToolTip("Playback tempo: quarter notes a minute, as Q:1/4= counts")
         self.count_in_button = self._toggle("Count-in", "One bar of clicks before the music")
         self.metronome_button = self._toggle("Click", "Metronome: a click on every beat")
         self.mute_button = self._toggle("Mute melody", "Play only the backing (play along)")
-        self.loop_selection_button = QToolButton(
-            text="Loop bars", toolTip="Loop the notes selected in the editor"
+        self.loop_selection_button = _tool_button(
+            "Loop bars", "Loop the notes selected in the editor"
         )
         self.ramp_combo = QComboBox()
         self.ramp_combo.addItems([label for _, label in RAMP_CHOICES])
@@ -118,7 +133,7 @@ class TransportBar(QWidget):
 
     @staticmethod
     def _toggle(text: str, tip: str) -> QToolButton:
-        button = QToolButton(text=text, toolTip=tip)
+        button = _tool_button(text, tip)
         button.setCheckable(True)
         return button
 

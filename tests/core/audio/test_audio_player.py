@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from composeium_desktop.core.audio import player as player_module
+from composeium_desktop.core.audio.first_sound import benchmark_first_sound
 from composeium_desktop.core.audio.midi import abc_to_midi
 from composeium_desktop.core.audio.player import (
     AudioDeviceError,
@@ -183,7 +184,7 @@ def test_the_default_stream_reports_the_devices_portaudio_sees(monkeypatch):
 
 
 def test_first_sound_benchmark_runs_on_a_simulated_stream(midi):
-    assert player_module.benchmark_first_sound(midi, bundled_soundfont()) > 0
+    assert benchmark_first_sound(midi, bundled_soundfont()) > 0
 
 
 def test_a_failure_in_the_audio_callback_stops_playback_and_is_reported(rig, monkeypatch):

@@ -5,13 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from composeium_desktop.core.audio.clicks import beat_grid, meter_of
 from composeium_desktop.core.audio.midi import abc_to_midi
-from composeium_desktop.core.audio.player import (
-    Player,
-    SimulatedOutputStream,
-    beat_grid,
-    meter_of,
-)
+from composeium_desktop.core.audio.player import Player, SimulatedOutputStream
 from composeium_desktop.core.audio.soundfont import bundled_soundfont
 from composeium_desktop.core.render import Renderer
 
