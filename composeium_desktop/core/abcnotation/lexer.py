@@ -221,6 +221,7 @@ def raw_tokens(
     gi = _GI
     for m in _MASTER.finditer(text):
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _MASTER is a named group
         pos = m.start()
         c = pos - line_start + 1
         if kind == "note":

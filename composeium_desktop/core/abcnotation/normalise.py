@@ -84,23 +84,30 @@ def _field_text(letter: str, value: str) -> str:
     return f"[{letter}:{value}]"
 
 
+def _length(tok: Token) -> Fraction:
+    """The length of a note, rest or chord end, which the lexer always gives one."""
+    if tok.length is None:
+        raise ValueError(f"{tok.kind} token without a length at {tok.line}:{tok.col}")
+    return tok.length
+
+
 def _rescale(tok: Token, scale: Fraction) -> str:
     """The note or rest with its length rewritten for the training unit."""
     # The head is rebuilt from the data: the text may be hard-wrapped or say "=3D" for "=".
     head = "".join(tok.data) if tok.kind == NOTE else tok.text[0]
-    return head + format_length(tok.length * scale)  # type: ignore[operator]
+    return head + format_length(_length(tok) * scale)
 
 
 def _chord(inner: list[Token], end: Token, scale: Fraction) -> list[tuple[str, str]]:
     """A chord's pieces; equal note lengths move onto the chord: ``[C2E2]`` -> ``[CE]2``."""
-    lengths = {t.length for t in inner if t.kind in (NOTE, REST)}
+    lengths = {_length(t) for t in inner if t.kind in (NOTE, REST)}
     pieces: list[tuple[str, str]] = [(CHORD, "[")]
     if len(lengths) == 1:
         common = lengths.pop()
-        inner_scale = 1 / common  # type: ignore[operator]
-        multiplier = common * end.length * scale  # type: ignore[operator]
+        inner_scale = 1 / common
+        multiplier = common * _length(end) * scale
     else:
-        inner_scale, multiplier = scale, end.length
+        inner_scale, multiplier = scale, _length(end)
     for tok in inner:
         if tok.kind in (NOTE, REST):
             pieces.append((tok.kind, _rescale(tok, inner_scale)))
@@ -108,7 +115,7 @@ def _chord(inner: list[Token], end: Token, scale: Fraction) -> list[tuple[str, s
             pieces.append((tok.kind, tok.text))
         elif tok.kind == TIE:
             pieces.append((TIE, "-"))
-    pieces.append((CHORD_END, "]" + format_length(multiplier)))  # type: ignore[arg-type]
+    pieces.append((CHORD_END, "]" + format_length(multiplier)))
     return pieces
 
 
@@ -140,7 +147,7 @@ def _pieces(tokens: list[Token], unit: Fraction) -> list[list[tuple[str, str]]]:
         elif kind == CONT:
             joined = True
         elif kind in (FIELD, FIELD_LINE):
-            letter, value = tok.data  # type: ignore[misc]
+            letter, value = tok.data
             if letter == "L":
                 try:
                     scale = parse_unit(value) / _TRAIN_UNIT
@@ -200,5 +207,5 @@ def drop_text_symbols(body: str) -> str:
     re-normalised by the rules above; bodies without such text come back unchanged."""
     if '"' not in body:
         return body
-    tokens = [t for t in lex(body) if t.kind != SYMBOL or is_chord_symbol(t.data)]  # type: ignore[arg-type]
+    tokens = [t for t in lex(body) if t.kind != SYMBOL or is_chord_symbol(t.data)]
     return _text(tokens, _TRAIN_UNIT)

@@ -97,7 +97,7 @@ def _scan(buf: str, line: int, col: int) -> tuple[list[Token], int, str | None]:
             head = []
         if head and head[-1].kind == CHORD:
             return _drop_sentinel(head[:-1], sentinel), max(start - sentinel, 0), None
-    tokens: list[Token] = []
+    tokens = []
     try:
         raw_tokens(text, line, start_col, tokens)
         cut, reason = len(text), None

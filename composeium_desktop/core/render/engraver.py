@@ -211,9 +211,10 @@ def _meter(root: ET.Element) -> tuple[int, int] | None:
         except ValueError:
             return None
     for sdef in root.iter(_M + "scoreDef"):
-        if sdef.get("meter.count") and sdef.get("meter.unit"):
+        count, unit = sdef.get("meter.count"), sdef.get("meter.unit")
+        if count and unit:
             try:
-                return int(sdef.get("meter.count")), int(sdef.get("meter.unit"))
+                return int(count), int(unit)
             except ValueError:
                 return None
     return None
@@ -253,22 +254,24 @@ def _map_events(scan: Scan, elements: list[tuple[str, str, list[str]]]) -> dict[
     return mapping
 
 
-def _ending_measures(scan: Scan, mapping: dict[str, int], timing: ScoreTiming) -> dict[str, tuple]:
+def _ending_measures(
+    scan: Scan, mapping: dict[str, int], timing: ScoreTiming
+) -> dict[str, tuple[int, ...]]:
     """Measure id -> ending numbers, for every measure inside a first/second ending."""
     if not scan.endings:
         return {}
-    event_to_id = {}
+    event_to_id: dict[int, str] = {}
     for eid, index in mapping.items():
         event_to_id.setdefault(index, eid)
     order = timing.measures
     index_of = {m.id: i for i, m in enumerate(order)}
     starts: dict[int, tuple[int, ...]] = {}
     for mark in scan.endings:
-        eid = event_to_id.get(mark.event_index)
-        mid = timing.measure_of.get(eid or "")
+        event_id = event_to_id.get(mark.event_index)
+        mid = timing.measure_of.get(event_id or "")
         if mid in index_of:
             starts[index_of[mid]] = mark.numbers
-    result: dict[str, tuple] = {}
+    result: dict[str, tuple[int, ...]] = {}
     for start, numbers in sorted(starts.items()):
         i = start
         while i < len(order):
@@ -282,11 +285,11 @@ def _ending_measures(scan: Scan, mapping: dict[str, int], timing: ScoreTiming) -
     return result
 
 
-def _insert_endings(root: ET.Element, endings: dict[str, tuple]) -> None:
+def _insert_endings(root: ET.Element, endings: dict[str, tuple[int, ...]]) -> None:
     for section in root.iter(_M + "section"):
         children = list(section)
         current: ET.Element | None = None
-        current_numbers: tuple | None = None
+        current_numbers: tuple[int, ...] | None = None
         for child in children:
             mid = child.get(_XML_ID, "")
             numbers = endings.get(mid) if child.tag == _M + "measure" else None

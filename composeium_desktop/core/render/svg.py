@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from typing import overload
 from xml.sax.saxutils import escape
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -84,6 +85,10 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+@overload
+def _px(value: str) -> str: ...
+@overload
+def _px(value: None) -> None: ...
 def _px(value: str | None) -> str | None:
     if value is None:
         return None
@@ -96,8 +101,9 @@ def flatten_svg(verovio_svg: str) -> str:
     defs: dict[str, ET.Element] = {}
     for d in root.iter(_S + "defs"):
         for child in d:
-            if child.get("id"):
-                defs[child.get("id")] = child
+            child_id = child.get("id")
+            if child_id:
+                defs[child_id] = child
     inner = next((e for e in root.iter(_S + "svg") if e is not root), None)
     view_box = (inner if inner is not None else root).get("viewBox")
     width, height = _px(root.get("width")), _px(root.get("height"))
@@ -175,7 +181,7 @@ class _Writer:
             self.out.append(f"<{tag}{_attrs(elem)}{_paint(elem)} />")
 
     def _inline_use(self, elem: ET.Element) -> None:
-        href = next((elem.get(k) for k in _HREF_KEYS if elem.get(k)), "").lstrip("#")
+        href = next((v for k in _HREF_KEYS if (v := elem.get(k))), "").lstrip("#")
         glyph = self.glyphs.get(href)
         if glyph is None:
             target = self.defs.get(href)
