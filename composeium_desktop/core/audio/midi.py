@@ -13,11 +13,23 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from composeium_desktop.core.audio.lilt import GRACE_VELOCITY, PLAIN_VELOCITY, Lilt, TimeWarp, play
 from composeium_desktop.core.render import Performance, Renderer, TimedElement, shared_renderer
 
+__all__ = [
+    "GRACE_VELOCITY",
+    "VELOCITY",
+    "BandNote",
+    "BandOptions",
+    "Lilt",
+    "MIDIResult",
+    "NoteEvent",
+    "abc_to_midi",
+    "performance_to_midi",
+]
+
 TICKS_PER_BEAT = 480
-VELOCITY = 90
-GRACE_VELOCITY = 70
+VELOCITY = PLAIN_VELOCITY
 _MAJOR = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
 _MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
 
@@ -47,7 +59,8 @@ class MIDIResult:
     """A type-1 MIDI file plus the notes and timemap it was made from, at `tempo` (quarter bpm).
 
     `band` holds the chords' and bass's notes (channels 1 and 2, tracks "Chords" and "Bass"),
-    `programs` the General MIDI program and `volumes` the volume (0-127) of every channel."""
+    `programs` the General MIDI program and `volumes` the volume (0-127) of every channel;
+    `swing_ratio` is the long:short ratio the lilt swung the beats at (1.0: straight)."""
 
     data: bytes
     notes: tuple[NoteEvent, ...]
@@ -58,6 +71,7 @@ class MIDIResult:
     band: tuple[BandNote, ...] = ()
     programs: tuple[tuple[int, int], ...] = ()
     volumes: tuple[tuple[int, int], ...] = ()
+    swing_ratio: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -80,13 +94,22 @@ def abc_to_midi(
     transpose: int = 0,
     renderer: Renderer | None = None,
     band: BandOptions | None = None,
+    lilt: Lilt | None = None,
 ) -> MIDIResult:
     """MIDI for one tune; `tempo` in quarter notes per minute overrides Q:. Raises RenderError.
 
-    The tune's chord symbols are played by a band (`band`; None: the defaults, chords on)."""
+    The tune's chord symbols are played by a band (`band`; None: the defaults, chords on), and
+    the tune with its lilt (`lilt`; None: the genre's swing, accents and rolls, core.audio.lilt).
+    """
     performance = (renderer or shared_renderer()).perform(abc, transpose=transpose)
     return performance_to_midi(
-        performance, tempo=tempo, program=program, abc=abc, transpose=transpose, band=band
+        performance,
+        tempo=tempo,
+        program=program,
+        abc=abc,
+        transpose=transpose,
+        band=band,
+        lilt=lilt,
     )
 
 
@@ -97,31 +120,33 @@ def performance_to_midi(
     abc: str = "",
     transpose: int = 0,
     band: BandOptions | None = None,
+    lilt: Lilt | None = None,
 ) -> MIDIResult:
     """The MIDI of a performance; with the tune's text `abc` its chord symbols are played
-    by the band (`band`, see BandOptions)."""
+    by the band (`band`, see BandOptions) and its lilt read from it (`lilt`, see Lilt)."""
     if not 0 <= program <= 127:
         raise ValueError(f"General MIDI program must be 0..127, not {program}")
     bpm = float(tempo) if tempo else performance.bpm
     if not 10.0 <= bpm <= 1000.0:
         raise ValueError(f"tempo must be between 10 and 1000 quarter notes per minute, not {bpm:g}")
     factor = performance.bpm / bpm
+    played = play(performance, abc, lilt)
     notes = tuple(
         NoteEvent(
             round(on * factor, 3),
             round(max(off, on + 1.0) * factor, 3),
             pitch,
-            GRACE_VELOCITY if grace else VELOCITY,
+            velocity,
             eid,
         )
-        for eid, on, off, pitch, grace in performance.notes
+        for eid, on, off, pitch, velocity in sorted(played.notes, key=lambda n: (n[1], n[3]))
     )
     timemap = tuple(
         TimedElement(t.id, round(t.on_ms * factor, 3), round(t.off_ms * factor, 3))
-        for t in performance.timemap
+        for t in played.timemap
     )
     options = band or BandOptions()
-    band_notes, programs = _band(performance, abc, transpose, options, factor, program)
+    band_notes, programs = _band(performance, abc, transpose, options, factor, program, played.warp)
     volumes = ((0, options.melody_volume), (1, options.chord_volume), (2, options.bass_volume))
     data = _write_midi(performance, notes, bpm, program)
     if band_notes:
@@ -136,6 +161,7 @@ def performance_to_midi(
         band_notes,
         programs,
         volumes if band_notes else (),
+        played.swing_ratio,
     )
 
 
@@ -146,6 +172,7 @@ def _band(
     options: BandOptions,
     factor: float,
     program: int,
+    warp: TimeWarp,
 ) -> tuple[tuple[BandNote, ...], tuple[tuple[int, int], ...]]:
     if not abc or not options.enabled or '"' not in abc:
         return (), ((0, program),)
@@ -161,8 +188,8 @@ def _band(
     channel = {"bass": BASS_CHANNEL, "chords": CHORD_CHANNEL}
     band = tuple(
         BandNote(
-            round(n.on_ms * factor, 3),
-            round(n.off_ms * factor, 3),
+            round(warp(n.on_ms) * factor, 3),
+            round(warp(n.off_ms) * factor, 3),
             n.pitch,
             n.velocity,
             channel[n.part],
