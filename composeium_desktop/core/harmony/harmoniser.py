@@ -26,13 +26,15 @@ Everything is deterministic: the same melody always gets the same chords.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from composeium_desktop.core.abcnotation.header import normalise_meter
-from composeium_desktop.core.abcnotation.keys import tonic_pc
+from composeium_desktop.core.abcnotation.keys import KeySpec, tonic_pc
 from composeium_desktop.core.harmony.chords import Chord, vocabulary
+from composeium_desktop.core.harmony.mode import read_mode
 from composeium_desktop.core.harmony.reading import Melody
+from composeium_desktop.core.harmony.salience import BEAT, melodic_factors, metric_weight
 
 _F = Fraction
 
@@ -46,8 +48,13 @@ FINAL_TONIC = 4.0
 CADENCE_DOMINANT = 0.5
 START_TONIC = 1.0
 NON_CHORD_TONE = -0.3
-PRIMARY_PRIOR = -0.25
+CLASH = -0.8
+THIRD_FIT = 0.9
+FIFTH_FIT = 0.9
+SEVENTH_FIT = 0.45
 SECONDARY_PRIOR = -1.0
+SLOT_START = 1.5
+HELD_OVER = 0.8
 
 
 def slot_grid(meter: str) -> tuple[Fraction, ...]:
@@ -93,11 +100,14 @@ class Slot:
 
 @dataclass(frozen=True)
 class ChordChoice:
-    """A chord chosen at a slot: the chord and where its symbol stands (onset in whole notes)."""
+    """A chord chosen at a slot: the chord, where its symbol stands (onset in whole notes), and
+    the key it is a chord of (the key :func:`~composeium_desktop.core.harmony.mode.read_mode`
+    heard; its name is spelled in it)."""
 
     onset: Fraction
     chord: Chord
     slot: Slot
+    key: KeySpec
 
 
 def slots_of(melody: Melody) -> list[Slot]:
@@ -127,28 +137,46 @@ def slots_of(melody: Melody) -> list[Slot]:
     return slots
 
 
-def _metric_weight(pos: Fraction) -> float:
-    if pos % _F(1, 4) == 0:
-        return 1.6 if pos % _F(1, 2) == 0 else 1.3
-    if pos % _F(1, 8) == 0:
-        return 1.0
-    return 0.55
+def chord_fit(chord: Chord) -> dict[int, float]:
+    """How well a melody note fits ``chord``, by its pitch class counted from the tonic: a
+    chord tone well (the root a little better), a V's seventh fairly (the accompanist plays
+    V7 at will), any other note a little badly, and a note that contradicts a chord tone (the
+    other third, the flat fifth, the flat ninth) badly."""
+    tones = chord.tones
+    fit = dict.fromkeys(range(12), NON_CHORD_TONE)
+    root = tones[0]
+    third = tones[1] - root
+    for clash in (root + 1, root + (7 - third), root + 6):
+        fit[clash % 12] = CLASH
+    fit[root] = 1.0
+    fit[tones[1]] = THIRD_FIT
+    fit[tones[2]] = FIFTH_FIT
+    if len(tones) > 3:
+        fit[tones[3]] = SEVENTH_FIT
+    elif chord.numeral == "V":
+        fit[(root + 10) % 12] = SEVENTH_FIT
+    return fit
+
+
+def _note_weights(melody: Melody) -> list[float]:
+    """Each note's weight for the chord (metric weight times melodic factor; see
+    :mod:`~composeium_desktop.core.harmony.salience`), rests included (weight 0)."""
+    bars = melody.bars
+    notes = list(melody.notes)
+    metric: list[float] = []
+    for note in notes:
+        bar = bars[note.bar] if note.bar < len(bars) else bars[-1]
+        pos = note.onset - bar.start + melody.bar_offset(bar)
+        metric.append(metric_weight(pos, bar.meter or melody.meter))
+    factors = melodic_factors(notes, [w >= BEAT for w in metric])
+    return [m * f if n.pitches else 0.0 for m, f, n in zip(metric, factors, notes, strict=True)]
 
 
 def _emissions(melody: Melody, slots: list[Slot], chords: tuple[Chord, ...]) -> list[list[float]]:
     tonic = tonic_pc(melody.key.tonic)
-    notes = [n for n in melody.notes if n.pitches]
-    bars = melody.bars
-    fits: list[dict[int, float]] = []
-    for chord in chords:
-        tones = chord.tones
-        fit = dict.fromkeys(range(12), NON_CHORD_TONE)
-        fit[tones[0]] = 1.0
-        fit[tones[1]] = 0.9
-        fit[tones[2]] = 0.8
-        if len(tones) > 3:
-            fit[tones[3]] = 0.45
-        fits.append(fit)
+    notes = list(melody.notes)
+    weights = _note_weights(melody)
+    fits = [chord_fit(chord) for chord in chords]
     out: list[list[float]] = []
     j = 0
     for slot in slots:
@@ -158,17 +186,15 @@ def _emissions(melody: Melody, slots: list[Slot], chords: tuple[Chord, ...]) -> 
         total = 0.0
         k = j
         while k < len(notes) and notes[k].onset < slot.end:
-            note = notes[k]
+            note, base = notes[k], weights[k]
             k += 1
             overlap = min(note.onset + note.duration, slot.end) - max(note.onset, slot.start)
-            if overlap <= 0:
+            if overlap <= 0 or not note.pitches:
                 continue
             if note.onset >= slot.start:
-                bar = bars[note.bar] if note.bar < len(bars) else bars[-1]
-                pos = note.onset - bar.start + melody.bar_offset(bar)
-                weight = _metric_weight(pos) * (2.0 if note.onset == slot.start else 1.0)
+                weight = base * (SLOT_START if note.onset == slot.start else 1.0)
             else:
-                weight = 0.8  # held over from before the window
+                weight = HELD_OVER  # sounding on from before the window
             w = weight * float(overlap) * 8.0
             total += w
             for pitch in note.pitches:
@@ -181,12 +207,18 @@ def _emissions(melody: Melody, slots: list[Slot], chords: tuple[Chord, ...]) -> 
     return out
 
 
-_PRIMARY = {
-    "major": {"IV", "V"},
-    "minor": {"bVII", "bIII", "V", "bVI", "iv"},
-    "dorian": {"IV", "bVII", "bIII"},
-    "mixolydian": {"bVII", "IV"},
+# How often a session accompanist reaches for each chord of a mode, as a prior (the tonic 0).
+# In the modes and in minor the tonic is a drone the tune keeps coming back to and the flat
+# seventh is its partner; the relative major, the major IV of dorian and the minor keys' V
+# (which needs the raised leading tone in the melody) come less often.
+_PRIORS: dict[str, dict[str, float]] = {
+    "major": {"IV": -0.25, "V": -0.25, "vi": -0.7, "ii": -0.9, "iii": -1.3},
+    "minor": {"bVII": -0.25, "bIII": -0.5, "bVI": -0.6, "iv": -0.7, "V": -0.7, "v": -1.0},
+    "dorian": {"bVII": -0.25, "bIII": -0.6, "IV": -0.6, "v": -1.0, "ii": -1.2},
+    "mixolydian": {"bVII": -0.25, "IV": -0.35, "v": -1.0, "ii": -1.1, "vi": -1.1},
 }
+# Minor's major V where the melody never has the raised seventh: it would clash with it.
+NO_LEADING_TONE_V = -1.5
 _GOOD_MOVES = {
     ("V", "I"): 0.35,
     ("V", "i"): 0.35,
@@ -210,28 +242,33 @@ _GOOD_MOVES = {
 }
 
 
-def _prior(chord: Chord, mode: str, index: int) -> float:
+def _prior(chord: Chord, mode: str, index: int, leading_tone: bool) -> float:
     if index == 0:
         return 0.0
-    if chord.numeral in _PRIMARY.get(mode, {"IV", "V"}):
-        return PRIMARY_PRIOR
-    return SECONDARY_PRIOR
+    if mode == "minor" and chord.numeral == "V" and not leading_tone:
+        return NO_LEADING_TONE_V
+    return _PRIORS.get(mode, _PRIORS["major"]).get(chord.numeral, SECONDARY_PRIOR)
 
 
 def harmonise_melody(melody: Melody, style: str = "simple") -> list[ChordChoice]:
     """The chord at every slot of ``melody`` (one :class:`ChordChoice` per slot that has a
     chord), chosen by Viterbi; see the module docstring."""
-    chords = vocabulary(melody.key.mode, style)
+    key = read_mode(melody)
+    if key != melody.key:
+        melody = replace(melody, key=key)
+    chords = vocabulary(key.mode, style)
     slots = slots_of(melody)
     if not slots:
         return []
     mode = melody.key.mode
     emissions = _emissions(melody, slots, chords)
     n = len(chords)
+    tonic = tonic_pc(melody.key.tonic)
+    leading_tone = any((p - tonic) % 12 == 11 for note in melody.notes for p in note.pitches)
     dominants = {c for c, ch in enumerate(chords) if ch.numeral in ("V", "bVII")}
-    if mode not in ("dorian", "mixolydian"):
+    if mode == "major" or (mode == "minor" and leading_tone):
         dominants = {c for c, ch in enumerate(chords) if ch.numeral == "V"} or dominants
-    priors = [_prior(ch, mode, c) for c, ch in enumerate(chords)]
+    priors = [_prior(ch, mode, c, leading_tone) for c, ch in enumerate(chords)]
     move = [[_GOOD_MOVES.get((a.numeral, b.numeral), 0.0) for b in chords] for a in chords]
     mid_change = _MID_BAR_CHANGE.get(normalise_meter(melody.meter), _DEFAULT_MID_BAR_CHANGE)
 
@@ -281,7 +318,7 @@ def harmonise_melody(melody: Melody, style: str = "simple") -> list[ChordChoice]
     for t, c in enumerate(path):
         slot = slots[t]
         at = slot.symbol_at if slot.symbol_at is not None else slot.start
-        choices.append(ChordChoice(at, chords[c], slot))
+        choices.append(ChordChoice(at, chords[c], slot, key))
     return _spell(choices, melody, style)
 
 
@@ -294,13 +331,13 @@ def _spell(choices: list[ChordChoice], melody: Melody, style: str) -> list[Chord
         if nxt is None or nxt.numeral == chord.numeral:
             continue
         if chord.numeral == "V" and nxt.offset == 0:
-            out[t] = ChordChoice(choice.onset, chord.with_quality("7"), choice.slot)
+            out[t] = ChordChoice(choice.onset, chord.with_quality("7"), choice.slot, choice.key)
         elif style == "rich" and chord.numeral == "ii" and nxt.numeral == "V":
-            out[t] = ChordChoice(choice.onset, chord.with_quality("m7"), choice.slot)
+            out[t] = ChordChoice(choice.onset, chord.with_quality("m7"), choice.slot, choice.key)
     for t in range(len(out) - 2, -1, -1):  # the whole run of a chord that became a seventh
         here, after = out[t].chord, out[t + 1].chord
         if here.numeral == after.numeral and here.quality != after.quality:
-            out[t] = ChordChoice(out[t].onset, after, out[t].slot)
+            out[t] = ChordChoice(out[t].onset, after, out[t].slot, out[t].key)
     if style != "rich":
         return out
     # First inversions where the bass then moves by step between different neighbours.
@@ -320,7 +357,7 @@ def _spell(choices: list[ChordChoice], melody: Melody, style: str) -> list[Chord
         passing = step(p_bass, inv_bass) * step(inv_bass, n_bass) > 0
         if passing and not step(p_bass, root_bass) * step(root_bass, n_bass) > 0:
             for t in range(b, c):
-                out[t] = ChordChoice(out[t].onset, chord.with_bass(third), out[t].slot)
+                out[t] = ChordChoice(out[t].onset, chord.with_bass(third), out[t].slot, out[t].key)
     return out
 
 

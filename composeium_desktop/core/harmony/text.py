@@ -118,7 +118,7 @@ def chord_symbols_to_write(
     out: list[tuple[int, int, str]] = []
     previous = None
     for t, choice in enumerate(choices):
-        name = chord_name(choice.chord, melody.key)
+        name = chord_name(choice.chord, choice.key)
         new_part = t == 0 or choices[t - 1].slot.part_end
         if name == previous and not new_part:
             continue

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from composeium_desktop.cli import main
 from composeium_desktop.core.abcnotation import parse_tune
+from composeium_desktop.core.abcnotation.keys import KeySpec
 from composeium_desktop.core.harmony import (
     harmonise_book,
     harmonise_tune_text,
@@ -14,6 +15,7 @@ from composeium_desktop.core.harmony import (
     set_aside_chords,
     strip_chords,
 )
+from composeium_desktop.core.harmony.mode import read_mode
 
 BOOK = Path(__file__).parents[2] / "data" / "chorded" / "folk_chorded.abc"
 
@@ -42,6 +44,27 @@ def test_a_mixolydian_tune_gets_flat_VII_spelled_in_the_key() -> None:
     assert _symbols(harmonise_tune_text(text)) == ["A", "G", "A"]
 
 
+def test_a_mixolydian_tune_written_in_D_is_read_as_A_mixolydian() -> None:
+    # K:D, but every part comes to rest on a long A and the melody leans on A C# E with G
+    # natural: the accompanist plays A and G (I and bVII), not D and A.
+    text = _tune("D", "|:Acea ecAc|GBdg dBGB|Acea ecAc|A2 E2 A4:|")
+    assert read_mode(read_melody(parse_tune(text))) == KeySpec("A", "mixolydian")
+    assert _symbols(harmonise_tune_text(text)) == ["A", "G", "A"]
+
+
+def test_a_dorian_tune_written_in_E_minor_is_read_as_dorian() -> None:
+    # K:Em with the C sharps written in: the sixth is major, so the IV is A major.
+    text = _tune("Em", "|EGBG EGBG|A^cea e^cA^c|DFAd AFDF|E2 B2 E4|]")
+    assert read_mode(read_melody(parse_tune(text))) == KeySpec("E", "dorian")
+    assert _symbols(harmonise_tune_text(text)) == ["Em", "A", "D", "Em"]
+
+
+def test_a_tune_that_only_ends_on_its_dominant_keeps_its_written_key() -> None:
+    # Ends on D, but the melody leans on G B D: still G major.
+    text = _tune("G", "|GBdB GBdB|gdBd gdBG|cBAG FGAB|G2 B2 d4|]")
+    assert read_mode(read_melody(parse_tune(text))) == KeySpec("G", "major")
+
+
 def test_a_minor_tune_uses_the_major_V() -> None:
     text = _tune("Am", "|ACEA ECEA|^GBe^g eBGB|A2 E2 A4|]")
     assert _symbols(harmonise_tune_text(text)) == ["Am", "E7", "Am"]
@@ -49,15 +72,16 @@ def test_a_minor_tune_uses_the_major_V() -> None:
 
 def test_a_part_end_gets_a_cadence_on_the_tonic(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # The first part's last bar "d2 A2 d4" fits D as well as G: the cadence at the repeat
-    # makes its end the tonic G, after the dominant D7.
-    text = _tune("G", "|:GABc dedB|cBAG ABcA|BGBd cAFA|d2 A2 d4:|\n|:d2 g2 f2 e2|d8|]")
-    last_bar = harmonise_tune_text(text).split(":|")[0].split("|")[-1]
-    assert last_bar == '"D7"d2 A2 "G"d4'
+    # makes its end the tonic G, after the dominant D7. (The tune ends on G: one that came to
+    # rest on long Ds at both its ends would be read as D mixolydian.)
+    text = _tune("G", "|:GABc dedB|cBAG ABcA|BGBd cAFA|d2 A2 d4:|\n|:d2 g2 f2 e2|d2 B2 G4|]")
+    first_part = harmonise_tune_text(text).split(":|")[0]
+    assert first_part.endswith('"D7"cAFA|d2 A2 "G"d4')  # V7 sounding into the bar, then I
     import composeium_desktop.core.harmony.harmoniser as harmoniser
 
     monkeypatch.setattr(harmoniser, "CADENCE_TONIC", 0.0)
     monkeypatch.setattr(harmoniser, "CADENCE_DOMINANT", 0.0)
-    assert harmonise_tune_text(text).split(":|")[0].split("|")[-1] == '"D7"d2 A2 d4'
+    assert harmonise_tune_text(text).split(":|")[0].endswith("|d2 A2 d4")
 
 
 def test_jigs_get_a_chord_or_two_a_bar_on_the_dotted_quarters() -> None:
