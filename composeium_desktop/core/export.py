@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from composeium_desktop.core import fileio
 from composeium_desktop.core.errors import PositionedError
@@ -26,6 +26,9 @@ from composeium_desktop.core.render import (
     check_tune,
     shared_renderer,
 )
+
+if TYPE_CHECKING:
+    from composeium_desktop.core.audio.lilt import Lilt
 
 PAPER_SIZES = {"a4": (2100, 2970), "letter": (2159, 2794)}
 PDF_MARGIN = 150
@@ -95,13 +98,15 @@ def export_midi(
     program: int = 0,
     transpose: int = 0,
     renderer: Renderer | None = None,
+    lilt: Lilt | None = None,
 ) -> ExportResult:
-    """Type-1 MIDI: tempo, key and time signatures, repeats and endings played."""
+    """Type-1 MIDI: tempo, key and time signatures, repeats and endings played, with the
+    tune's lilt (`lilt`; None: the genre's swing, accents and rolls)."""
     from composeium_desktop.core.audio.midi import abc_to_midi
 
     start = time.perf_counter()
     with _as_export_error():
-        midi = abc_to_midi(abc, tempo, program, transpose, renderer)
+        midi = abc_to_midi(abc, tempo, program, transpose, renderer, lilt=lilt)
     target = atomic_write(path, lambda f: f.write(midi.data))
     return ExportResult(target, time.perf_counter() - start)
 
@@ -115,15 +120,16 @@ def export_wav(
     transpose: int = 0,
     sample_rate: int = 44100,
     renderer: Renderer | None = None,
+    lilt: Lilt | None = None,
 ) -> ExportResult:
-    """44.1 kHz 16-bit stereo WAV synthesised with FluidSynth."""
+    """44.1 kHz 16-bit stereo WAV synthesised with FluidSynth from the MIDI (lilt included)."""
     from composeium_desktop.core.audio.midi import abc_to_midi
     from composeium_desktop.core.audio.soundfont import SoundFontError, find_soundfont
     from composeium_desktop.core.audio.synth import SynthError, render_audio, write_wav
 
     start = time.perf_counter()
     with _as_export_error():
-        midi = abc_to_midi(abc, tempo, program, transpose, renderer)
+        midi = abc_to_midi(abc, tempo, program, transpose, renderer, lilt=lilt)
     try:
         samples = render_audio(midi, find_soundfont(soundfont), sample_rate)
     except (SoundFontError, SynthError) as exc:
