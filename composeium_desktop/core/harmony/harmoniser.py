@@ -39,13 +39,14 @@ from composeium_desktop.core.harmony.salience import BEAT, melodic_factors, metr
 _F = Fraction
 
 # Cost of changing chord on a slot after the first of a bar, by meter.
-_MID_BAR_CHANGE = {"6/8": 0.9, "9/8": 1.1, "12/8": 0.5, "3/2": 0.6, "6/4": 0.4}
+_MID_BAR_CHANGE = {"2/4": 0.6, "6/8": 0.9, "9/8": 1.1, "12/8": 0.5, "3/2": 0.6, "6/4": 0.4}
 _DEFAULT_MID_BAR_CHANGE = 0.35
 EMISSION_SCALE = 4.0
 STAY_BONUS = 0.25
 CADENCE_TONIC = 1.6
 FINAL_TONIC = 4.0
 CADENCE_DOMINANT = 0.5
+CADENCE_DOWNBEAT = 0.8
 START_TONIC = 1.0
 NON_CHORD_TONE = -0.3
 CLASH = -0.8
@@ -272,12 +273,20 @@ def harmonise_melody(melody: Melody, style: str = "simple") -> list[ChordChoice]
     move = [[_GOOD_MOVES.get((a.numeral, b.numeral), 0.0) for b in chords] for a in chords]
     mid_change = _MID_BAR_CHANGE.get(normalise_meter(melody.meter), _DEFAULT_MID_BAR_CHANGE)
 
+    final_bars = {slot.bar for slot in slots if slot.part_end}
+    before_final = {
+        t for t in range(len(slots) - 1)
+        if slots[t + 1].bar in final_bars and slots[t].bar not in final_bars
+    }
+
     def local(t: int, c: int) -> float:
         slot = slots[t]
         score = emissions[t][c] + priors[c]
         if slot.part_end and c == 0:
             score += FINAL_TONIC if slot.tune_end else CADENCE_TONIC
-        if t + 1 < len(slots) and slots[t + 1].part_end and c in dominants:
+        elif slot.bar in final_bars and slot.index == 0 and c == 0:
+            score += CADENCE_DOWNBEAT  # the tonic arrives on the last bar's downbeat
+        if t in before_final and c in dominants:
             score += CADENCE_DOMINANT
         if t == 0 and c == 0:
             score += START_TONIC
