@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from composeium_desktop.core.errors import PositionedError
+
 NAME = "render"
 HELP = "Engrave a tune from an ABC file to SVG, PNG or PDF."
 FORMATS = (".svg", ".png", ".pdf")
@@ -87,13 +89,12 @@ def load_tune(path: Path, number: int | None) -> TuneSource:
     )
 
 
-def located(source: TuneSource, exc: Exception) -> str:
+def located(source: TuneSource, exc: PositionedError) -> str:
     """The error as one line, with its line number in the file rather than in the tune."""
-    line = getattr(exc, "line", None)
-    if line is None:
-        return f"{source.label}: {getattr(exc, 'message', None) or exc}"
-    col = getattr(exc, "col", None) or 1
-    return f"{source.label}: line {line + source.first_line - 1}, column {col}: {exc.message}"
+    if exc.line is None:
+        return f"{source.label}: {exc.message}"
+    line = exc.line + source.first_line - 1
+    return f"{source.label}: line {line}, column {exc.col or 1}: {exc.message}"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -52,7 +52,7 @@ class ExportResult:
         return self.audio_s / self.elapsed_s
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(path: str | os.PathLike[str], write: Callable[[BinaryIO], object]) -> Path:
     """Call `write(file)` on a temporary file next to `path`, then rename it to `path`."""
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")

@@ -29,7 +29,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from composeium_desktop.core import fileio
 
@@ -70,22 +70,25 @@ def split_body(body: str) -> list[tuple[str, str]]:
     return segments
 
 
-def _train_sentencepiece(sentences: Iterable[str], seed: int, **options: object) -> bytes:
+def _train_sentencepiece(
+    sentences: Iterable[str], seed: int, **options: str | int | float | bool | list[str]
+) -> bytes:
     import sentencepiece as spm
 
     spm.set_random_generator_seed(seed)
     model = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(sentences),
-        model_writer=model,
-        model_type="unigram",
-        num_threads=1,
-        shuffle_input_sentence=False,
-        input_sentence_size=0,
-        hard_vocab_limit=False,
-        minloglevel=2,
+    # The trainer reads every flag from **kwargs (typed Any); a dict of our flag types would
+    # also be matched against its named parameters (arg, logstream, normalizer).
+    flags: dict[str, Any] = {
+        "model_type": "unigram",
+        "num_threads": 1,
+        "shuffle_input_sentence": False,
+        "input_sentence_size": 0,
+        "hard_vocab_limit": False,
+        "minloglevel": 2,
         **options,
-    )
+    }
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(sentences), model_writer=model, **flags)
     return model.getvalue()
 
 

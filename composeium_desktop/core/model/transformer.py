@@ -40,6 +40,8 @@ from composeium_desktop.core.model.layers import (  # noqa: E402
 )
 
 Cache = dict[str, Any]
+# A compiled function is keyed by name, or for the step by ("step", self-kv shape, cross-kv shape).
+CompiledKey = str | tuple[str, tuple[int | None, ...], tuple[int | None, ...]]
 
 
 @keras.saving.register_keras_serializable(package="composeium")
@@ -81,7 +83,7 @@ class Seq2SeqTransformer(keras.Model):
         ]
         self.encoder_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")
         self.decoder_norm = keras.layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")
-        self._compiled: dict[str, Any] = {}
+        self._compiled: dict[CompiledKey, Any] = {}
 
     def build(self, input_shape: Any = None) -> None:
         d = self.config.d_model
