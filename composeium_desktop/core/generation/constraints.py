@@ -9,7 +9,8 @@ it and draws again (rejection sampling), falling back to a scan of the whole voc
 (``piece_table.PieceTable``, through a trie of the pieces) only when several draws in a row
 fail. Checks are made as late as the text allows ("A3" may still become "A3/"), but a piece is
 accepted only if some continuation can make the text valid, so decoding does not paint itself
-into a corner.
+into a corner. The bar's time (note lengths, tuplets, broken rhythm, the bar lines that may close
+a bar) is ``bar_state.BarState``, which ``BodyState`` extends with the grammar of the elements.
 
 The accepted language is a deliberately conservative subset of ABC 2.1 body syntax, chosen so
 that every bar can always be completed:
@@ -30,7 +31,17 @@ only plain notes and the section-final bar lines ``|] :| || :||`` are accepted.
 
 from __future__ import annotations
 
-from fractions import Fraction
+from composeium_desktop.core.generation.bar_state import (
+    BAR_PREFIXES,
+    FINAL_BAR_LINES,
+    GRID,
+    LENGTHS,
+    MIN_LENGTH,
+    REACHABLE_LENGTHS,
+    TUPLETS,
+    BarState,
+    bar_allowed,
+)
 
 NOTE_LETTERS = frozenset("ABCDEFGabcdefg")
 REST_LETTERS = frozenset("zx")
@@ -41,65 +52,15 @@ ALLOWED_CHARS = frozenset(
     "ABCDEFGabcdefgzx^_=,'0123456789/|:[]()\"{}<>-~. \n"
     "#bm+°ø7913456abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
-
-BAR_LINES = frozenset(
-    {"|", "||", "|]", "[|", "|:", ":|", "::", ":|:", ":||", ":||:", "|1", "|2", ":|1", ":|2", "||:"}
-)
-SECTION_END = frozenset({"||", "|]", ":|", "::", ":|:", ":||", ":||:", ":|1", ":|2"})
-SECTION_START = frozenset({"|:", "[|", "||:"})
-FINAL_BAR_LINES = frozenset({"|]", ":|", "||", ":||"})
-ENDING_BAR_LINES = frozenset({"|1", "|2", ":|1", ":|2"})
-_BAR_PREFIXES = frozenset(p[:i] for p in BAR_LINES for i in range(1, len(p) + 1))
-
-TUPLETS = {2: Fraction(3, 2), 3: Fraction(2, 3), 4: Fraction(3, 4)}
 MAX_QUOTE = 8
 # Quoted text is a chord symbol: a root A-G, then quality, extensions and bass ("F#m7", "G/B").
 CHORD_ROOTS = frozenset("ABCDEFG")
 CHORD_CHARS = frozenset("ABCDEFG#bmajindsugo+0123456789/")
 MAX_GRACE = 6
-TRAIN_UNIT = Fraction(1, 8)
-# Every note length is a multiple of GRID (a 32nd note at L:1/8), so any room left in a bar can
-# always be filled ("z//" is one GRID), and lengths are spelled one of a few usual ways.
-GRID = Fraction(1, 4)
 MAX_OCTAVE_MARKS = 2
 
 
-def _length_spellings() -> dict[str, Fraction]:
-    spellings: dict[str, Fraction] = {}
-    for head in ["", *(str(n) for n in range(1, 17))]:
-        base = Fraction(int(head) if head else 1)
-        for tail, divisor in (
-            ("", 1),
-            ("/", 2),
-            ("//", 4),
-            ("///", 8),
-            ("/2", 2),
-            ("/4", 4),
-            ("/8", 8),
-        ):
-            value = base / divisor
-            if value % GRID == 0:
-                spellings[head + tail] = value
-    return spellings
-
-
-LENGTHS = _length_spellings()
-"""Allowed note-length suffixes and their lengths in units of L."""
-_REACHABLE: dict[str, set[Fraction]] = {}
-for _text, _value in LENGTHS.items():
-    for _i in range(len(_text) + 1):
-        _REACHABLE.setdefault(_text[:_i], set()).add(_value)
-_MIN_LENGTH = {prefix: min(values) for prefix, values in _REACHABLE.items()}
-
-
-def bar_units(meter: str, unit: Fraction = TRAIN_UNIT) -> Fraction:
-    """The length of a full bar of `meter` ("6/8", "C", "C|") in units of `unit`."""
-    meter = {"C": "4/4", "C|": "2/2"}.get(meter.strip(), meter.strip())
-    num, _, den = meter.partition("/")
-    return Fraction(int(num), int(den)) / unit
-
-
-class BodyState:
+class BodyState(BarState):
     """The incremental state of an ABC body (unit L:1/8). Use ``clone`` before a trial ``feed``.
 
     ``feed(text)`` returns False when the text can no longer be valid; the state is then
@@ -107,14 +68,7 @@ class BodyState:
     """
 
     def __init__(self, meter: str = "4/4") -> None:
-        self.bar_len = bar_units(meter)
-        self.mode = "top"
-        self.pos = Fraction(0)
-        self.bar_has_notes = False
-        self.bars_done = 0
-        self.pickup: Fraction | None = None
-        self.lexeme = ""
-        self.last_bar = ""
+        super().__init__(meter)
         self.note_len = ""
         self.note_is_chord = False
         self.note_octave_ok = False
@@ -126,23 +80,9 @@ class BodyState:
         self.grace_count = 0
         self.grace_acc = ""
         self.quote_len = 0
-        self.slur_depth = 0
-        self.tuplet_left = 0
-        self.tuplet_factor = Fraction(1)
-        self.broken = ""
-        self.next_factor = Fraction(1)
-        self.last_dur = Fraction(0)
-        self.pair_len = Fraction(0)
-        self.after_note = False
         self.line_len = 0
         self.line_first = ""
-        self.finishing = False
-        self.ending_ok = True
-        self.chars = 0
-        self.bar_end_at = 0
         self.prev_space = False
-        self.strict_bar = False
-        self.min_bars = 0
         # Quoted text (chord symbols) may be turned off: generation does, after the prime.
         self.quotes_allowed = True
 
@@ -150,15 +90,6 @@ class BodyState:
         other = BodyState.__new__(BodyState)
         other.__dict__ = self.__dict__.copy()
         return other
-
-    @property
-    def remaining(self) -> Fraction:
-        """Room left in the current bar, in units of L:1/8 (pending note not counted)."""
-        return self.bar_len - self.pos
-
-    @property
-    def at_bar_start(self) -> bool:
-        return self.mode == "top" and not self.bar_has_notes and self.pos == 0
 
     # Feeding text.
 
@@ -178,7 +109,7 @@ class BodyState:
             if not self._finish_note():
                 return False
         elif mode == "bar":
-            if (self.lexeme + c) in _BAR_PREFIXES:
+            if (self.lexeme + c) in BAR_PREFIXES:
                 return self._continue_bar(c)
             if not self._finish_bar():
                 return False
@@ -236,7 +167,7 @@ class BodyState:
             can_close = not (self.slur_depth or self.tuplet_left or self.next_factor != 1)
             return (
                 self._fits(GRID)
-                or (can_close and _bar_allowed(self, "[|"))
+                or (can_close and bar_allowed(self, "[|"))
                 or (not self.bar_has_notes and not self.pos and self.ending_ok)
             )
         if c in BAR_CHARS:
@@ -319,29 +250,19 @@ class BodyState:
             return self.note_marks <= MAX_OCTAVE_MARKS
         if c.isdigit() or c == "/":
             text = self.note_len + c
-            low = _MIN_LENGTH.get(text)
+            low = MIN_LENGTH.get(text)
             if low is None or not self._fits(low):
                 return False
-            if self.next_factor != 1 and self.pair_len not in _REACHABLE[text]:
+            if self.next_factor != 1 and self.pair_len not in REACHABLE_LENGTHS[text]:
                 return False
             if self.tuplet_left == 1 and not any(
                 self._fits(v) and (self.pos + v * self.tuplet_factor) % GRID == 0
-                for v in _REACHABLE[text]
+                for v in REACHABLE_LENGTHS[text]
             ):
                 return False  # the tuplet's last note could not bring the bar back on the grid
             self.note_len = text
             return True
         return False
-
-    def _fits(self, length: Fraction) -> bool:
-        """Can a note of `length` (and the rest of an open tuplet) still fit in the bar?"""
-        if self.tuplet_left == 0 and self.next_factor == 1:
-            return self.pos + length <= self.bar_len
-        need = length * self.tuplet_factor * self.next_factor
-        if self.tuplet_left > 1:
-            # Leave room for the rest of the tuplet, up to a whole unit for its last note.
-            need += (self.tuplet_left + 2) * GRID * self.tuplet_factor
-        return self.pos + need <= self.bar_len
 
     def _finish_note(self) -> bool:
         length = LENGTHS.get(self.note_len)
@@ -350,23 +271,7 @@ class BodyState:
         self.bar_has_notes = True
         self.mode = "top"
         self.after_note = True
-        if self.tuplet_left == 0 and self.next_factor == 1:
-            # A plain note: lengths are on the grid, so the position stays on it.
-            self.pos += length
-            self.last_dur = length
-            return True
-        if self.next_factor != 1 and length != self.pair_len:
-            return False
-        # Only a plain note may start a broken pair.
-        self.last_dur = Fraction(0)
-        self.pos += length * self.tuplet_factor * self.next_factor
-        self.next_factor = Fraction(1)
-        if self.tuplet_left:
-            self.tuplet_left -= 1
-            if self.tuplet_left:
-                return True
-            self.tuplet_factor = Fraction(1)
-        return self.pos % GRID == 0
+        return self._advance(length)
 
     def _acc_char(self, c: str) -> bool:
         if c in NOTE_LETTERS:
@@ -475,17 +380,7 @@ class BodyState:
 
     def _paren_char(self, c: str) -> bool:
         if c.isdigit():
-            p = int(c)
-            if p not in TUPLETS or self.tuplet_left:
-                return False
-            factor = TUPLETS[p]
-            # The tuplet needs room for p notes of at least a sixteenth each.
-            if self.remaining < factor * (p + 3) * GRID:
-                return False
-            self.tuplet_left = p
-            self.tuplet_factor = factor
-            self.mode = "tuplet_wait"
-            return True
+            return self._start_tuplet(int(c))
         self.mode = "top"
         self.slur_depth += 1
         if self.slur_depth > 2:
@@ -502,69 +397,10 @@ class BodyState:
 
     # Broken rhythm.
 
-    def _broken_factors(self) -> tuple[Fraction, Fraction]:
-        """(factor of the previous note, factor of the next) for the pending > >> < <<."""
-        short = Fraction(1, 2 ** len(self.broken))
-        if self.broken[0] == ">":
-            return 2 - short, short
-        return short, 2 - short
-
-    def _broken_fits(self) -> bool:
-        """Broken rhythm pairs two notes of one written length: room for the second?"""
-        return self.last_dur > 0 and self.remaining >= self.last_dur
-
-    def _finish_broken(self) -> bool:
-        prev, nxt = self._broken_factors()
-        self.pair_len = self.last_dur
-        self.pos += self.last_dur * (prev - 1)
-        self.next_factor = nxt
-        self.mode = "top"
-        return True
-
     def _start_after_broken(self, c: str) -> bool:
         if c in NOTE_LETTERS or c in REST_LETTERS or c in ACCIDENTALS or c == "[":
             return self._start_element(c)
         return False
-
-    # Bar lines.
-
-    def _start_bar(self, c: str) -> bool:
-        if self.slur_depth or self.tuplet_left or self.next_factor != 1:
-            return False
-        self.lexeme = ""
-        self.strict_bar = self.finishing
-        return self._continue_bar(c)
-
-    def _continue_bar(self, c: str) -> bool:
-        self.lexeme += c
-        if self.lexeme not in _BAR_PREFIXES:
-            return False
-        self.mode = "bar"
-        return self._bar_may_close()
-
-    def _bar_may_close(self) -> bool:
-        """Early pruning: can some bar line starting like this one close the current bar?"""
-        return any(
-            _bar_allowed(self, lexeme) for lexeme in BAR_LINES if lexeme.startswith(self.lexeme)
-        )
-
-    def _finish_bar(self) -> bool:
-        lexeme = self.lexeme
-        if not _bar_allowed(self, lexeme):
-            return False
-        self.mode = "top"
-        self.lexeme = ""
-        if self.bar_has_notes:
-            if self.bars_done == 0 and self.pos < self.bar_len:
-                self.pickup = self.pos
-            self.bars_done += 1
-        self.last_bar = lexeme
-        self.bar_end_at = self.chars
-        self.pos = Fraction(0)
-        self.bar_has_notes = False
-        self.ending_ok = lexeme not in ENDING_BAR_LINES
-        self.after_note = False
-        return True
 
     # Ending.
 
@@ -592,28 +428,3 @@ class BodyState:
             and state.slur_depth == 0
             and state.tuplet_left == 0
         )
-
-
-def _bar_allowed(state: BodyState, lexeme: str) -> bool:
-    """May `lexeme` close the state's current bar? (Pure: the state is not changed.)"""
-    if lexeme not in BAR_LINES:
-        return False
-    # A bar line begun before the finishing phase may complete as it started.
-    strict = state.strict_bar if state.mode == "bar" else state.finishing
-    if strict and lexeme not in FINAL_BAR_LINES:
-        return False
-    if lexeme == "|]" and not strict and state.bars_done + 1 < state.min_bars:
-        return False  # "|]" ends the tune: not before min_bars bars
-    if not state.bar_has_notes:
-        # A bar line with nothing before it: at the very start ("|:"), or a section start
-        # right after a plain section end (":| |:").
-        if state.bars_done == 0 and not state.last_bar:
-            return lexeme in SECTION_START
-        return lexeme == "|:" and state.last_bar in (":|", ":||")
-    if state.pos == state.bar_len or state.bars_done == 0:
-        return True
-    return (
-        lexeme in SECTION_END
-        and state.pickup is not None
-        and state.pos + state.pickup == state.bar_len
-    )

@@ -9,15 +9,12 @@ acceptable in a given state (the slow path of rejection sampling); ``rest_comple
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.generation.constraints import (
-    ALLOWED_CHARS,
-    BAR_LINES,
-    LENGTHS,
-    BodyState,
-)
+from composeium_desktop.core.generation.bar_state import BAR_LINES, LENGTHS
+from composeium_desktop.core.generation.constraints import ALLOWED_CHARS, BodyState
 
 
 class PieceTable:
@@ -38,12 +35,13 @@ class PieceTable:
                 usable[i] = False
         self.usable = usable
         self.usable_ids = np.flatnonzero(usable)
-        self._trie: dict = {}
-        for i in self.usable_ids:
+        # A node maps each next character to its child, and None to the ids ending there.
+        self._trie: dict[str | None, Any] = {}
+        for piece_id in self.usable_ids.tolist():
             node = self._trie
-            for ch in self.pieces[i]:
+            for ch in self.pieces[piece_id]:
                 node = node.setdefault(ch, {})
-            node.setdefault(None, []).append(int(i))
+            node.setdefault(None, []).append(piece_id)
 
     def accepts(self, state: BodyState, token: int) -> BodyState | None:
         """The state after `token`, or None when the token makes the text invalid."""

@@ -216,12 +216,12 @@ def test_a_request_without_a_length_gets_one_drawn_like_the_corpus(generator) ->
 
 
 def _run_after(generator, text: str, bars: int | None):
-    from composeium_desktop.core.generation.decoder import _Run
+    from composeium_desktop.core.generation.tune_run import TuneRun
 
     request = GenerationRequest(key="C", meter="2/4", genre="polka", seed=0, bars=bars)
-    run = _Run(generator, request, validate_request(request), lambda: False)
+    run = TuneRun(generator, request, validate_request(request), lambda: False)
     for position, token in enumerate(generator.tokenizer.encode(text), start=1):
-        run._accept(token, position)
+        run.text.accept(token, position)
     return run
 
 

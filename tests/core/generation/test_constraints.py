@@ -8,7 +8,8 @@ import pytest
 
 from composeium_desktop.core.abcnotation import lex
 from composeium_desktop.core.abcnotation.bars import bar_errors
-from composeium_desktop.core.generation.constraints import BodyState, bar_units
+from composeium_desktop.core.generation.bar_state import bar_units
+from composeium_desktop.core.generation.constraints import BodyState
 from composeium_desktop.core.generation.piece_table import PieceTable, complete_bar_line
 
 

@@ -243,7 +243,7 @@ def test_generated_text_has_no_quoted_text_even_when_the_model_wants_it() -> Non
 
 
 def test_completed_bars_and_repeats_bar_read_bar_lines_not_chords() -> None:
-    from composeium_desktop.core.generation.decoder import completed_bars, repeats_bar
+    from composeium_desktop.core.generation.body_checks import completed_bars, repeats_bar
 
     assert completed_bars("A|[CE]dc dBAF|Addc dBAF:|:Ad [|B2 ::c|1 d|] e") == [
         "A", "[CE]dcdBAF", "AddcdBAF", "Ad", "B2", "c", "1d",
@@ -257,7 +257,7 @@ def test_completed_bars_and_repeats_bar_read_bar_lines_not_chords() -> None:
 
 
 def max_identical_run(body: str) -> int:
-    from composeium_desktop.core.generation.decoder import completed_bars
+    from composeium_desktop.core.generation.body_checks import completed_bars
 
     bars = completed_bars(body + "|")
     best = run = 1
@@ -407,18 +407,18 @@ def test_cli_missing_model_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_a_tune_ends_at_home_only_after_a_tonic_note() -> None:
-    from composeium_desktop.core.generation.decoder import _ends_on_tonic
+    from composeium_desktop.core.generation.body_checks import ends_on_tonic
 
     # The model writes in C of every mode, so the tonic is C (natural), at any octave.
-    assert _ends_on_tonic("GAB c2|")
-    assert _ends_on_tonic("GAB C,2|")
-    assert _ends_on_tonic('GAB "C"c=c')
-    assert not _ends_on_tonic("GAB ^c2|")
-    assert not _ends_on_tonic("GAB cd|")
-    assert not _ends_on_tonic('cde "C" G')  # chord symbols are not notes
-    assert not _ends_on_tonic("G2 [K:C]")  # nor are inline fields
-    assert not _ends_on_tonic("G2 {c}")  # nor grace notes
-    assert not _ends_on_tonic("")
+    assert ends_on_tonic("GAB c2|")
+    assert ends_on_tonic("GAB C,2|")
+    assert ends_on_tonic('GAB "C"c=c')
+    assert not ends_on_tonic("GAB ^c2|")
+    assert not ends_on_tonic("GAB cd|")
+    assert not ends_on_tonic('cde "C" G')  # chord symbols are not notes
+    assert not ends_on_tonic("G2 [K:C]")  # nor are inline fields
+    assert not ends_on_tonic("G2 {c}")  # nor grace notes
+    assert not ends_on_tonic("")
 
 
 def test_variations_stop_between_tokens_when_cancelled(generator: Generator) -> None:
@@ -468,20 +468,20 @@ def test_every_step_reads_the_features_of_the_text_before_it(generator: Generato
 
 def test_a_rollback_restores_the_features_of_the_last_complete_bar(generator: Generator):
     from composeium_desktop.core.features.metric import MetricTracker
-    from composeium_desktop.core.generation.decoder import _Run
+    from composeium_desktop.core.generation.tune_run import TuneRun
 
     request = GenerationRequest(key="D", meter="6/8", seed=0)
-    run = _Run(generator, request, validate_request(request), lambda: False)
+    run = TuneRun(generator, request, validate_request(request), lambda: False)
     position = 1
     for text in ("A2B c2d|", "e2f g"):
         for token in generator.tokenizer.encode(text):
-            run._accept(token, position)
+            run.text.accept(token, position)
             position += 1
         if text.endswith("|"):
-            at_bar = run.metric.features
+            at_bar = run.text.metric.features
     expected = MetricTracker.start("6/8", total_bars=run.intended_bars).feed("A2B c2d|")
     assert at_bar == expected.features
-    assert run.metric.features != at_bar
+    assert run.text.metric.features != at_bar
     assert run._rollback() is not None
-    assert run.raw == "A2B c2d|"
-    assert run.metric.features == at_bar
+    assert run.text.raw == "A2B c2d|"
+    assert run.text.metric.features == at_bar

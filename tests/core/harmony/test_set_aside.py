@@ -10,7 +10,7 @@ from composeium_desktop.core.evaluation.likelihood import (
     abc_file_chord_symbols,
     abc_file_records,
 )
-from composeium_desktop.core.generation.decoder import _normalised_prime, _restore_prime_chords
+from composeium_desktop.core.generation.prime import normalised_prime, restore_prime_chords
 from composeium_desktop.core.generation.request import GenerationRequest, resolve_key
 from composeium_desktop.core.harmony.text import chords_in_time, restore_chords_in_time
 
@@ -34,10 +34,10 @@ def test_chords_in_time_and_back_into_a_rewritten_body() -> None:
 def test_a_chorded_prime_reaches_the_model_bare_and_the_tune_keeps_its_chords() -> None:
     request = GenerationRequest(key="D", meter="6/8", prime=PRIME)
     key = resolve_key(request.key)
-    bare = _normalised_prime(request, key)
+    bare = normalised_prime(request, key)
     assert '"' not in bare and "dAF" in bare
     finished = bare + "fed cBA|d3 d3:|\n"
-    out = _restore_prime_chords(request, key, finished)
+    out = restore_prime_chords(request, key, finished)
     assert out.startswith('|:"D"dAF "G"GBd|"A"cBA "D"d3|')
     assert out.endswith("fed cBA|d3 d3:|\n")
 
