@@ -1,5 +1,5 @@
 """`composeium export IN.abc [--tune N] [--wav F] [--midi F] [--pdf F] [--musicxml F] [--svg F]
-[--abc F] [--soundfont SF2] [--tempo BPM] [--program N] [--transpose N]`.
+[--abc F] [--soundfont SF2] [--tempo BPM] [--swing X] [--program N] [--transpose N]`.
 
 Each file is written atomically; the first failure is reported as one line (exit code 2).
 """
@@ -46,6 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="quarter notes per minute (default: Q: or 120)",
     )
     parser.add_argument(
+        "--swing",
+        default=None,
+        metavar="X",
+        help="swing for --wav and --midi: a percentage (0 straight, 50 = 2:1, 100 = 3:1), a"
+        " ratio (2:1) or 'genre' (default: the genre's, from R:)",
+    )
+    parser.add_argument(
         "--program",
         type=int,
         default=0,
@@ -64,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
     from composeium_desktop.commands import UsageError
     from composeium_desktop.commands.render import load_tune, located
     from composeium_desktop.core import export
+    from composeium_desktop.core.audio.lilt import Lilt, parse_swing
     from composeium_desktop.core.render import Renderer
 
     targets = [(k, getattr(args, k)) for k in ("wav", "midi", "pdf", "musicxml", "svg", "abc")]
@@ -80,6 +88,10 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--transpose must be between -24 and 24")
     if args.soundfont is not None and not args.soundfont.is_file():
         raise UsageError(f"--soundfont {args.soundfont}: no such file")
+    try:
+        lilt = Lilt(swing=parse_swing(args.swing) if args.swing is not None else None)
+    except ValueError as exc:
+        raise UsageError(f"--swing: {exc}") from None
     source = load_tune(args.input, args.tune)
     abc, tr = source.text, args.transpose
     with Renderer() as renderer:
@@ -87,10 +99,19 @@ def run(args: argparse.Namespace) -> int:
             try:
                 if kind == "wav":
                     result = export.export_wav(
-                        abc, path, args.soundfont, args.tempo, args.program, tr, renderer=renderer
+                        abc,
+                        path,
+                        args.soundfont,
+                        args.tempo,
+                        args.program,
+                        tr,
+                        renderer=renderer,
+                        lilt=lilt,
                     )
                 elif kind == "midi":
-                    result = export.export_midi(abc, path, args.tempo, args.program, tr, renderer)
+                    result = export.export_midi(
+                        abc, path, args.tempo, args.program, tr, renderer, lilt=lilt
+                    )
                 elif kind == "pdf":
                     result = export.export_pdf(abc, path, args.paper, tr, renderer)
                 elif kind == "musicxml":

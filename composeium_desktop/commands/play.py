@@ -1,4 +1,5 @@
-"""`composeium play FILE.abc [--tune N] [--tempo BPM] [--loop] [--count-in] [--device NAME]`.
+"""`composeium play FILE.abc [--tune N] [--tempo BPM] [--swing X] [--loop] [--count-in]
+[--device NAME]`.
 
 Plays one tune on the audio output with a progress line, through the same MIDI and the same
 FluidSynth rendering as `composeium export --wav` (band included), so what is heard is what the
@@ -24,6 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tempo", type=float, default=None, metavar="BPM", help="quarter notes a minute (Q:)"
     )
+    parser.add_argument(
+        "--swing",
+        default=None,
+        metavar="X",
+        help="swing: a percentage (0 straight, 50 = 2:1, 100 = 3:1), a ratio (2:1) or 'genre'"
+        " (default: the genre's, from R:)",
+    )
     parser.add_argument("--loop", action="store_true", help="play round and round until Ctrl+C")
     parser.add_argument("--count-in", action="store_true", help="one bar of clicks first")
     parser.add_argument("--metronome", action="store_true", help="click every beat")
@@ -42,6 +50,7 @@ def _clock(ms: float) -> str:
 def run(args: argparse.Namespace) -> int:
     from composeium_desktop.commands import UsageError
     from composeium_desktop.commands.render import load_tune, located
+    from composeium_desktop.core.audio.lilt import Lilt, parse_swing
     from composeium_desktop.core.audio.midi import abc_to_midi
     from composeium_desktop.core.audio.output import (
         AudioDeviceError,
@@ -57,12 +66,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--tempo must be between 10 and 1000")
     if not 0 <= args.program <= 127:
         raise UsageError("--program must be between 0 and 127")
+    try:
+        lilt = Lilt(swing=parse_swing(args.swing) if args.swing is not None else None)
+    except ValueError as exc:
+        raise UsageError(f"--swing: {exc}") from None
     source = load_tune(args.input, args.tune)
     with Renderer() as renderer:
         try:
-            midi = abc_to_midi(source.text, args.tempo, args.program, renderer=renderer)
+            midi = abc_to_midi(source.text, args.tempo, args.program, renderer=renderer, lilt=lilt)
         except RenderError as exc:
             raise UsageError(located(source, exc)) from None
+    swing = f"{midi.swing_ratio:.2f}".rstrip("0").rstrip(".")
+    print(f"{source.label}  swing {swing}:1" + (" (straight)" if swing == "1" else ""))
     underflows = UnderflowCounter()
     done = threading.Event()
     errors: list[Exception] = []
