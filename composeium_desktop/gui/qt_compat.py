@@ -50,4 +50,6 @@ def install() -> None:
             increment(result)
         return result
 
-    SignalInstance.emit = emit
+    # A deliberate patch of the binding's method at run time: mypy rightly refuses it as a
+    # plain assignment (method-assign), so it goes through setattr.
+    setattr(SignalInstance, "emit", emit)  # noqa: B010

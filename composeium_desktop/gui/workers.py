@@ -107,9 +107,12 @@ class _GenerationWorker(QObject):
             traceback.print_exc()
             self.failed.emit(job_id, describe_error(exc))
             return
-        done = last is not None and last.done and not self._is_cancelled(job_id)
-        body = last.body if last is not None else ""
-        self.finished.emit(job_id, GenerationOutcome(last.abc if done else None, body, not done))
+        if last is None:
+            outcome = GenerationOutcome(None, "", True)
+        else:
+            done = last.done and not self._is_cancelled(job_id)
+            outcome = GenerationOutcome(last.abc if done else None, last.body, not done)
+        self.finished.emit(job_id, outcome)
 
     @Slot(int, object, int)
     def variations(self, job_id: int, request: Any, count: int) -> None:
@@ -288,9 +291,10 @@ class RenderWorker(QThread):
                 with self._condition:
                     while self._pending is None and not self._stopping:
                         self._condition.wait()
-                    if self._stopping:
+                    pending = self._pending
+                    if self._stopping or pending is None:
                         return
-                    request_id, abc, options = self._pending
+                    request_id, abc, options = pending
                     self._pending = None
                 try:
                     if renderer is None:

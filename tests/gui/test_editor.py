@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QTextCharFormat
+from PySide6.QtCore import QEvent, QPoint
+from PySide6.QtGui import QHelpEvent, QTextCharFormat
+from PySide6.QtWidgets import QApplication, QToolTip, QWidget
 
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor, ErrorMark
 from composeium_desktop.gui.widgets.abc_highlighter import FORMATS
@@ -68,3 +70,18 @@ def test_cursor_reports_one_based_line_and_column(qtbot) -> None:
     editor.move_cursor_to(4, 3)
     assert editor.cursor_line_column() == (4, 3)
     assert seen[-1] == (4, 3)
+
+
+def test_gutter_tooltip_shows_the_line_error(qtbot) -> None:
+    editor = _editor(qtbot)
+    editor.resize(400, 300)
+    editor.show()
+    qtbot.waitExposed(editor)
+    editor.set_errors((ErrorMark(4, 6, "bar too long"),))
+    block = editor.document().findBlockByNumber(3)
+    y = int(editor.blockBoundingGeometry(block).translated(editor.contentOffset()).center().y())
+    gutter = next(w for w in editor.findChildren(QWidget) if type(w).__name__ == "_LineNumberArea")
+    at = QPoint(2, y)
+    QApplication.sendEvent(gutter, QHelpEvent(QEvent.Type.ToolTip, at, gutter.mapToGlobal(at)))
+    assert QToolTip.text() == "line 4, column 6: bar too long"
+    QToolTip.hideText()

@@ -60,7 +60,7 @@ class _LineNumberArea(QWidget):
         if event.type() == QEvent.Type.ToolTip:
             assert isinstance(event, QHelpEvent)
             message = self._editor.error_message_at_line(
-                self._editor.line_at_y(event.position().y())
+                self._editor.line_at_y(event.pos().y())
             )
             if message:
                 QToolTip.showText(event.globalPos(), message, self)
