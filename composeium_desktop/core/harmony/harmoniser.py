@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from composeium_desktop.core.abcnotation.header import normalise_meter
-from composeium_desktop.core.abcnotation.keys import KeySpec, tonic_pc
+from composeium_desktop.core.abcnotation.keys import MODE_STEPS, KeySpec, tonic_pc
 from composeium_desktop.core.harmony.chords import Chord, vocabulary
 from composeium_desktop.core.harmony.mode import read_mode
 from composeium_desktop.core.harmony.reading import Melody
@@ -138,13 +138,14 @@ def slots_of(melody: Melody) -> list[Slot]:
     return slots
 
 
-def chord_fit(chord: Chord) -> dict[int, float]:
+def chord_fit(chord: Chord, scale: tuple[int, ...]) -> dict[int, float]:
     """How well a melody note fits ``chord``, by its pitch class counted from the tonic: a
     chord tone well (the root a little better), a V's seventh fairly (the accompanist plays
-    V7 at will), any other note a little badly, and a note that contradicts a chord tone (the
-    other third, the flat fifth, the flat ninth) badly."""
+    V7 at will), any other note of the ``scale`` a little badly, and a note that contradicts
+    a chord tone (the other third, the flat fifth, the flat ninth) or a chromatic note the
+    chord does not hold (the G sharp of an E7 in D) badly."""
     tones = chord.tones
-    fit = dict.fromkeys(range(12), NON_CHORD_TONE)
+    fit = {pc: NON_CHORD_TONE if pc in scale else CLASH for pc in range(12)}
     root = tones[0]
     third = tones[1] - root
     for clash in (root + 1, root + (7 - third), root + 6):
@@ -177,7 +178,8 @@ def _emissions(melody: Melody, slots: list[Slot], chords: tuple[Chord, ...]) -> 
     tonic = tonic_pc(melody.key.tonic)
     notes = list(melody.notes)
     weights = _note_weights(melody)
-    fits = [chord_fit(chord) for chord in chords]
+    scale = MODE_STEPS.get(melody.key.mode, MODE_STEPS["major"])
+    fits = [chord_fit(chord, scale) for chord in chords]
     out: list[list[float]] = []
     j = 0
     for slot in slots:
@@ -213,7 +215,7 @@ def _emissions(melody: Melody, slots: list[Slot], chords: tuple[Chord, ...]) -> 
 # seventh is its partner; the relative major, the major IV of dorian and the minor keys' V
 # (which needs the raised leading tone in the melody) come less often.
 _PRIORS: dict[str, dict[str, float]] = {
-    "major": {"IV": -0.25, "V": -0.25, "vi": -0.7, "ii": -0.9, "iii": -1.3},
+    "major": {"IV": -0.25, "V": -0.25, "vi": -0.7, "ii": -0.9, "iii": -1.3, "V/V": -1.0},
     "minor": {"bVII": -0.25, "bIII": -0.5, "bVI": -0.6, "iv": -0.7, "V": -0.7, "v": -1.0},
     "dorian": {"bVII": -0.25, "bIII": -0.6, "IV": -0.6, "v": -1.0, "ii": -1.2},
     "mixolydian": {"bVII": -0.25, "IV": -0.35, "v": -1.0, "ii": -1.1, "vi": -1.1},
@@ -227,6 +229,7 @@ _GOOD_MOVES = {
     ("bVII", "I"): 0.3,
     ("bVII", "i"): 0.25,
     ("ii", "V"): 0.35,
+    ("V/V", "V"): 0.4,
     ("vi", "ii"): 0.15,
     ("vi", "IV"): 0.1,
     ("IV", "I"): 0.15,
@@ -275,7 +278,8 @@ def harmonise_melody(melody: Melody, style: str = "simple") -> list[ChordChoice]
 
     final_bars = {slot.bar for slot in slots if slot.part_end}
     before_final = {
-        t for t in range(len(slots) - 1)
+        t
+        for t in range(len(slots) - 1)
         if slots[t + 1].bar in final_bars and slots[t].bar not in final_bars
     }
 

@@ -120,6 +120,12 @@ def test_rich_style_uses_the_secondary_chords() -> None:
     assert all(s.rstrip("7") in ("G", "C", "D") for s in simple)
 
 
+def test_rich_style_hears_a_sharp_fourth_as_the_dominants_dominant() -> None:
+    # C sharp in G: the accompanist plays A7 (V of V) before D7, not a chord that clashes.
+    text = _tune("G", "|GBdB GBdB|A^cea ^ceAc|dfad afdf|g2 d2 G4|]")
+    assert _symbols(harmonise_tune_text(text, "rich")) == ["G", "A7", "D7", "G"]
+
+
 def test_harmonising_is_deterministic() -> None:
     text = BOOK.read_text()
     assert harmonise_book(text, replace=True).text == harmonise_book(text, replace=True).text
