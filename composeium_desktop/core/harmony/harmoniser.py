@@ -1,27 +1,37 @@
 """The harmoniser: chords for a melody by dynamic programming (Viterbi) over a chord lattice.
 
+0. **Key and mode** (:func:`~composeium_desktop.core.harmony.mode.read_mode`): a K: that names
+   no mode is checked against where the tune rests and what its notes lean on (an A
+   mixolydian reel written ``K:D`` is harmonised in A mixolydian).
 1. **Chord rhythm** (:func:`slot_grid`): the places in a bar where a chord may start, by meter
    (and so genre): reels, hornpipes, polkas and other duple meters two a bar (halves), jigs
    6/8 on the two dotted-quarter beats, slip jigs 9/8 on the three, 12/8 on the four, waltzes
    and 3/4 airs one a bar, 3/2 on the half notes.  A change on a later slot costs more where a
-   chord a bar is the usual rhythm (jigs, slip jigs).  A slot whose window has no note starting
-   in it cannot change chord (a chord symbol has to stand before a note); a pickup gets none.
+   chord a bar is the usual rhythm (jigs, slip jigs, polkas).  A slot whose window has no note
+   starting in it cannot change chord (a chord symbol has to stand before a note); a pickup
+   gets none.
 2. **Emission**: every note sounding in a slot's window is scored against the chord's tones
-   (root, third, fifth, seventh; a non-chord tone scores negative), weighted by how long it
-   sounds in the window and by its metric weight (on the slot's start, on a beat, on an eighth,
-   shorter); the sum is normalised by the window's weight.
-3. **Priors**: each mode's chords have a prior (the tonic first, then its primary cousins:
-   IV and V in major, IV and bVII in dorian, bVII and IV in mixolydian, bVII, bIII, bVI and V
-   in minor), and transitions have priors by function (V -> I, IV -> V, bVII -> I, ii -> V are
-   favoured; V -> IV is not); keeping a chord is cheap, changing it mid-bar costs more.
+   (:func:`chord_fit`: a chord tone scores well, a V's seventh fairly, another note of the
+   scale a little badly, a note that contradicts the chord or a chromatic note it does not
+   hold badly), weighted by how long it sounds in the window and by its salience
+   (:mod:`~composeium_desktop.core.harmony.salience`: the meter's own beat hierarchy, passing
+   and neighbour notes discounted, the note on the slot's start counted more); the sum is
+   normalised by the window's weight.
+3. **Priors** by mode, as session accompanists use the chords (:data:`_PRIORS`): the tonic
+   first; in the modes and in minor the flat seventh is its partner and the relative major
+   comes less often; minor's major V only where the melody has the raised seventh.
+   Transitions have priors by function (V -> I, IV -> V, bVII -> I, ii -> V are favoured;
+   V -> IV is not); keeping a chord is cheap, changing it mid-bar costs more.
 4. **Cadences**: the last slot of every part (a repeat, ``||``, ``|]``, the tune's end) is
-   pulled towards the tonic chord, the slot before it towards the dominant (bVII in the modes
-   without a major V); the tune's first and last chords towards the tonic.
+   pulled towards the tonic chord, as is the downbeat of the part's last bar; the end of the
+   bar before towards the dominant (V; bVII in the modes without a major V and in minor
+   without a leading tone); the tune's first and last chords towards the tonic.
 5. **Spelling** (:mod:`~composeium_desktop.core.harmony.chords`): V before I becomes V7; in the
    rich style ii before V becomes ii7 and a chord is put in first inversion where that makes the
    bass move by step between its neighbours.
 
-Everything is deterministic: the same melody always gets the same chords.
+Everything is deterministic and counted from the notes: the same melody always gets the same
+chords, and nothing is learned from a tune book.
 """
 
 from __future__ import annotations
