@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
 
 from composeium_desktop import paths
 from composeium_desktop.gui.controllers.compose import ComposeController
-from composeium_desktop.gui.controllers.file import EXPORT_KINDS, FileController
+from composeium_desktop.gui.controllers.export import EXPORT_KINDS
+from composeium_desktop.gui.controllers.file import FileController
 from composeium_desktop.gui.controllers.harmony import HarmonyController
 from composeium_desktop.gui.controllers.header import HeaderController
 from composeium_desktop.gui.controllers.playback import PlaybackController

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from composeium_desktop.core.harmony.text import strip_chords
-from composeium_desktop.gui.controllers.file import EXPORT_KINDS
+from composeium_desktop.gui.controllers.export import EXPORT_KINDS
 
 TUNE = "X:1\nT:Test\nM:6/8\nL:1/8\nK:D\n" + TUNE_BODY
 

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-from composeium_desktop.gui.controllers.file import EXPORT_KINDS
+from composeium_desktop.gui.controllers.export import EXPORT_KINDS
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "resources" / "examples"
 TUNE = (EXAMPLES / "bucks-of-oranmore.abc").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from composeium_desktop.core.harmony.text import strip_chords
 from composeium_desktop.core.tunebook import TuneBook
-from composeium_desktop.gui.controllers.file import EXPORT_KINDS
+from composeium_desktop.gui.controllers.export import EXPORT_KINDS
 from composeium_desktop.gui.settings import AppSettings
 
 TUNE = "X:1\nT:Kesh\nM:6/8\nL:1/8\nK:G\n" + TUNE_BODY
@@ -285,7 +285,7 @@ def test_export_every_tune_of_the_book(qtbot, make_window, tmp_path, kind) -> No
     assert names == [f"01-Bucks{suffix}", f"02-Westport{suffix}", f"03-Heart{suffix}"]
     assert "T:Heart" in (out / f"03-Heart{suffix}").read_text(encoding="utf-8")
     assert "T:Bucks" not in (out / f"03-Heart{suffix}").read_text(encoding="utf-8")
-    qtbot.waitUntil(lambda: not window.files._exports, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.files.exports.pending, timeout=10_000)
 
 
 def test_export_the_book_as_one_pdf(qtbot, make_window, tmp_path) -> None:
@@ -301,7 +301,7 @@ def test_export_the_book_as_one_pdf(qtbot, make_window, tmp_path) -> None:
     assert kind == "pdf_book" and target == tmp_path / "book.pdf"
     sent = target.read_bytes().decode("utf-8").split("\n", 1)[1]
     assert sent == BOOK.replace("T:Westport", "T:West")  # the whole book, with the edit
-    qtbot.waitUntil(lambda: not window.files._exports, timeout=10_000)
+    qtbot.waitUntil(lambda: not window.files.exports.pending, timeout=10_000)
     window.files._book_dirty = False
     window.editor.document().setModified(False)
 
