@@ -116,11 +116,17 @@ class ScreenshotTaker(QObject):
         self._settle.stop()
         self._window.shutdown()
         self._window.close()
-        QApplication.instance().exit(self.exit_code)
+        QApplication.exit(self.exit_code)
 
 
 def create_application() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    if existing is None:
+        app = QApplication(sys.argv[:1])
+    elif isinstance(existing, QApplication):
+        app = existing
+    else:
+        raise RuntimeError(f"the window needs a QApplication, but a {type(existing).__name__} runs")
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
@@ -143,7 +149,7 @@ def run_app(options: LaunchOptions) -> int:
         ScreenshotTaker(
             window, options.screenshot, wait_for_tune=options.generate, timing=options.timing
         )
-        if headless_shot
+        if options.screenshot is not None
         else None
     )
     window.show()

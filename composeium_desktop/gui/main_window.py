@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
@@ -144,7 +145,10 @@ class MainWindow(QMainWindow):
         self.startup_tasks = TaskRunner("startup", self)
 
     def _action(
-        self, text: str, slot: object, shortcut: QKeySequence | str | list | None = None
+        self,
+        text: str,
+        slot: Callable[[], object],
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | list[QKeySequence] | None = None,
     ) -> QAction:
         action = QAction(text, self)
         if isinstance(shortcut, list):
@@ -188,11 +192,10 @@ class MainWindow(QMainWindow):
             "Zoom &out", lambda: self.score_view.set_zoom(self.score_view.zoom - 10), keys.ZoomOut
         )
         self.fit_action = self._action("&Fit width", self.score_view.fit_width, "Ctrl+0")
-        self.export_actions = {}
-        for kind in EXPORT_KINDS:
-            self.export_actions[kind.key] = self._action(
-                kind.label, lambda _=False, k=kind: self.files.export_dialog(k)
-            )
+        self.export_actions = {
+            kind.key: self._action(kind.label, partial(self.files.export_dialog, kind))
+            for kind in EXPORT_KINDS
+        }
         icons = QStyle.StandardPixmap
         self.new_action.setIcon(style.standardIcon(icons.SP_FileIcon))
         self.open_action.setIcon(style.standardIcon(icons.SP_DialogOpenButton))

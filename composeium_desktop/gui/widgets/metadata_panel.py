@@ -98,7 +98,8 @@ class MetadataPanel(QWidget):
         self.bars_spin.setToolTip(
             "How many bars (bar lines) to write; Auto picks a length typical of the genre"
         )
-        self.creativity_slider = QSlider(Qt.Orientation.Horizontal, minimum=10, maximum=200)
+        self.creativity_slider = QSlider(Qt.Orientation.Horizontal)
+        self.creativity_slider.setRange(10, 200)
         self.creativity_spin = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.05, decimals=2)
         self.seed_spin = QSpinBox(minimum=0, maximum=2_147_483_647, value=1)
         self.new_seed_check = QCheckBox("New seed each time")
