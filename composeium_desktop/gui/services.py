@@ -128,10 +128,11 @@ def _make_player(soundfont: str, device: str) -> Any:
     return Player(soundfont or None)
 
 
-def _make_midi(abc_text: str, tempo: int | None, program: int) -> Any:
+def _make_midi(abc_text: str, tempo: int | None, program: int, lilt: Any = None) -> Any:
+    """The MIDI that plays: `lilt` a core.audio.lilt.Lilt (None: the genre's swing)."""
     from composeium_desktop.core.audio.midi import abc_to_midi
 
-    return abc_to_midi(abc_text, tempo=tempo, program=program)
+    return abc_to_midi(abc_text, tempo=tempo, program=program, lilt=lilt)
 
 
 def _list_audio_devices() -> list[str]:
@@ -171,6 +172,6 @@ class CoreServices:
     make_request: Callable[..., Any] = _make_request
     tune_header: Callable[[Any], str] = _tune_header
     make_player: Callable[[str, str], Any] = _make_player
-    make_midi: Callable[[str, int | None, int], Any] = _make_midi
+    make_midi: Callable[[str, int | None, int, Any], Any] = _make_midi
     list_audio_devices: Callable[[], list[str]] = _list_audio_devices
     export: Callable[[str, str, Path, dict[str, Any]], None] = _export

@@ -171,7 +171,7 @@ def fake_services(
         make_request=GenerationRequest,
         tune_header=lambda r: f"X:1\nT:{r.title}\nM:{r.meter}\nL:1/8\nR:{r.genre}\nK:{r.key}\n",
         make_player=_no_device,
-        make_midi=lambda text, tempo, program: None,
+        make_midi=lambda text, tempo, program, lilt=None: None,
         list_audio_devices=lambda: [],
         export=export,
     )

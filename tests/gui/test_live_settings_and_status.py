@@ -84,7 +84,9 @@ def test_playing_is_not_shown_while_paused(qtbot, make_window) -> None:
     services = dataclasses.replace(
         fake_services(),
         make_player=lambda soundfont, device: player,
-        make_midi=lambda text, tempo, program: SimpleNamespace(tempo=120, duration_ms=4000.0),
+        make_midi=lambda text, tempo, program, lilt=None: SimpleNamespace(
+            tempo=120, duration_ms=4000.0
+        ),
     )
     window = make_window(services)
     window.editor.setPlainText(TUNE)

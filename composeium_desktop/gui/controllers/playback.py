@@ -3,7 +3,9 @@
 The core Player renders audio on its own thread and reports PlaybackPosition values, which the
 PlayerAdapter turns into signals. MIDI is made off the GUI thread. Without an audio device the
 transport says why and everything else keeps working. Play always plays the editor's current
-text, so a replay after an edit plays the edit.
+text, so a replay after an edit plays the edit. The transport's swing goes into the MIDI (core
+lilt) for playback and for audio exports alike; changing it while playing remakes the MIDI and
+carries on from the same place.
 """
 
 from __future__ import annotations
@@ -33,10 +35,14 @@ from composeium_desktop.gui.workers import PlayerAdapter, TaskRunner, describe_e
 
 @dataclass(frozen=True)
 class _Prepared:
-    """MIDI made for one text at one tempo and instrument."""
+    """MIDI made for one text at one tempo, instrument and swing; `resume_ms` is where to go
+    on (None: a fresh Play), `start` whether to sound at once (False: stay paused)."""
 
     text: str
     midi: Any
+    lilt: Any = None
+    resume_ms: float | None = None
+    start: bool = True
 
 
 class PlaybackController(QObject):
@@ -68,6 +74,7 @@ class PlaybackController(QObject):
         self._tasks.failed.connect(lambda _id, message: self._on_error(message))
         self._player: Any = None
         self._loaded_text: str | None = None
+        self._loaded_lilt: Any = None
         self._pending_task = 0
         self._tune_tempo: float | None = None
         self._onsets: list[float] = []
@@ -88,6 +95,7 @@ class PlaybackController(QObject):
         transport.metronome_toggled.connect(lambda on: self._practice("set_metronome", on))
         transport.mute_melody_toggled.connect(lambda on: self._practice("set_mute_melody", on))
         transport.ramp_changed.connect(self._on_ramp)
+        transport.swing_changed.connect(self._on_swing)
         transport.loop_selection_requested.connect(self.loop_selection)
         score.rendered.connect(self._on_rendered)
         self._tune_ms = 0.0
@@ -197,11 +205,18 @@ class PlaybackController(QObject):
         if not start <= self._player.position().ms < end:
             self._player.seek(start)
 
+    def lilt(self) -> Any:
+        """The core Lilt for the transport's swing (accents and rolls always played)."""
+        from composeium_desktop.core.audio.lilt import Lilt
+
+        return Lilt(swing=self._transport.swing())
+
     def options(self) -> dict[str, Any]:
-        """Tempo, instrument and SoundFont as audio exports should use them."""
+        """Tempo, instrument, swing and SoundFont as audio exports should use them."""
         options: dict[str, Any] = {
             "tempo": self._transport.tempo_spin.value(),
             "program": self._transport.program_combo.currentIndex(),
+            "lilt": self.lilt(),
         }
         if self.soundfont:
             options["soundfont"] = self.soundfont
@@ -252,16 +267,27 @@ class PlaybackController(QObject):
             return
         if not self._ensure_player():
             return
-        if text == self._loaded_text:
+        if text == self._loaded_text and self.lilt() == self._loaded_lilt:
             self._start()
             return
+        self._prepare(text)
+
+    def _prepare(self, text: str, resume_ms: float | None = None, start: bool = True) -> None:
+        """Make the MIDI off the GUI thread; _on_prepared loads (and plays) it."""
         tempo = self._transport.tempo_spin.value()
         program = self._transport.program_combo.currentIndex()
+        lilt = self.lilt()
         make_midi = self._services.make_midi
         self.status.emit("Preparing playback…")
         self._pending_task = self._tasks.submit(
-            lambda: _Prepared(text, make_midi(text, tempo, program))
+            lambda: _Prepared(text, make_midi(text, tempo, program, lilt), lilt, resume_ms, start)
         )
+
+    def _on_swing(self, _swing: object) -> None:
+        """A new swing: what plays is remade from the same place (else the next Play does)."""
+        if self._player is None or self._loaded_text is None or not self.playing:
+            return
+        self._prepare(self._loaded_text, self._player.position().ms, start=not self.paused)
 
     def _on_prepared(self, task_id: int, prepared: _Prepared) -> None:
         if task_id != self._pending_task or self._player is None:
@@ -271,15 +297,22 @@ class PlaybackController(QObject):
         except Exception as exc:
             self._on_error(describe_error(exc))
             return
-        self._loaded_text = prepared.text
+        self._loaded_text, self._loaded_lilt = prepared.text, prepared.lilt
         self._midi_tempo = float(prepared.midi.tempo)
         self._transport.set_duration(float(prepared.midi.duration_ms))
-        self._start()
+        if prepared.start:
+            self._start(prepared.resume_ms)
+        elif prepared.resume_ms is not None:
+            try:
+                self._set_loop()
+                self._player.seek(prepared.resume_ms)
+            except Exception as exc:
+                self._on_error(describe_error(exc))
 
-    def _start(self) -> None:
+    def _start(self, from_ms: float | None = None) -> None:
         try:
             self._set_loop()
-            self._player.play()
+            self._player.play(from_ms)
         except Exception as exc:
             self._on_error(describe_error(exc))
             return

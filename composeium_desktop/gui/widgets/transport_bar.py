@@ -1,5 +1,5 @@
-"""Playback controls: play/pause, stop, loop, tempo, instrument, a position slider and the
-practice tools (count-in, metronome, loop the selected bars, tempo ramp, mute melody).
+"""Playback controls: play/pause, stop, loop, tempo, instrument, swing, a position slider and
+the practice tools (count-in, metronome, loop the selected bars, tempo ramp, mute melody).
 
 The bar only reports what the user asked for; the playback controller drives the core player
 and calls set_position / set_playing / show_message back.
@@ -48,6 +48,16 @@ RAMP_CHOICES = (
     (0.8, "Ramp from 80%"),
 )
 RAMP_STEP = 0.1
+# Swing as core.audio.lilt counts it: a percentage (0 straight, 50 = 2:1, 100 = 3:1); None
+# plays each tune with its genre's swing (R: hornpipe 2:1, reel 6:5, jig 6:4:5).
+SWING_CHOICES = (
+    (None, "Swing: by genre"),
+    (0.0, "Straight"),
+    (10.0, "Light swing 6:5"),
+    (25.0, "Swing 3:2"),
+    (50.0, "Hornpipe swing 2:1"),
+    (100.0, "Dotted 3:1"),
+)
 
 
 class SeekSlider(QSlider):
@@ -87,6 +97,7 @@ class TransportBar(QWidget):
     mute_melody_toggled = Signal(bool)
     loop_selection_requested = Signal()
     ramp_changed = Signal(object)  # start fraction or None
+    swing_changed = Signal(object)  # percentage or None (the genre's)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,6 +130,12 @@ class TransportBar(QWidget):
         self.ramp_combo = QComboBox()
         self.ramp_combo.addItems([label for _, label in RAMP_CHOICES])
         self.ramp_combo.setToolTip("Tempo ramp: start slower, 10% faster each time round the loop")
+        self.swing_combo = QComboBox()
+        self.swing_combo.addItems([label for _, label in SWING_CHOICES])
+        self.swing_combo.setToolTip(
+            "Swing: the tune's genre decides (hornpipes dotted, reels light, jigs long-short-"
+            "medium), or straight, or a fixed swing"
+        )
         self.program_combo = QComboBox()
         self.program_combo.addItems([f"{i + 1:3d} {name}" for i, name in enumerate(GM_PROGRAMS)])
         self.program_combo.setToolTip("Instrument (General MIDI program)")
@@ -140,6 +157,21 @@ class TransportBar(QWidget):
     def ramp_start(self) -> float | None:
         return RAMP_CHOICES[max(0, self.ramp_combo.currentIndex())][0]
 
+    def swing(self) -> float | None:
+        """The swing asked for: a percentage, or None for the genre's."""
+        return SWING_CHOICES[max(0, self.swing_combo.currentIndex())][0]
+
+    def set_swing(self, percent: float | None) -> None:
+        """Select the choice nearest `percent` (None: by genre)."""
+        if percent is None:
+            index = 0
+        else:
+            index = min(
+                range(1, len(SWING_CHOICES)),
+                key=lambda i: abs((SWING_CHOICES[i][0] or 0.0) - percent),
+            )
+        self.swing_combo.setCurrentIndex(index)
+
     def _build_layout(self) -> None:
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 2, 6, 2)
@@ -153,6 +185,7 @@ class TransportBar(QWidget):
         layout.addWidget(self.tempo_spin)
         layout.addWidget(QLabel("Instrument"))
         layout.addWidget(self.program_combo, 1)
+        layout.addWidget(self.swing_combo)
         for button in (
             self.count_in_button,
             self.metronome_button,
@@ -179,6 +212,9 @@ class TransportBar(QWidget):
         self.loop_selection_button.clicked.connect(self.loop_selection_requested)
         self.ramp_combo.currentIndexChanged.connect(
             lambda _i: self.ramp_changed.emit(self.ramp_start())
+        )
+        self.swing_combo.currentIndexChanged.connect(
+            lambda _i: self.swing_changed.emit(self.swing())
         )
 
     def _moved(self, value: int) -> None:
