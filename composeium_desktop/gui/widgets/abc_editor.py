@@ -59,9 +59,7 @@ class _LineNumberArea(QWidget):
     def event(self, event: QEvent) -> bool:
         if event.type() == QEvent.Type.ToolTip:
             assert isinstance(event, QHelpEvent)
-            message = self._editor.error_message_at_line(
-                self._editor.line_at_y(event.pos().y())
-            )
+            message = self._editor.error_message_at_line(self._editor.line_at_y(event.pos().y()))
             if message:
                 QToolTip.showText(event.globalPos(), message, self)
             else:
