@@ -44,3 +44,15 @@ def test_autosave_files_get_normal_permissions(make_window) -> None:
         assert stat.S_IMODE(saved.stat().st_mode) == 0o644
         assert stat.S_IMODE(saved.with_suffix(".json").stat().st_mode) == 0o644
     assert not [p for p in saved.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_unreadable_autosave_metadata_reads_as_empty(tmp_path) -> None:
+    from composeium_desktop.gui.controllers.autosave import read_meta
+
+    autosave = tmp_path / "autosave-1.abc"
+    assert read_meta(autosave) == {}  # no .json beside it
+    for broken in ("{not json", "[1, 2]", '"text"'):
+        autosave.with_suffix(".json").write_text(broken, encoding="utf-8")
+        assert read_meta(autosave) == {}
+    autosave.with_suffix(".json").write_text('{"path": "/x/t.abc", "tune": 2}', encoding="utf-8")
+    assert read_meta(autosave) == {"path": "/x/t.abc", "tune": 2}
