@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from composeium_desktop import paths
+from composeium_desktop.core.tunebook import TuneBook
 from composeium_desktop.gui.controllers.compose import ComposeController
 from composeium_desktop.gui.controllers.export import EXPORT_KINDS
 from composeium_desktop.gui.controllers.file import FileController
@@ -350,9 +351,9 @@ class MainWindow(QMainWindow):
             self.last_error = ""
         self._score_error = ""
 
-    def _on_book_changed(self, book: object, index: int) -> None:
+    def _on_book_changed(self, book: TuneBook, index: int) -> None:
         shown_before = len(self.tune_list.book)
-        self.tune_list.set_book(book, index)  # type: ignore[arg-type]
+        self.tune_list.set_book(book, index)
         if len(self.tune_list.book) > 1 and shown_before <= 1:
             self.left_tabs.setCurrentWidget(self.tune_list)
 
