@@ -4,9 +4,9 @@ Applied to the engraver's `Performance` on the one MIDI path (core.audio.midi), 
 `composeium play`, the MIDI and the WAV export all hear the same thing:
 
 * **Swing** by genre (the R: field): hornpipes (and barndances, flings, schottisches, set
-  dances) play their pairs of eighths dotted, 2:1 (abc2midi's hornpipe ratio; `%%MIDI ratio n m`
-  in a hornpipe sets it, as in abc2midi); reels lightly, 6:5; jigs, slides and slip jigs their
-  long-short-medium groups of three (6:4:5). `Lilt.swing` overrides the genre: a percentage,
+  dances, clogs) play their pairs of eighths dotted, 2:1 (abc2midi's hornpipe ratio;
+  `%%MIDI ratio n m` in a hornpipe sets it, as in abc2midi); reels lightly, 6:5; jigs, slides
+  and slip jigs their long-short-medium groups of three (6:4:5). `Lilt.swing` overrides the genre: a percentage,
   0 straight, 50 a 2:1 lilt, 100 fully dotted 3:1 (`parse_swing` also reads "2:1").
   Swing is a time warp inside each beat: bar lines and beats stay where they are, so every bar
   and the whole tune keep their length. Beats whose notes are not plain eighths (triplets,
@@ -48,12 +48,13 @@ GENRE_SWING = (
     ("fling", 50.0),
     ("schottische", 50.0),
     ("set dance", 50.0),
+    ("clog", 50.0),  # Ryan's Mammoth's clogs are hornpipes
     ("reel", 10.0),
     ("slide", 25.0),
     ("jig", 25.0),
 )
 # Genres abc2midi swings with its `%%MIDI ratio` (R:hornpipe).
-RATIO_GENRES = ("hornpipe", "barndance", "barn dance", "fling", "schottische", "set dance")
+RATIO_GENRES = ("hornpipe", "barndance", "barn dance", "fling", "schottische", "set dance", "clog")
 _MAJOR = (0, 2, 4, 5, 7, 9, 11)
 
 Note = tuple[str, float, float, int, int]  # element id, on ms, off ms, MIDI pitch, velocity
