@@ -3,7 +3,9 @@ symbols to every tune of a tune book, the melody text kept byte for byte.
 
 `composeium harmonise BOOK.abc --score-against` measures instead: every chorded tune of the
 book is harmonised with its chords removed and the roots compared with the written chords at
-every eighth-note point (and, for scale, those of always playing the tonic chord).
+every eighth-note point (and, for scale, those of always playing the tonic chord); a tune
+whose key the harmoniser heard otherwise than its K: says (a modal tune under a plain
+signature) is marked with the key it heard.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from composeium_desktop.commands import UsageError
+    from composeium_desktop.core.abcnotation.keys import normalise_key
     from composeium_desktop.core.fileio import NotTextError, read_text, write_bytes
     from composeium_desktop.core.harmony.text import harmonise_book, score_book
 
@@ -61,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
         if not score.tunes:
             raise UsageError(f"{args.input}: no tune with chord symbols to score against")
         for tune in score.tunes:
-            print(f"{tune.agree / tune.total:6.1%}  {tune.key:6} {tune.title}")
+            heard = "" if tune.heard == normalise_key(tune.key) else f" (heard as {tune.heard})"
+            print(f"{tune.agree / tune.total:6.1%}  {tune.key:6} {tune.title}{heard}")
         points = sum(t.total for t in score.tunes)
         print(
             f"root agreement ({args.style}) at every eighth-note point: {score.agreement:.1%} "

@@ -17,9 +17,10 @@ from fractions import Fraction
 
 from composeium_desktop.core.abcnotation.errors import ABCError
 from composeium_desktop.core.abcnotation.header import parse_tune, tunebook_spans
-from composeium_desktop.core.abcnotation.keys import tonic_pc
+from composeium_desktop.core.abcnotation.keys import key_name, tonic_pc
 from composeium_desktop.core.harmony.chords import chord_name, chord_root_pc
 from composeium_desktop.core.harmony.harmoniser import ChordChoice, harmonise_melody
+from composeium_desktop.core.harmony.mode import read_mode
 from composeium_desktop.core.harmony.reading import Melody, read_body, read_melody
 
 _FIELD_LINE = re.compile(r"[A-Za-z+]:")
@@ -228,11 +229,16 @@ def root_agreement(reference: Melody, predicted: Melody) -> tuple[int, int]:
 
 @dataclass
 class TuneScore:
+    """One tune's score: its title and written key, the key the harmoniser heard
+    (:func:`~composeium_desktop.core.harmony.mode.read_mode`), agreeing points, points, and
+    the points where the written chord's root is the tonic."""
+
     title: str
     key: str
     agree: int
     total: int
     tonic_agree: int
+    heard: str = ""
 
 
 @dataclass
@@ -278,17 +284,18 @@ def score_book(text: str, style: str = "simple") -> BookScore:
             if _chord_at(ref, t) is not None:
                 tonic_agree += _chord_at(ref, t) == tonic
             t += Fraction(1, 8)
+        tune = parse_tune(tune_text)
+        heard = read_mode(reference)
         score.tunes.append(
             TuneScore(
-                reference.key.tonic + reference.key.mode[:3],
-                reference.key.tonic,
+                tune.title,
+                tune.key,
                 agree,
                 total,
                 tonic_agree,
+                key_name(heard.tonic, heard.mode),
             )
         )
-        score.tunes[-1].title = parse_tune(tune_text).title
-        score.tunes[-1].key = parse_tune(tune_text).key
     return score
 
 

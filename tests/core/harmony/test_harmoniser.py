@@ -160,3 +160,12 @@ def test_cli_harmonise_writes_the_book(tmp_path: Path) -> None:
 def test_cli_score_against(capsys) -> None:  # type: ignore[no-untyped-def]
     assert main(["harmonise", str(BOOK), "--score-against"]) == 0
     assert "root agreement (simple)" in capsys.readouterr().out
+
+
+def test_cli_score_against_says_which_key_it_heard(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    book = tmp_path / "plain.abc"
+    book.write_text(_tune("D", '|:"A"Acea ecAc|"G"GBdg dBGB|"A"Acea ecAc|"A"A2 E2 A4:|'))
+    assert main(["harmonise", str(book), "--score-against"]) == 0
+    out = capsys.readouterr().out
+    assert "(heard as Amix)" in out
+    assert "root agreement (simple) at every eighth-note point: 100.0%" in out
