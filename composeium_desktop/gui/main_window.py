@@ -299,6 +299,7 @@ class MainWindow(QMainWindow):
             self.score_view.fit_width()
         self.transport.set_tempo(s.tempo)
         self.transport.set_program(s.program)
+        self.transport.set_swing(None if s.swing < 0 else s.swing)
         self.playback.configure(s.soundfont, s.audio_device)
         if s.window_geometry:
             self.restoreGeometry(QByteArray(s.window_geometry))
@@ -308,12 +309,14 @@ class MainWindow(QMainWindow):
 
     def collect_settings(self) -> AppSettings:
         """The settings as they stand now (window geometry, zoom, transport, recent files)."""
+        swing = self.transport.swing()
         return dataclasses.replace(
             self.settings,
             recent_files=self.files.recent_files,
             zoom=0 if self.score_view.auto_fit else self.score_view.zoom,
             tempo=self.transport.tempo_spin.value(),
             program=self.transport.program_combo.currentIndex(),
+            swing=-1.0 if swing is None else swing,
             window_geometry=bytes(self.saveGeometry().data()),
             window_state=bytes(self.saveState().data()),
         )

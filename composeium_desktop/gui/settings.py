@@ -44,6 +44,7 @@ class AppSettings:
     zoom: int = 0  # percent; 0 follows the score view's width
     program: int = 0
     tempo: int = 120
+    swing: float = -1.0  # percent (core.audio.lilt); below 0: each tune with its genre's swing
     window_geometry: bytes = b""
     window_state: bytes = b""
     # Where a generated tune goes when a file is open: "ask", "new" (an untitled document)

@@ -12,6 +12,7 @@ from gui_fakes import fake_services
 from composeium_desktop.core.audio.lilt import Lilt
 from composeium_desktop.core.audio.player import Player, SimulatedOutputStream
 from composeium_desktop.gui.services import CoreServices
+from composeium_desktop.gui.settings import AppSettings
 
 # Plain eighths in a hornpipe at 120 quarters a minute: straight, an off-beat comes 250 ms after
 # its beat; swung 2:1 (the hornpipe's own swing), 333 ms after.
@@ -115,3 +116,13 @@ def test_a_swing_change_while_paused_stays_paused(qtbot, make_window) -> None:
     qtbot.waitUntil(lambda: ("seek", 1234.0) in calls, timeout=10_000)
     assert midis == [Lilt(swing=None), Lilt(swing=25.0)]
     assert window.playback.paused and [c[0] for c in calls].count("play") == 1
+
+
+def test_the_swing_is_remembered_between_runs(qtbot, make_window) -> None:
+    window = make_window(fake_services(), AppSettings(swing=50.0))
+    assert window.transport.swing() == 50.0
+    window.transport.set_swing(0.0)
+    assert window.collect_settings().swing == 0.0
+    window.transport.set_swing(None)
+    assert window.collect_settings().swing < 0
+    assert AppSettings().swing < 0  # a first run plays each tune with its genre's swing
