@@ -55,6 +55,7 @@ def test_the_swing_control_changes_what_plays(qtbot, make_window) -> None:
     transport = window.transport
     transport.set_swing(0.0)
     assert transport.swing_combo.currentText() == "Straight"
+    transport.count_in_button.setChecked(True)
     transport.play_button.click()
     qtbot.waitUntil(lambda: window.playback.playing, timeout=60_000)
     player = players[0]
@@ -69,6 +70,7 @@ def test_the_swing_control_changes_what_plays(qtbot, make_window) -> None:
     assert swung.duration_ms == straight.duration_ms
     assert player.position().ms >= 500  # it went on from where it was, not from the start
     assert window.playback.playing and not window.playback.paused
+    assert not player.counting_in  # a swing change brings no count-in
 
     transport.set_swing(None)  # by genre: a hornpipe swings 2:1 as well
     transport.stop_button.click()

@@ -300,19 +300,21 @@ class PlaybackController(QObject):
         self._loaded_text, self._loaded_lilt = prepared.text, prepared.lilt
         self._midi_tempo = float(prepared.midi.tempo)
         self._transport.set_duration(float(prepared.midi.duration_ms))
-        if prepared.start:
-            self._start(prepared.resume_ms)
-        elif prepared.resume_ms is not None:
-            try:
-                self._set_loop()
-                self._player.seek(prepared.resume_ms)
-            except Exception as exc:
-                self._on_error(describe_error(exc))
+        if prepared.resume_ms is None:
+            self._start()
+            return
+        try:  # a new swing: on from the same place, with no count-in (paused stays paused)
+            self._set_loop()
+            self._player.seek(prepared.resume_ms)
+            if prepared.start:
+                self._player.resume()
+        except Exception as exc:
+            self._on_error(describe_error(exc))
 
-    def _start(self, from_ms: float | None = None) -> None:
+    def _start(self) -> None:
         try:
             self._set_loop()
-            self._player.play(from_ms)
+            self._player.play()
         except Exception as exc:
             self._on_error(describe_error(exc))
             return
