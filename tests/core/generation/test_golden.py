@@ -34,4 +34,6 @@ def test_same_seed_same_tokens_as_before(shipped: Generator, case: dict[str, obj
     assert last.normalised_body == case["normalised_body"]
     assert last.abc == case["abc"]
     assert last.intended_bars == case["intended_bars"]
-    assert last.logprob == pytest.approx(case["logprob"], abs=1e-9)
+    # float32 sums round differently on different CPUs (SIMD width): about 1e-7 here against
+    # the recording machine; a different token or distribution moves it by far more.
+    assert last.logprob == pytest.approx(case["logprob"], abs=1e-5)
