@@ -266,14 +266,26 @@ def _prior(chord: Chord, mode: str, index: int, leading_tone: bool) -> float:
 
 def harmonise_melody(melody: Melody, style: str = "simple") -> list[ChordChoice]:
     """The chord at every slot of ``melody`` (one :class:`ChordChoice` per slot that has a
-    chord), chosen by Viterbi; see the module docstring."""
+    chord), chosen by Viterbi; see the module docstring.  A tune whose body changes key (a
+    K: field) is harmonised a stretch at a time, each in its own key."""
+    slots = slots_of(melody)
+    choices: list[ChordChoice] = []
+    for start, end, written in melody.key_spans():
+        span = [slot for slot in slots if start <= slot.start < end]
+        if not span:
+            continue
+        notes = tuple(n for n in melody.notes if start <= n.onset < end)
+        part = replace(melody, key=written, notes=notes)
+        choices += _spell(_viterbi(part, span, style), style)
+    return choices
+
+
+def _viterbi(melody: Melody, slots: list[Slot], style: str) -> list[ChordChoice]:
+    """The best path of chords over ``slots`` (one stretch of ``melody`` in one key)."""
     key = read_mode(melody)
     if key != melody.key:
         melody = replace(melody, key=key)
     chords = vocabulary(key.mode, style)
-    slots = slots_of(melody)
-    if not slots:
-        return []
     mode = melody.key.mode
     emissions = _emissions(melody, slots, chords)
     n = len(chords)
@@ -342,10 +354,10 @@ def harmonise_melody(melody: Melody, style: str = "simple") -> list[ChordChoice]
         slot = slots[t]
         at = slot.symbol_at if slot.symbol_at is not None else slot.start
         choices.append(ChordChoice(at, chords[c], slot, key))
-    return _spell(choices, melody, style)
+    return choices
 
 
-def _spell(choices: list[ChordChoice], melody: Melody, style: str) -> list[ChordChoice]:
+def _spell(choices: list[ChordChoice], style: str) -> list[ChordChoice]:
     """Sevenths and inversions (see the module docstring, point 5)."""
     out = list(choices)
     for t, choice in enumerate(out):

@@ -88,6 +88,21 @@ class Melody:
     notes: tuple[NoteEvent, ...]
     bars: tuple[BarSpan, ...]
     symbols: tuple[SymbolEvent, ...]
+    key_changes: tuple[tuple[Fraction, KeySpec], ...] = ()
+
+    def key_spans(self) -> list[tuple[Fraction, Fraction, KeySpec]]:
+        """(start, end, key) of each stretch of the tune in one key: the header's key, then
+        each K: of the body from where it stands (a K: that changes nothing starts none)."""
+        spans = [(Fraction(0), self.key)]
+        for onset, key in self.key_changes:
+            if (key.tonic, key.mode) == (spans[-1][1].tonic, spans[-1][1].mode):
+                continue
+            if onset <= spans[-1][0]:
+                spans[-1] = (spans[-1][0], key)
+            else:
+                spans.append((onset, key))
+        ends = [start for start, _ in spans[1:]] + [max(self.end, spans[-1][0]) + 1]
+        return [(start, end, key) for (start, key), end in zip(spans, ends, strict=True)]
 
     @property
     def end(self) -> Fraction:
@@ -120,6 +135,7 @@ def read_body(body: str, key: str, meter: str, unit: str, rhythm: str = "") -> M
     notes: list[NoteEvent] = []
     bars: list[BarSpan] = []
     symbols: list[SymbolEvent] = []
+    key_changes: list[tuple[Fraction, KeySpec]] = []
     carried: dict[tuple[str, str], int] = {}
     bar_start = Fraction(0)
     prefix: tuple[int, int] | None = None
@@ -159,6 +175,7 @@ def read_body(body: str, key: str, meter: str, unit: str, rhythm: str = "") -> M
             letter, value = tok.data  # type: ignore[misc]
             if letter == "K":
                 signature = key_signature(parse_key(value))
+                key_changes.append((bar_start + state.elapsed, parse_key(value)))
             elif letter == "M":
                 meter_now = value
         in_grace = state.grace is not None and kind != GRACE_END
@@ -216,4 +233,12 @@ def read_body(body: str, key: str, meter: str, unit: str, rhythm: str = "") -> M
             final.bar_line,
             final.meter,
         )
-    return Melody(spec, meter, rhythm.strip().lower(), tuple(notes), tuple(bars), tuple(symbols))
+    return Melody(
+        spec,
+        meter,
+        rhythm.strip().lower(),
+        tuple(notes),
+        tuple(bars),
+        tuple(symbols),
+        tuple(key_changes),
+    )

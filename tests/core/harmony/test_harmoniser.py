@@ -126,6 +126,26 @@ def test_rich_style_hears_a_sharp_fourth_as_the_dominants_dominant() -> None:
     assert _symbols(harmonise_tune_text(text, "rich")) == ["G", "A7", "D7", "G"]
 
 
+def test_a_key_change_in_the_body_is_harmonised_in_the_new_key() -> None:
+    # Part B moves to D: its chords are D's (A7 over the C sharps), not G's.
+    text = _tune(
+        "G",
+        "|:GBdB GBdB|cegc' ecge|dfad' afdf|g2 d2 G4:|\nK:D\n|:dfaf dfaf|gbge cegc'|d2f2 e2c2|d8:|",
+    )
+    assert _symbols(harmonise_tune_text(text)) == [
+        "G",
+        "C",
+        "D7",
+        "G",
+        "D",
+        "G",
+        "A7",
+        "D",
+        "A7",
+        "D",
+    ]
+
+
 def test_harmonising_is_deterministic() -> None:
     text = BOOK.read_text()
     assert harmonise_book(text, replace=True).text == harmonise_book(text, replace=True).text
