@@ -56,11 +56,18 @@ i_, iv, v = _c("i", 0, 0, "m"), _c("iv", 3, 5, "m"), _c("v", 4, 7, "m")
 ii, iii, vi = _c("ii", 1, 2, "m"), _c("iii", 2, 4, "m"), _c("vi", 5, 9, "m")
 bIII, bVI, bVII = _c("bIII", 2, 3, ""), _c("bVI", 5, 8, ""), _c("bVII", 6, 10, "")
 II = _c("II", 1, 2, "")
-V_OF_V = _c("V/V", 1, 2, "7")  # the dominant's dominant (A7 in G): where the melody has the #4
+# Secondary dominants, for a melody with the chromatic note they hold: V of V (A7 in G, the
+# sharp fourth), V of vi (B7 in G, the sharp fifth), V of ii (E7 in G, the sharp tonic).
+V_OF_V = _c("V/V", 1, 2, "7")
+V_OF_VI = _c("V/vi", 2, 4, "7")
+V_OF_II = _c("V/ii", 5, 9, "7")
 
 # The chords each mode uses: simple (I, IV, V and their modal cousins), rich adds the rest.
 VOCABULARY: dict[str, dict[str, tuple[Chord, ...]]] = {
-    "major": {"simple": (I, IV, V), "rich": (I, IV, V, ii, vi, iii, V_OF_V)},
+    "major": {
+        "simple": (I, IV, V),
+        "rich": (I, IV, V, ii, vi, iii, V_OF_V, V_OF_VI, V_OF_II),
+    },
     "minor": {"simple": (i_, iv, V, bVI, bVII, bIII), "rich": (i_, iv, V, bVI, bVII, bIII, v)},
     "dorian": {"simple": (i_, IV, bVII, bIII), "rich": (i_, IV, bVII, bIII, v, ii)},
     "mixolydian": {"simple": (I, IV, bVII, v), "rich": (I, IV, bVII, v, ii, vi)},

@@ -225,7 +225,16 @@ def _emissions(melody: Melody, slots: list[Slot], chords: tuple[Chord, ...]) -> 
 # seventh is its partner; the relative major, the major IV of dorian and the minor keys' V
 # (which needs the raised leading tone in the melody) come less often.
 _PRIORS: dict[str, dict[str, float]] = {
-    "major": {"IV": -0.25, "V": -0.25, "vi": -0.7, "ii": -0.9, "iii": -1.3, "V/V": -1.0},
+    "major": {
+        "IV": -0.25,
+        "V": -0.25,
+        "vi": -0.7,
+        "ii": -0.9,
+        "iii": -1.3,
+        "V/V": -1.0,
+        "V/vi": -1.2,
+        "V/ii": -1.2,
+    },
     "minor": {"bVII": -0.25, "bIII": -0.5, "bVI": -0.6, "iv": -0.7, "V": -0.7, "v": -1.0},
     "dorian": {"bVII": -0.25, "bIII": -0.6, "IV": -0.6, "v": -1.0, "ii": -1.2},
     "mixolydian": {"bVII": -0.25, "IV": -0.35, "v": -1.0, "ii": -1.1, "vi": -1.1},
@@ -240,6 +249,8 @@ _GOOD_MOVES = {
     ("bVII", "i"): 0.25,
     ("ii", "V"): 0.35,
     ("V/V", "V"): 0.4,
+    ("V/vi", "vi"): 0.4,
+    ("V/ii", "ii"): 0.4,
     ("vi", "ii"): 0.15,
     ("vi", "IV"): 0.1,
     ("IV", "I"): 0.15,

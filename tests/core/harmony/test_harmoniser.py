@@ -126,6 +126,11 @@ def test_rich_style_hears_a_sharp_fourth_as_the_dominants_dominant() -> None:
     assert _symbols(harmonise_tune_text(text, "rich")) == ["G", "A7", "D7", "G"]
 
 
+def test_rich_style_hears_a_sharp_fifth_as_the_dominant_of_vi() -> None:
+    text = _tune("G", "|GBdB GBdB|B^dfa ^dfBd|egbg egbg|A^ceg ^ceAc|d2f2 a2f2|g8|]")
+    assert _symbols(harmonise_tune_text(text, "rich")) == ["G", "B7", "Em", "A7", "D7", "G"]
+
+
 def test_a_key_change_in_the_body_is_harmonised_in_the_new_key() -> None:
     # Part B moves to D: its chords are D's (A7 over the C sharps), not G's.
     text = _tune(
