@@ -42,6 +42,10 @@ class Bar:
     closing: str
     is_pickup: bool
     notes: tuple[Note, ...]
+    # Where the bar is written in the body: its first note and its closing bar line (1-based
+    # line and column), so that a part can be found in the text and in the score's timemap.
+    start: tuple[int, int] = (0, 0)
+    end: tuple[int, int] = (0, 0)
 
 
 @dataclass
@@ -67,6 +71,12 @@ class Part:
     def bar_notes(self) -> list[tuple[Note, ...]]:
         first = self.endings.get("1") or next(iter(self.endings.values()), [])
         return [bar.notes for bar in [*self.bars, *first] if not bar.is_pickup]
+
+    def source_span(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(line, column) of its first bar's first note and of its last bar's closing bar line
+        in the body (both endings included)."""
+        bars = [*self.bars, *(bar for ending in self.endings.values() for bar in ending)]
+        return min(bar.start for bar in bars), max(bar.end for bar in bars)
 
     def mean_pitch(self) -> float | None:
         """The duration-weighted mean MIDI pitch of its notes (None without notes)."""
@@ -145,9 +155,9 @@ def read_bars(body: str, meter: str, unit: str | Fraction | None, key: str) -> l
                 inside.append(token)
             index += 1
         closing = info.bar_line.strip()
-        bars.append(
-            Bar(opens, ending, closing, info.is_pickup, tuple(_bar_notes(inside, key, unit_length)))
-        )
+        notes = tuple(_bar_notes(inside, key, unit_length))
+        where = (info.line, info.col), end
+        bars.append(Bar(opens, ending, closing, info.is_pickup, notes, *where))
         opens, ending = False, ""
         if index < len(tokens) and tokens[index].kind == "bar":
             bar_line, next_ending = tokens[index].data

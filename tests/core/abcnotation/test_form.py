@@ -78,3 +78,10 @@ def test_an_unrepeated_tune_and_phrase_repetition() -> None:
 def test_unreadable_text_raises() -> None:
     with pytest.raises(ABCError):
         read_form("|: A2 ]] B :|", "4/4", "1/8", "C")
+
+
+def test_a_part_knows_where_it_is_written_endings_included() -> None:
+    body = "D|:GAB c2d|e3 d2B|1 A3 A2D:|2 A3 A2B||\n|:c2e d2B|G3 G3:|\n"
+    a, b = read_form(body, "6/8", "1/8", "G")
+    assert a.source_span() == ((1, 1), (1, 37))  # the pickup to the second ending's ||
+    assert b.source_span() == ((2, 3), (2, 16))
