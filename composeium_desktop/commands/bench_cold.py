@@ -28,9 +28,9 @@ from typing import Any
 _COLD_COMPOSE = textwrap.dedent(
     """
     import json, sys, time
-    import psutil
     from pathlib import Path
-    started = psutil.Process().create_time()
+    from composeium_desktop.core.launch_clock import seconds_since_launch
+    started = time.time() - seconds_since_launch()[0]
     from composeium_desktop.core.generation.decoder import Generator
     from composeium_desktop.core.generation.request import GenerationRequest
     load_start = time.perf_counter()
@@ -42,7 +42,6 @@ _COLD_COMPOSE = textwrap.dedent(
             first = time.time()
     done = time.time()
     heavy = sorted(m for m in ("tensorflow", "keras") if m in sys.modules)
-    rss = psutil.Process().memory_info()
     print(json.dumps({
         "load_ms": load_ms,
         "first_token_s": first - started,
@@ -54,8 +53,8 @@ _COLD_COMPOSE = textwrap.dedent(
 
 _BARE_WINDOW = textwrap.dedent(
     """
-    import sys, time
-    import psutil
+    import sys
+    from composeium_desktop.core.launch_clock import seconds_since_launch
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMainWindow
     app = QApplication(sys.argv[:1])
@@ -63,7 +62,7 @@ _BARE_WINDOW = textwrap.dedent(
     window.resize(1360, 820)
     window.show()
     def shown():
-        print(f"window shown {time.time() - psutil.Process().create_time():.3f} s", flush=True)
+        print(f"window shown {seconds_since_launch()[0]:.3f} s", flush=True)
         app.quit()
     QTimer.singleShot(0, shown)
     app.exec()

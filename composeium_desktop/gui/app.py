@@ -9,7 +9,6 @@ the score is drawn and exits.
 from __future__ import annotations
 
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 
 from composeium_desktop import paths
 from composeium_desktop.core import fileio
+from composeium_desktop.core.launch_clock import seconds_since_launch
 from composeium_desktop.gui.main_window import MainWindow
 from composeium_desktop.gui.settings import (
     APPLICATION,
@@ -42,19 +42,6 @@ class LaunchOptions:
     title: str | None = None
     model_dir: Path | None = None
     timing: bool = False
-
-
-def launch_timing() -> tuple[float, float]:
-    """(wall seconds since this process started, CPU seconds it has used): the OS's start time,
-    so interpreter start-up and imports are counted. CPU time shows the cost on a busy machine."""
-    try:
-        import psutil
-
-        process = psutil.Process()
-        cpu = process.cpu_times()
-        return time.time() - process.create_time(), cpu.user + cpu.system
-    except Exception:
-        return time.perf_counter(), time.process_time()
 
 
 class ScreenshotTaker(QObject):
@@ -86,7 +73,7 @@ class ScreenshotTaker(QObject):
         if not self._waiting_for_tune and self._window.score_view.has_score():
             if self._timing and not self._on_screen_reported:
                 self._on_screen_reported = True
-                wall, cpu = launch_timing()
+                wall, cpu = seconds_since_launch()
                 print(f"score on screen {wall:.3f} s after launch (CPU {cpu:.3f} s)", flush=True)
             self._settle.start()
 
@@ -156,7 +143,7 @@ def run_app(options: LaunchOptions) -> int:
 
     def after_shown() -> None:
         if options.timing:
-            wall, cpu = launch_timing()
+            wall, cpu = seconds_since_launch()
             print(f"window shown {wall:.3f} s after launch (CPU {cpu:.3f} s)", flush=True)
         window.start_background_work(options.model_dir or paths.model_dir(), not headless_shot)
         if options.file is not None:
