@@ -42,6 +42,7 @@ from composeium_desktop.gui.controllers.file import FileController
 from composeium_desktop.gui.controllers.harmony import HarmonyController
 from composeium_desktop.gui.controllers.header import HeaderController
 from composeium_desktop.gui.controllers.playback import PlaybackController
+from composeium_desktop.gui.controllers.practice import PracticeController
 from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.controllers.transpose import TransposeController
 from composeium_desktop.gui.services import CoreServices
@@ -136,6 +137,9 @@ class MainWindow(QMainWindow):
         self.playback = PlaybackController(
             self.transport, self.editor, self.score_view, self.score, self.services, self
         )
+        self.practice = PracticeController(
+            self.playback, self.transport, self.editor, self.score_view, self.score, self
+        )
         self.files = FileController(
             self.editor, self.services, self, self.playback.options, self, lambda: self.settings
         )
@@ -186,6 +190,13 @@ class MainWindow(QMainWindow):
         )
         self.play_action = self._action("&Play / Pause", self.playback.toggle, "Space")
         self.stop_play_action = self._action("S&top playback", self.playback.stop, "Ctrl+.")
+        self.play_from_cursor_action = self._action(
+            "Play from &cursor", self.practice.play_from_cursor, "Ctrl+Shift+Space"
+        )
+        self.loop_bars_action = self._action("&Loop selected bars", self.practice.loop_selection)
+        self.stop_loop_action = self._action(
+            "Stop &looping", lambda: self.playback.set_loop_span(None)
+        )
         self.zoom_in_action = self._action(
             "Zoom &in", lambda: self.score_view.set_zoom(self.score_view.zoom + 10), keys.ZoomIn
         )
@@ -229,7 +240,13 @@ class MainWindow(QMainWindow):
         compose_menu.addSeparator()
         compose_menu.addActions([self.add_chords_action, self.remove_chords_action])
         play_menu = bar.addMenu("&Play")
-        play_menu.addActions([self.play_action, self.stop_play_action])
+        play_menu.addActions(
+            [self.play_action, self.stop_play_action, self.play_from_cursor_action]
+        )
+        play_menu.addSeparator()
+        self.loop_part_menu = play_menu.addMenu("Loop &part")
+        self._on_parts(())
+        play_menu.addActions([self.loop_bars_action, self.stop_loop_action])
         view_menu = bar.addMenu("&View")
         view_menu.addActions([self.zoom_in_action, self.zoom_out_action, self.fit_action])
         help_menu = bar.addMenu("&Help")
@@ -256,8 +273,10 @@ class MainWindow(QMainWindow):
         self.addToolBar(toolbar)
 
     def _connect(self) -> None:
-        for source in (self.compose, self.files, self.playback, self.transposer, self.harmony):
+        sources = (self.compose, self.files, self.playback, self.practice, self.transposer)
+        for source in (*sources, self.harmony):
             source.status.connect(self.show_status)
+        self.practice.parts_changed.connect(self._on_parts)
         for source in (self.compose, self.files, self.transposer, self.harmony):
             source.error.connect(self.show_error)
         self.score.render_failed.connect(self._show_score_error)
@@ -377,6 +396,14 @@ class MainWindow(QMainWindow):
     def _update_title(self, name: str) -> None:
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
         self.setWindowModified(self.files.is_modified())
+
+    def _on_parts(self, parts: tuple) -> None:
+        """The Play menu's Loop part lists the parts of the tune shown."""
+        self.loop_part_menu.clear()
+        for index, part in enumerate(parts):
+            action = self.loop_part_menu.addAction(part.title)
+            action.triggered.connect(lambda _=False, i=index: self.practice.loop_part(i))
+        self.loop_part_menu.setEnabled(bool(parts))
 
     def _on_recent_files(self, recent: tuple[str, ...]) -> None:
         self.recent_menu.clear()

@@ -6,37 +6,38 @@ transport says why and everything else keeps working. Play always plays the edit
 text, so a replay after an edit plays the edit. The transport's swing goes into the MIDI (core
 lilt) for playback and for audio exports alike; changing it while playing remakes the MIDI and
 carries on from the same place.
+
+Times: the slider, loops and the cue (where the next Play starts) are in the score's time (the
+tune straight, at its own tempo); the player's time is the MIDI's, swung by the lilt. A
+core TimeLink pairs the two timemaps, so the cursor, a clicked note and a loop land on the note
+the player plays. The MIDI is made at the tune's own tempo (Q:, the truth); the transport's
+tempo, counted in Q:'s beat, sets the player's rate, and the time label shows real time.
 """
 
 from __future__ import annotations
 
 import bisect
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import (
-    QAbstractSpinBox,
-    QApplication,
-    QComboBox,
-    QLineEdit,
-    QPlainTextEdit,
-    QTextEdit,
-)
+from PySide6.QtCore import QObject, Signal
 
+from composeium_desktop.core.audio.practice_map import TimeLink
+from composeium_desktop.core.audio.tempo import TempoBeat, tempo_beat
+from composeium_desktop.gui.controllers.playback_keys import SpaceKeys
 from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
 from composeium_desktop.gui.widgets.score_view import ScoreView
-from composeium_desktop.gui.widgets.transport_bar import TransportBar
+from composeium_desktop.gui.widgets.transport_bar import RAMP_STEP, TransportBar
 from composeium_desktop.gui.workers import PlayerAdapter, TaskRunner, describe_error
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    """MIDI made for one text at one tempo, instrument and swing; `resume_ms` is where to go
-    on (None: a fresh Play), `start` whether to sound at once (False: stay paused)."""
+    """MIDI made for one text at its own tempo with one instrument and swing; `resume_ms` is
+    where to go on in player time (None: a fresh Play), `start` whether to sound at once."""
 
     text: str
     midi: Any
@@ -46,9 +47,13 @@ class _Prepared:
 
 
 class PlaybackController(QObject):
-    """Drives the core player from the transport bar."""
+    """Drives the core player from the transport bar.
+
+    loop_changed((start, end) | None) in score time whenever the loop the player keeps changes.
+    """
 
     status = Signal(str)
+    loop_changed = Signal(object)
 
     def __init__(
         self,
@@ -76,11 +81,15 @@ class PlaybackController(QObject):
         self._loaded_text: str | None = None
         self._loaded_lilt: Any = None
         self._pending_task = 0
-        self._tune_tempo: float | None = None
+        self._tune_tempo: float | None = None  # quarters a minute, as the score was engraved
+        self._beat = TempoBeat()
         self._onsets: list[float] = []
-        self._timemap: list[Any] = []
-        self._midi_tempo: float | None = None
-        self._loop_times: tuple[float, float] | None = None
+        self.timemap: list[Any] = []  # the score's, by onset
+        self._score_order: tuple[Any, ...] = ()  # the score's, in its own order
+        self.link = TimeLink()
+        self._loop: tuple[float, float] | None = None  # score time
+        self._cue_ms: float | None = None  # score time
+        self._tune_ms = 0.0
         self.playing = False
         self.paused = False
         self.soundfont = ""
@@ -96,42 +105,8 @@ class PlaybackController(QObject):
         transport.mute_melody_toggled.connect(lambda on: self._practice("set_mute_melody", on))
         transport.ramp_changed.connect(self._on_ramp)
         transport.swing_changed.connect(self._on_swing)
-        transport.loop_selection_requested.connect(self.loop_selection)
         score.rendered.connect(self._on_rendered)
-        self._tune_ms = 0.0
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        """Space plays/pauses unless a text field has the focus; Ctrl+Space works everywhere."""
-        kind = event.type()
-        if kind not in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
-            return False
-        if not isinstance(event, QKeyEvent) or event.key() != Qt.Key.Key_Space:
-            return False
-        focus = QApplication.focusWidget()
-        if focus is None or focus is not watched or focus.window() is not self._transport.window():
-            return False
-        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
-        if kind == QEvent.Type.ShortcutOverride:
-            # Space is decided here on the key press, never by a menu shortcut as well.
-            if modifiers in (Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier):
-                event.accept()
-                return True
-            return False
-        if event.isAutoRepeat():
-            return False
-        if modifiers == Qt.KeyboardModifier.ControlModifier:
-            self.toggle()
-            return True
-        typing = isinstance(focus, (QLineEdit, QPlainTextEdit, QTextEdit, QAbstractSpinBox)) or (
-            isinstance(focus, QComboBox) and focus.isEditable()
-        )
-        if modifiers == Qt.KeyboardModifier.NoModifier and not typing:
-            self.toggle()
-            return True
-        return False
+        self.keys = SpaceKeys(transport.window, lambda: self.toggle(), self)
 
     def _practice(self, name: str, value: Any) -> None:
         if self._player is not None:
@@ -139,71 +114,61 @@ class PlaybackController(QObject):
 
     def _on_ramp(self, start: float | None) -> None:
         if self._player is not None:
-            from composeium_desktop.gui.widgets.transport_bar import RAMP_STEP
-
             self._call("set_ramp", start, RAMP_STEP)
 
     def _apply_practice(self) -> None:
         """The transport's practice settings on a (new) player."""
-        from composeium_desktop.gui.widgets.transport_bar import RAMP_STEP
-
         transport = self._transport
         self._player.set_count_in(1 if transport.count_in_button.isChecked() else 0)
         self._player.set_metronome(transport.metronome_button.isChecked())
         self._player.set_mute_melody(transport.mute_button.isChecked())
         self._player.set_ramp(transport.ramp_start(), RAMP_STEP)
 
-    def selection_times(self) -> tuple[float, float] | None:
-        """The editor selection as (start, end) in the tune's own time, from the score's timemap."""
-        result = self._score.result
-        cursor = self._editor.textCursor()
-        if result is None or not cursor.hasSelection():
-            return None
-        doc = self._editor.document()
-        ends = []
-        for position in (
-            cursor.selectionStart(),
-            max(cursor.selectionStart(), cursor.selectionEnd() - 1),
-        ):
-            block = doc.findBlock(position)
-            ends.append(result.element_at(block.blockNumber() + 1, position - block.position() + 1))
-        first, last = ends
-        if first is None or last is None:
-            return None
-        ons = [float(e.on_ms) for e in self._timemap if e.id == first]
-        if not ons:
-            return None
-        start = min(ons)
-        offs = [float(e.off_ms) for e in self._timemap if e.id == last and float(e.off_ms) > start]
-        return (start, min(offs)) if offs else None
+    # -- loops and the cue (score time) -------------------------------------------------------
+    @property
+    def loop(self) -> tuple[float, float] | None:
+        """The loop asked for, in score time (None: the whole tune, or no loop)."""
+        return self._loop if self._transport.loop_button.isChecked() else None
 
-    def loop_selection(self) -> None:
-        """Loop the bars selected in the editor (the transport's Loop button turns on)."""
-        times = self.selection_times()
-        if times is None:
-            self.status.emit("Select the notes to loop in the editor first.")
-            return
-        self._loop_times = times
-        self._transport.loop_button.setChecked(True)
+    def set_loop_span(self, span: tuple[float, float] | None) -> None:
+        """Loop between two score times (the Loop button turns on); None ends the loop."""
+        self._loop = span
+        self._transport.loop_button.setChecked(span is not None)
+        self._apply_loop()
+
+    def _apply_loop(self) -> None:
         if self._player is not None and self._loaded_text is not None:
-            self._set_loop()
-        self.status.emit(f"Looping {times[0] / 1000:.1f}-{times[1] / 1000:.1f} s of the tune.")
+            try:
+                self._set_loop()
+            except Exception as exc:
+                self._on_error(describe_error(exc))
+        self.loop_changed.emit(self.loop)
 
     def _set_loop(self) -> None:
-        """The Loop button's loop on the player: the selection, or the whole tune."""
+        """The Loop button's loop on the player: the span asked for, or the whole tune."""
         if not self._transport.loop_button.isChecked():
             self._player.set_loop(None)
             return
-        if self._loop_times is None:
+        if self._loop is None:
             self._player.set_loop(0.0)
             return
-        scale = (
-            self._tune_tempo / self._midi_tempo if self._tune_tempo and self._midi_tempo else 1.0
-        )
-        start, end = (t * scale for t in self._loop_times)
+        start, end = (self.link.to_player(t) for t in self._loop)
         self._player.set_loop(start, end)
         if not start <= self._player.position().ms < end:
             self._player.seek(start)
+
+    def cue(self, score_ms: float, start: bool = False) -> None:
+        """Go to a score time: paused or playing, the player jumps there; stopped, the next
+        Play starts there. `start` plays from it at once."""
+        self._cue_ms = max(0.0, score_ms)
+        self._transport.set_position(self._cue_ms)
+        if self.playing and self._player is not None and self._loaded_text is not None:
+            self._call("seek", self.link.to_player(self._cue_ms))
+            self._cue_ms = None
+            if start and self.paused:
+                self.toggle()
+        elif start:
+            self.play()
 
     def lilt(self) -> Any:
         """The core Lilt for the transport's swing (accents and rolls always played)."""
@@ -212,9 +177,9 @@ class PlaybackController(QObject):
         return Lilt(swing=self._transport.swing())
 
     def options(self) -> dict[str, Any]:
-        """Tempo, instrument, swing and SoundFont as audio exports should use them."""
+        """Tempo (quarters a minute), instrument, swing and SoundFont for audio exports."""
         options: dict[str, Any] = {
-            "tempo": self._transport.tempo_spin.value(),
+            "tempo": self._transport.quarter_bpm(),
             "program": self._transport.program_combo.currentIndex(),
             "lilt": self.lilt(),
         }
@@ -273,21 +238,21 @@ class PlaybackController(QObject):
         self._prepare(text)
 
     def _prepare(self, text: str, resume_ms: float | None = None, start: bool = True) -> None:
-        """Make the MIDI off the GUI thread; _on_prepared loads (and plays) it."""
-        tempo = self._transport.tempo_spin.value()
+        """Make the MIDI (at the tune's own tempo) off the GUI thread; _on_prepared loads it."""
         program = self._transport.program_combo.currentIndex()
         lilt = self.lilt()
         make_midi = self._services.make_midi
         self.status.emit("Preparing playback…")
         self._pending_task = self._tasks.submit(
-            lambda: _Prepared(text, make_midi(text, tempo, program, lilt), lilt, resume_ms, start)
+            lambda: _Prepared(text, make_midi(text, None, program, lilt), lilt, resume_ms, start)
         )
 
     def _on_swing(self, _swing: object) -> None:
         """A new swing: what plays is remade from the same place (else the next Play does)."""
         if self._player is None or self._loaded_text is None or not self.playing:
             return
-        self._prepare(self._loaded_text, self._player.position().ms, start=not self.paused)
+        resume = self.link.to_score(self._player.position().ms)
+        self._prepare(self._loaded_text, resume, start=not self.paused)
 
     def _on_prepared(self, task_id: int, prepared: _Prepared) -> None:
         if task_id != self._pending_task or self._player is None:
@@ -298,23 +263,33 @@ class PlaybackController(QObject):
             self._on_error(describe_error(exc))
             return
         self._loaded_text, self._loaded_lilt = prepared.text, prepared.lilt
-        self._midi_tempo = float(prepared.midi.tempo)
-        self._transport.set_duration(float(prepared.midi.duration_ms))
+        midi_tempo = float(prepared.midi.tempo)
+        scale = self._tune_tempo / midi_tempo if self._tune_tempo else 1.0
+        played = tuple(getattr(prepared.midi, "timemap", ()))
+        self.link = TimeLink(self._score_order, played, scale)
+        self._tune_tempo = self._tune_tempo or midi_tempo
+        self._call("set_tempo", self._transport.quarter_bpm())
+        self._tune_ms = self.link.to_score(float(prepared.midi.duration_ms))
+        self._show_duration(keep_position=prepared.resume_ms is not None)
         if prepared.resume_ms is None:
             self._start()
             return
         try:  # a new swing: on from the same place, with no count-in (paused stays paused)
             self._set_loop()
-            self._player.seek(prepared.resume_ms)
+            self._player.seek(self.link.to_player(prepared.resume_ms))
             if prepared.start:
                 self._player.resume()
         except Exception as exc:
             self._on_error(describe_error(exc))
 
     def _start(self) -> None:
+        cue, self._cue_ms = self._cue_ms, None
         try:
             self._set_loop()
-            self._player.play()
+            if cue is None:
+                self._player.play()
+            else:
+                self._player.play(self.link.to_player(cue))
         except Exception as exc:
             self._on_error(describe_error(exc))
             return
@@ -325,19 +300,24 @@ class PlaybackController(QObject):
 
     def stop(self) -> None:
         self._pending_task = 0
+        self._cue_ms = None
         if self._player is not None:
             self._call("stop")
         if self.playing:
             self.status.emit("Stopped.")
         self.playing = self.paused = False
         self._transport.set_playing(False)
-        self._transport.set_position(0.0)
+        loop = self.loop
+        self._transport.set_position(loop[0] if loop else 0.0)
         self._view.highlight_playing_note(None)
         self._editor.set_note_highlight(0, 0)
 
-    def seek(self, ms: float) -> None:
-        if self._player is not None and self._loaded_text is not None:
-            self._call("seek", ms)
+    def seek(self, score_ms: float) -> None:
+        """The slider's seek (score time)."""
+        if self._player is not None and self._loaded_text is not None and self.playing:
+            self._call("seek", self.link.to_player(score_ms))
+        else:
+            self._cue_ms = score_ms
 
     def _call(self, name: str, *args: Any) -> None:
         try:
@@ -347,64 +327,68 @@ class PlaybackController(QObject):
 
     def _on_loop(self, loop: bool) -> None:
         if not loop:
-            self._loop_times = None
-        if self._player is not None and self._loaded_text is not None:
-            try:
-                self._set_loop()
-            except Exception as exc:
-                self._on_error(describe_error(exc))
+            self._loop = None
+        self._apply_loop()
 
-    def _on_tempo(self, bpm: int) -> None:
+    def _on_tempo(self, _value: int) -> None:
         if self._player is not None and self._loaded_text is not None:
-            self._call("set_tempo", float(bpm))
+            self._call("set_tempo", self._transport.quarter_bpm())
         self._show_duration(keep_position=True)
 
     def _show_duration(self, keep_position: bool = False) -> None:
-        """The total time of the tune at the transport's tempo (before and while playing)."""
-        bpm = float(self._transport.tempo_spin.value())
-        if self._loaded_text == self._editor.toPlainText() and self._midi_tempo:
-            return  # the loaded MIDI's duration (its slider scale) stays
-        if self._tune_ms and self._tune_tempo and bpm:
-            self._transport.set_duration(self._tune_ms * self._tune_tempo / bpm, keep_position)
+        """The tune's length on the slider (score time); the label in real time at the
+        transport's tempo."""
+        bpm = self._transport.quarter_bpm()
+        if self._tune_tempo and bpm:
+            self._transport.set_time_scale(self._tune_tempo / bpm)
+        self._transport.set_duration(self._tune_ms, keep_position)
 
     def _on_program(self, program: int) -> None:
         if self._player is not None:
             self._call("set_program", program)
 
     def _on_rendered(self, result: Any) -> None:
-        """Keep the score's timemap; a tune whose own tempo (Q:) changed brings that tempo to
-        the transport."""
-        self._timemap = sorted(result.timemap, key=lambda e: e.on_ms)
-        self._onsets = [float(e.on_ms) for e in self._timemap]
-        self._tune_ms = max((float(e.off_ms) for e in self._timemap), default=0.0)
+        """Keep the score's timemap; a tune whose own tempo (Q:) changed brings that tempo,
+        in Q:'s beat, to the transport."""
+        self._score_order = tuple(result.timemap)
+        self.timemap = sorted(result.timemap, key=lambda e: e.on_ms)
+        self._onsets = [float(e.on_ms) for e in self.timemap]
         tempo = getattr(result, "tempo", None)
-        if tempo and tempo != self._tune_tempo:
-            self._tune_tempo = tempo
-            self._transport.set_tempo(round(tempo))
+        beat = self._beat_of(self._score.rendered_text())
+        if tempo and (tempo != self._tune_tempo or beat != self._beat):
+            self._tune_tempo, self._beat = float(tempo), beat
+            self._transport.set_beat(beat)
+            self._transport.set_tempo(round(beat.from_quarters(float(tempo))))
+            if self._player is not None and self._loaded_text is not None:
+                self._call("set_tempo", self._transport.quarter_bpm())
         if not self.playing:
+            self._tune_ms = max((float(e.off_ms) for e in self.timemap), default=0.0)
             self._show_duration()
 
-    def score_element_at(self, player_ms: float) -> str | None:
-        """The engraved element sounding at a player time.
+    @staticmethod
+    def _beat_of(text: str) -> TempoBeat:
+        try:
+            return tempo_beat(text)
+        except Exception:  # an unreadable header counts quarters, as the engraver does
+            return TempoBeat()
 
-        Looked up by time in the score's own timemap: element ids differ between engravings,
-        so the player's ids cannot be matched to the displayed score. Player times are in the
-        MIDI's tempo, the score's timemap in the tune's own tempo.
-        """
-        scale = (
-            (self._midi_tempo / self._tune_tempo) if self._midi_tempo and self._tune_tempo else 1.0
-        )
-        ms = player_ms * scale
-        index = bisect.bisect_right(self._onsets, ms) - 1
+    def score_element_at(self, player_ms: float) -> str | None:
+        """The engraved element sounding at a player time, found by time in the score's own
+        timemap (element ids differ between engravings) through the time link."""
+        ms = self.link.to_score(player_ms)
+        index = bisect.bisect_right(self._onsets, ms + 0.5) - 1
         if index < 0:
             return None
-        element = self._timemap[index]
+        element = self.timemap[index]
         return element.id if ms < float(element.off_ms) + 1.0 else None
 
     def _on_position(self, position: Any) -> None:
         if not self.playing:
             return
-        self._transport.set_position(float(position.ms))
+        score_ms = self.link.to_score(float(position.ms))
+        if not math.isfinite(score_ms):
+            return
+        self._transport.set_position(score_ms)
         element_id = self.score_element_at(float(position.ms))
         self._view.highlight_playing_note(element_id)
         result = self._score.result

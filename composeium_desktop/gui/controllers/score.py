@@ -70,10 +70,13 @@ class ScoreController(QObject):
         self._suppress_cursor_link = False
         self._layouts: dict[int, tuple[int, Any]] = {}  # request id -> (zoom, page size)
         self._last_text = ""
+        self._texts: dict[int, str] = {}  # request id -> text, for the results still to come
+        self._result_text = ""
         self._score_span: tuple[int, int] | None = None
         editor.textChanged.connect(self._on_text_changed)
         editor.cursor_moved.connect(self._on_cursor_moved)
         score.note_clicked.connect(self._on_note_clicked)
+        score.note_extended.connect(lambda element_id: self._on_note_clicked(element_id, True))
         score.layout_changed.connect(self._relayout)
 
     def set_streaming(self, streaming: bool) -> None:
@@ -134,6 +137,8 @@ class ScoreController(QObject):
         )
         request_id = self._worker.request(text, options)
         self._layouts = {request_id: (zoom, size)}
+        self._texts = {i: t for i, t in self._texts.items() if i > request_id - 8}
+        self._texts[request_id] = text
 
     def _show_validation(self, text: str) -> None:
         try:
@@ -157,6 +162,7 @@ class ScoreController(QObject):
         if request_id != self._worker.latest_id and not self._streaming:
             return
         self.result = result
+        self._result_text = self._texts.get(request_id, self._last_text)
         self._line_index = sorted(
             (int(line), int(col), element_id)
             for element_id, (line, col) in result.positions.items()
@@ -177,6 +183,10 @@ class ScoreController(QObject):
                 self._editor.set_errors((*existing, mark))
         self.render_failed.emit(f"Score not updated: {failure.message}{where}")
 
+    def rendered_text(self) -> str:
+        """The text the score shows (one tune of a book, the lines before it blank)."""
+        return self._result_text if self.result is not None else ""
+
     def element_at_cursor(self, line: int, column: int) -> str | None:
         """The engraved element whose ABC source starts at or before (line, column) on that line."""
         index = bisect.bisect_right(self._line_index, (line, column, "\uffff")) - 1
@@ -192,13 +202,19 @@ class ScoreController(QObject):
             self._debounce.start()  # the cursor moved to another tune: engrave that one
         self._score.highlight_cursor_note(self.element_at_cursor(line, column))
 
-    def _on_note_clicked(self, element_id: str) -> None:
+    def _on_note_clicked(self, element_id: str, extend: bool = False) -> None:
+        """The editor's cursor goes to the clicked note (`extend`: selects up to it)."""
         if self.result is None or element_id not in self.result.positions:
             return
         line, column = self.result.positions[element_id]
+        if extend and self._editor.position_of(int(line), int(column)) is not None:
+            # Selecting forward takes the clicked note in, as a drag over it would.
+            anchor = self._editor.textCursor().anchor()
+            if anchor <= (self._editor.position_of(int(line), int(column)) or 0):
+                column += 1
         self._suppress_cursor_link = True
         try:
-            self._editor.move_cursor_to(int(line), int(column))
+            self._editor.move_cursor_to(int(line), int(column), extend)
         finally:
             self._suppress_cursor_link = False
         self._editor.setFocus()

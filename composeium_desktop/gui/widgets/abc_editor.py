@@ -30,6 +30,7 @@ from composeium_desktop.gui.widgets.abc_highlighter import ABCHighlighter
 ERROR_COLOR = QColor("#da1e28")
 WARNING_COLOR = QColor("#f1820b")
 CURRENT_LINE_COLOR = QColor("#f2f4f8")
+LOOP_COLOR = QColor("#d4f0dc")  # the looped bars (the score tints them alike)
 GUTTER_BG = QColor("#f4f4f4")
 GUTTER_FG = QColor("#8d8d8d")
 
@@ -89,6 +90,7 @@ class ABCEditor(QPlainTextEdit):
         self._highlighter = ABCHighlighter(self.document())
         self._errors: tuple[ErrorMark, ...] = ()
         self._note_selection: QTextEdit.ExtraSelection | None = None
+        self._loop_selection: QTextEdit.ExtraSelection | None = None
         self._gutter = _LineNumberArea(self)
         self.blockCountChanged.connect(self._update_gutter_width)
         self.updateRequest.connect(self._update_gutter)
@@ -111,19 +113,48 @@ class ABCEditor(QPlainTextEdit):
         cursor = self.textCursor()
         return cursor.blockNumber() + 1, cursor.positionInBlock() + 1
 
-    def move_cursor_to(self, line: int, column: int) -> None:
-        """Place the cursor at a 1-based line and column and make it visible."""
-        block = self.document().findBlockByNumber(max(line - 1, 0))
-        if not block.isValid():
+    def move_cursor_to(self, line: int, column: int, extend: bool = False) -> None:
+        """Place the cursor at a 1-based line and column and make it visible; `extend` keeps
+        the anchor, selecting from it (a Shift+click in the score)."""
+        position = self.position_of(line, column)
+        if position is None:
             return
-        cursor = QTextCursor(block)
-        cursor.movePosition(
-            QTextCursor.MoveOperation.Right,
-            QTextCursor.MoveMode.MoveAnchor,
-            min(max(column - 1, 0), block.length() - 1),
-        )
+        cursor = self.textCursor()
+        mode = QTextCursor.MoveMode.KeepAnchor if extend else QTextCursor.MoveMode.MoveAnchor
+        cursor.setPosition(position, mode)
         self.setTextCursor(cursor)
         self.centerCursor()
+
+    def position_of(self, line: int, column: int) -> int | None:
+        """The document position of a 1-based line and column (clamped to the line)."""
+        block = self.document().findBlockByNumber(max(line - 1, 0))
+        if not block.isValid():
+            return None
+        return block.position() + min(max(column - 1, 0), block.length() - 1)
+
+    def set_loop_range(self, start: int, end: int) -> None:
+        """Tint the looped bars from document position `start` to `end` (start >= end clears)."""
+        if start >= end:
+            self._loop_selection = None
+        else:
+            selection = QTextEdit.ExtraSelection()
+            selection.format.setBackground(LOOP_COLOR)
+            cursor = QTextCursor(self.document())
+            cursor.setPosition(min(start, self.document().characterCount() - 1))
+            cursor.setPosition(
+                min(end, self.document().characterCount() - 1), QTextCursor.MoveMode.KeepAnchor
+            )
+            selection.cursor = cursor
+            self._loop_selection = selection
+        self._refresh_selections()
+
+    @property
+    def loop_range(self) -> tuple[int, int] | None:
+        """The tinted loop as document positions (None: no loop shown)."""
+        if self._loop_selection is None:
+            return None
+        cursor = self._loop_selection.cursor
+        return cursor.selectionStart(), cursor.selectionEnd()
 
     def replace_all_undoable(self, text: str) -> None:
         """Replace the whole text as one step on the undo stack (setPlainText clears the stack)."""
@@ -303,6 +334,8 @@ class ABCEditor(QPlainTextEdit):
             current.cursor = self.textCursor()
             current.cursor.clearSelection()
             selections.append(current)
+        if self._loop_selection is not None:
+            selections.append(self._loop_selection)
         if self._note_selection is not None:
             selections.append(self._note_selection)
         for mark in self._errors:

@@ -8,9 +8,16 @@ scaled so that the zoom shows at once.
 Pages are the Qt-displayable SVG strings of a core.render.RenderResult. A note's position on a
 page comes from QSvgRenderer.boundsOnElement(id) (mapped through the element's transform and the
 page's viewBox), so highlights are drawn as rectangles over the page rather than by editing SVG.
+A loop is shown the same way: one tinted band per staff line behind its notes, under the
+page's drawing (Qt's SVG is Tiny 1.2, which restyles nothing we could ask of it).
+
+Clicks: a click on a note reports note_clicked, Shift+click note_extended (select up to it), a
+double click note_activated (play from it).
 """
 
 from __future__ import annotations
+
+import re
 
 from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
@@ -30,6 +37,9 @@ PAGE_GAP = 24.0
 MIN_ZOOM, MAX_ZOOM = 25, 400
 CURSOR_COLOR = QColor(15, 98, 254, 70)
 PLAYBACK_COLOR = QColor(255, 131, 43, 110)
+LOOP_COLOR = QColor(36, 161, 72, 45)
+LOOP_PAD = 4.0
+_GROUP_ID = re.compile(r'<g id="([^"]+)" class="([^"]+)"')
 DEFAULT_ZOOM = 100
 RESIZE_DEBOUNCE_MS = 150
 MIN_PAGE_PX = 200
@@ -55,6 +65,7 @@ class _Page:
         shadow.setColor(QColor(0, 0, 0, 70))
         self.sheet.setGraphicsEffect(shadow)
         self._rects: dict[str, QRectF | None] = {}
+        self._staff_of: dict[str, str] | None = None
 
     def height(self) -> float:
         return self.item.boundingRect().height()
@@ -64,6 +75,19 @@ class _Page:
         if element_id not in self._rects:
             self._rects[element_id] = self._compute_rect(element_id)
         return self._rects[element_id]
+
+    def staff_of(self, element_id: str) -> str | None:
+        """The id of the measure's staff an element is drawn in (the SVG nests each note in
+        its measure's staff, and writes them in that order)."""
+        if self._staff_of is None:
+            self._staff_of = {}
+            staff = ""
+            for element_id_found, kind in _GROUP_ID.findall(self.svg):
+                if kind == "staff":
+                    staff = element_id_found
+                elif staff:
+                    self._staff_of[element_id_found] = staff
+        return self._staff_of.get(element_id)
 
     def _compute_rect(self, element_id: str) -> QRectF | None:
         if not self.renderer.elementExists(element_id):
@@ -95,6 +119,8 @@ class ScoreView(QGraphicsView):
     """
 
     note_clicked = Signal(str)
+    note_extended = Signal(str)
+    note_activated = Signal(str)
     zoom_changed = Signal(int)
     layout_changed = Signal()
 
@@ -120,6 +146,8 @@ class ScoreView(QGraphicsView):
         self._relayout.timeout.connect(self._layout_if_resized)
         self._cursor_box = self._make_box(CURSOR_COLOR)
         self._playback_box = self._make_box(PLAYBACK_COLOR)
+        self._loop_ids: tuple[str, ...] = ()
+        self.loop_bands: list[QGraphicsRectItem] = []
 
     @property
     def page_count(self) -> int:
@@ -179,6 +207,7 @@ class ScoreView(QGraphicsView):
         )
         self._cursor_box.hide()
         self._playback_box.hide()
+        self._draw_loop()
         self._show_scale()
         self.verticalScrollBar().setValue(scroll)
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().minimum())
@@ -242,6 +271,48 @@ class ScoreView(QGraphicsView):
         """Mark the sounding note and scroll so that it stays visible."""
         self._show_box(self._playback_box, element_id, follow=True)
 
+    def show_loop(self, element_ids: tuple[str, ...]) -> None:
+        """Tint the staff lines behind these notes (the looped bars); () clears the tint."""
+        self._loop_ids = tuple(element_ids)
+        self._draw_loop()
+
+    def _draw_loop(self) -> None:
+        for band in self.loop_bands:
+            self.scene().removeItem(band)
+        self.loop_bands = []
+        rows: list[QRectF] = []
+        for rect in self._loop_staff_rects():
+            index = next((i for i, r in enumerate(rows) if abs(r.top() - rect.top()) < 1.0), None)
+            if index is None:
+                rows.append(QRectF(rect))
+            else:
+                rows[index] = rows[index].united(rect)
+        for row in rows:
+            band = QGraphicsRectItem(row.adjusted(0, -LOOP_PAD, 0, LOOP_PAD))
+            band.setBrush(QBrush(LOOP_COLOR))
+            band.setPen(QPen(Qt.PenStyle.NoPen))
+            band.setZValue(0.5)  # over the white sheet, under the engraving
+            self.scene().addItem(band)
+            self.loop_bands.append(band)
+
+    def _loop_staff_rects(self) -> list[QRectF]:
+        """The rectangles of the measures' staves the looped notes are in."""
+        seen: set[str] = set()
+        rects: list[QRectF] = []
+        for element_id in self._loop_ids:
+            index = self._page_of.get(element_id)
+            if index is None or index >= len(self._pages):
+                continue
+            page = self._pages[index]
+            staff = page.staff_of(element_id)
+            if staff is None or staff in seen:
+                continue
+            seen.add(staff)
+            rect = page.element_rect(staff)
+            if rect is not None:
+                rects.append(rect)
+        return rects
+
     def element_at(self, scene_pos: QPointF) -> str | None:
         """The id of the smallest engraved element with an id under `scene_pos`."""
         best: tuple[float, str] | None = None
@@ -258,8 +329,20 @@ class ScoreView(QGraphicsView):
             element_id = self.element_at(self.mapToScene(event.position().toPoint()))
             if element_id:
                 self.highlight_cursor_note(element_id)
-                self.note_clicked.emit(element_id)
+                if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+                    self.note_extended.emit(element_id)
+                else:
+                    self.note_clicked.emit(element_id)
         super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        if event.button() == Qt.MouseButton.LeftButton:
+            element_id = self.element_at(self.mapToScene(event.position().toPoint()))
+            if element_id:
+                self.note_activated.emit(element_id)
+                event.accept()
+                return
+        super().mouseDoubleClickEvent(event)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
         if event.modifiers() & Qt.KeyboardModifier.ControlModifier:

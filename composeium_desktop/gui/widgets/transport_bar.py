@@ -1,8 +1,11 @@
 """Playback controls: play/pause, stop, loop, tempo, instrument, swing, a position slider and
-the practice tools (count-in, metronome, loop the selected bars, tempo ramp, mute melody).
+the practice tools (count-in, metronome, loop the selected bars, loop a part, tempo ramp, mute
+melody).
 
 The bar only reports what the user asked for; the playback controller drives the core player
-and calls set_position / set_playing / show_message back.
+and calls set_position / set_playing / show_message back. The tempo counts the beat the tune's
+Q: counts (120 dotted quarters in a jig written Q:3/8=120); the slider runs in the score's time
+and the time label shows real time at the chosen tempo (set_time_scale).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from composeium_desktop.core.audio.tempo import TempoBeat
 from composeium_desktop.gui.widgets.gm_programs import GM_PROGRAMS
 
 
@@ -48,6 +52,7 @@ RAMP_CHOICES = (
     (0.8, "Ramp from 80%"),
 )
 RAMP_STEP = 0.1
+COMBO_CHARS = 7
 # Swing as core.audio.lilt counts it: a percentage (0 straight, 50 = 2:1, 100 = 3:1); None
 # plays each tune with its genre's swing (R: hornpipe 2:1, reel 6:5, jig 6:4:5).
 SWING_CHOICES = (
@@ -96,6 +101,7 @@ class TransportBar(QWidget):
     metronome_toggled = Signal(bool)
     mute_melody_toggled = Signal(bool)
     loop_selection_requested = Signal()
+    loop_part_requested = Signal(int)  # index into the parts offered, -1: none
     ramp_changed = Signal(object)  # start fraction or None
     swing_changed = Signal(object)  # percentage or None (the genre's)
 
@@ -119,8 +125,11 @@ class TransportBar(QWidget):
         self.tempo_spin = QSpinBox()
         self.tempo_spin.setRange(30, 300)
         self.tempo_spin.setValue(120)
-        self.tempo_spin.setSuffix(" bpm")
-        self.tempo_spin.setToolTip("Playback tempo: quarter notes a minute, as Q:1/4= counts")
+        self._beat = TempoBeat()
+        self.set_beat(self._beat)
+        self.part_combo = QComboBox()
+        self.part_combo.setToolTip("Loop one part of the tune, its repeats and endings included")
+        self.set_parts(())
         self.count_in_button = self._toggle("Count-in", "One bar of clicks before the music")
         self.metronome_button = self._toggle("Click", "Metronome: a click on every beat")
         self.mute_button = self._toggle("Mute melody", "Play only the backing (play along)")
@@ -144,7 +153,14 @@ class TransportBar(QWidget):
         self.message_label.setStyleSheet("color: #a2191f;")
         self.message_label.hide()
         self._duration_ms = 0.0
+        self._time_scale = 1.0
         self._slider_held = False
+        for combo in (self.program_combo, self.swing_combo, self.ramp_combo, self.part_combo):
+            # Narrow windows keep the score wide: the combos shorten their text, not the score.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(COMBO_CHARS)
         self._build_layout()
         self._connect()
 
@@ -160,6 +176,38 @@ class TransportBar(QWidget):
     def swing(self) -> float | None:
         """The swing asked for: a percentage, or None for the genre's."""
         return SWING_CHOICES[max(0, self.swing_combo.currentIndex())][0]
+
+    def set_beat(self, beat: TempoBeat) -> None:
+        """Count the tempo in `beat` (the tune's Q: beat); the number shown is not converted."""
+        self._beat = beat
+        self.tempo_spin.setPrefix(f"{beat.symbol}=")
+        self.tempo_spin.setSuffix("")
+        self.tempo_spin.setToolTip(
+            f"Playback tempo: {beat.name} a minute, as the tune's Q:{beat.field}= counts"
+        )
+
+    @property
+    def beat(self) -> TempoBeat:
+        return self._beat
+
+    def quarter_bpm(self) -> float:
+        """The chosen tempo in quarter notes a minute (what the player and the MIDI count)."""
+        return self._beat.to_quarters(self.tempo_spin.value())
+
+    def set_parts(self, titles: tuple[str, ...]) -> None:
+        """Offer these parts to loop ("Part A (8 bars, twice)", ...); none disables the choice."""
+        self.part_combo.blockSignals(True)
+        self.part_combo.clear()
+        self.part_combo.addItem("Loop part…")
+        self.part_combo.addItems(list(titles))
+        self.part_combo.setEnabled(bool(titles))
+        self.part_combo.blockSignals(False)
+
+    def show_part(self, index: int) -> None:
+        """Show part `index` as the one looped (-1: none), without asking for it again."""
+        self.part_combo.blockSignals(True)
+        self.part_combo.setCurrentIndex(max(0, index + 1))
+        self.part_combo.blockSignals(False)
 
     def set_swing(self, percent: float | None) -> None:
         """Select the choice nearest `percent` (None: by genre)."""
@@ -194,6 +242,7 @@ class TransportBar(QWidget):
         ):
             button.setAutoRaise(True)
             layout.addWidget(button)
+        layout.addWidget(self.part_combo)
         layout.addWidget(self.ramp_combo)
         layout.addWidget(self.message_label, 2)
 
@@ -210,6 +259,7 @@ class TransportBar(QWidget):
         self.metronome_button.toggled.connect(self.metronome_toggled)
         self.mute_button.toggled.connect(self.mute_melody_toggled)
         self.loop_selection_button.clicked.connect(self.loop_selection_requested)
+        self.part_combo.currentIndexChanged.connect(lambda i: self.loop_part_requested.emit(i - 1))
         self.ramp_combo.currentIndexChanged.connect(
             lambda _i: self.ramp_changed.emit(self.ramp_start())
         )
@@ -219,7 +269,16 @@ class TransportBar(QWidget):
 
     def _moved(self, value: int) -> None:
         """While dragging, the time label shows where the handle is."""
-        self.time_label.setText(f"{_clock(value)} / {_clock(self._duration_ms)}")
+        self._show_time(float(value))
+
+    def _show_time(self, ms: float) -> None:
+        scale = self._time_scale
+        self.time_label.setText(f"{_clock(ms * scale)} / {_clock(self._duration_ms * scale)}")
+
+    def set_time_scale(self, scale: float) -> None:
+        """Real ms per slider ms (the tune's own tempo over the chosen one)."""
+        self._time_scale = scale if scale > 0 else 1.0
+        self._show_time(float(self.position_slider.value()))
 
     def _hold(self) -> None:
         self._slider_held = True
@@ -239,7 +298,7 @@ class TransportBar(QWidget):
     def set_position(self, ms: float) -> None:
         if not self._slider_held:
             self.position_slider.setValue(int(ms))
-        self.time_label.setText(f"{_clock(ms)} / {_clock(self._duration_ms)}")
+        self._show_time(ms)
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.setIcon(self._pause_icon if playing else self._play_icon)
