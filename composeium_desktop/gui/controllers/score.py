@@ -168,6 +168,7 @@ class ScoreController(QObject):
             for element_id, (line, col) in result.positions.items()
         )
         zoom, size = self._layouts.get(request_id, (None, None))
+        self._score.clickable = frozenset(result.positions)
         self._score.set_pages(tuple(result.pages), dict(result.page_of), zoom, size)
         self.rendered.emit(result)
 

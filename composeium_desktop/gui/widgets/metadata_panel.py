@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from composeium_desktop.core.abcnotation import ABCError, key_name
+from composeium_desktop.core.audio.tempo import meter_beat
 from composeium_desktop.core.generation.request import MAX_BARS
 from composeium_desktop.gui.settings import DefaultMetadata
 
@@ -119,6 +120,7 @@ class MetadataPanel(QWidget):
         self._connect()
         self.set_choices(FormChoices())
         self.set_values_from_defaults(defaults)
+        self._show_tempo_beat(self.meter_combo.currentText())
         self.set_generating(False)
 
     def _build_layout(self) -> None:
@@ -170,6 +172,14 @@ class MetadataPanel(QWidget):
         layout.addStretch(1)
         layout.addWidget(self.model_status)
 
+    def _show_tempo_beat(self, meter: str) -> None:
+        """The tempo counts the meter's beat, as the Q: the generator writes does (a jig's
+        120 is Q:3/8=120, and the transport shows the same 120)."""
+        beat = meter_beat(meter)
+        self.tempo_spin.setPrefix(f"{beat.symbol}=")
+        self.tempo_spin.setSuffix("")
+        self.tempo_spin.setToolTip(f"Tempo: {beat.name} a minute (Q:{beat.field}=)")
+
     def _connect(self) -> None:
         self.creativity_slider.valueChanged.connect(
             lambda v: self.creativity_spin.setValue(v / 100.0)
@@ -180,6 +190,7 @@ class MetadataPanel(QWidget):
         self.title_edit.textEdited.connect(lambda text: self.header_edited.emit("T", text.strip()))
         self.tonic_combo.activated.connect(lambda _i: self._emit_key())
         self.mode_combo.activated.connect(lambda _i: self._emit_key())
+        self.meter_combo.currentTextChanged.connect(self._show_tempo_beat)
         self.meter_combo.activated.connect(
             lambda _i: self.header_edited.emit("M", self.meter_combo.currentText())
         )

@@ -147,6 +147,9 @@ class ScoreView(QGraphicsView):
         self._cursor_box = self._make_box(CURSOR_COLOR)
         self._playback_box = self._make_box(PLAYBACK_COLOR)
         self._loop_ids: tuple[str, ...] = ()
+        # The notes and rests a click may pick (their stems and beams are smaller and would
+        # win otherwise); empty: any element with an id.
+        self.clickable: frozenset[str] = frozenset()
         self.loop_bands: list[QGraphicsRectItem] = []
 
     @property
@@ -282,7 +285,7 @@ class ScoreView(QGraphicsView):
         self.loop_bands = []
         rows: list[QRectF] = []
         for rect in self._loop_staff_rects():
-            index = next((i for i, r in enumerate(rows) if abs(r.top() - rect.top()) < 1.0), None)
+            index = next((i for i, r in enumerate(rows) if _same_system(r, rect)), None)
             if index is None:
                 rows.append(QRectF(rect))
             else:
@@ -316,7 +319,7 @@ class ScoreView(QGraphicsView):
     def element_at(self, scene_pos: QPointF) -> str | None:
         """The id of the smallest engraved element with an id under `scene_pos`."""
         best: tuple[float, str] | None = None
-        for element_id in self._page_of:
+        for element_id in self.clickable or self._page_of:
             rect = self.element_rect(element_id)
             if rect is not None and rect.contains(scene_pos):
                 area = rect.width() * rect.height()
@@ -370,3 +373,10 @@ class ScoreView(QGraphicsView):
         box.show()
         if follow:
             self.ensureVisible(rect, 40, 80)
+
+
+def _same_system(a: QRectF, b: QRectF) -> bool:
+    """Two measures' staves on one line of music: their heights overlap by half the smaller
+    (a staff's box grows with its stems and ledger lines, so the tops differ a little)."""
+    overlap = min(a.bottom(), b.bottom()) - max(a.top(), b.top())
+    return overlap >= 0.5 * min(a.height(), b.height())
