@@ -122,15 +122,28 @@ def _config_of(archive: zipfile.ZipFile, path: Path) -> TransformerConfig:
 
 
 class _Store:
-    """The h5 file's arrays by path; remembers which were read."""
+    """The h5 file's arrays by path, read in one pass over the file (looking each up in the
+    file by name costs more than reading them all); remembers which were used."""
 
-    def __init__(self, h5: Any, source: Path) -> None:
-        self.h5 = h5
+    def __init__(self, arrays: dict[str, np.ndarray], source: Path) -> None:
+        self.arrays = arrays
+        self.groups = {name.rsplit("/", 1)[0] for name in arrays}
         self.source = source
         self.used: set[str] = set()
 
+    @classmethod
+    def read(cls, h5: Any, source: Path) -> _Store:
+        arrays: dict[str, np.ndarray] = {}
+
+        def keep(name: str, item: Any) -> None:
+            if hasattr(item, "shape"):
+                arrays[name] = item[()]
+
+        h5.visititems(keep)
+        return cls(arrays, source)
+
     def has(self, path: str) -> bool:
-        return f"{path}/vars" in self.h5
+        return f"{path}/vars" in self.groups
 
     def first(self, *paths: str) -> str:
         for path in paths:
@@ -140,18 +153,16 @@ class _Store:
 
     def var(self, path: str, index: int, shape: tuple[int, ...]) -> np.ndarray:
         name = f"{path}/vars/{index}"
-        if name not in self.h5:
+        if name not in self.arrays:
             raise WeightsError(f"{self.source}: missing {name}")
-        array = np.asarray(self.h5[name][()], np.float32)
+        array = np.asarray(self.arrays[name], np.float32)
         if array.shape != shape:
             raise WeightsError(f"{self.source}: {name} is {array.shape}, expected {shape}")
         self.used.add(name)
         return array
 
     def all_arrays(self) -> Iterator[str]:
-        names: list[str] = []
-        self.h5.visititems(lambda name, obj: names.append(name) if hasattr(obj, "shape") else None)
-        return iter(names)
+        return iter(self.arrays)
 
 
 def _dense(store: _Store, path: str, n_in: int, n_out: int) -> Dense:
@@ -198,9 +209,9 @@ def read_weights(path: Path) -> ModelWeights:
         except KeyError as exc:
             raise WeightsError(f"{path} has no model.weights.h5") from exc
     with h5py.File(io.BytesIO(data), "r") as h5:
-        store = _Store(h5, path)
-        weights = _read_model(store, config)
-        unused = sorted(set(store.all_arrays()) - store.used)
+        store = _Store.read(h5, path)
+    weights = _read_model(store, config)
+    unused = sorted(set(store.all_arrays()) - store.used)
     if unused:
         raise WeightsError(f"{path}: arrays no layer of {MODEL_CLASS} reads: {unused[:5]}")
     return weights

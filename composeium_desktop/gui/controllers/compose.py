@@ -132,7 +132,7 @@ class ComposeController(QObject):
             return
         self._editor.replace_all_undoable(header)
         self._begin(_Stream(len(header), keep_header=False))
-        self.generation.generate(request)
+        self.generation.generate(request, harmonise_new_tune if values.chords else None)
 
     def continue_from_cursor(self) -> None:
         if not self._can_start():
@@ -246,24 +246,12 @@ class ComposeController(QObject):
                 body = self._services.parse_tune(outcome.abc).body
                 self._editor.replace_from(stream.body_position, body)
             else:
-                self._editor.replace_from(0, self._with_chords(outcome.abc).rstrip("\n") + "\n")
+                self._editor.replace_from(0, outcome.abc.rstrip("\n") + "\n")
+        if outcome.note:
+            self.error.emit(outcome.note)
         self._end()
         self.status.emit(f"Composed {self._tokens} tokens.")
         self.tune_finished.emit(self._editor.toPlainText())
-
-    def _with_chords(self, abc: str) -> str:
-        """The new tune harmonised when the form's Chords box is ticked (an error is shown
-        and the tune kept as written)."""
-        if not getattr(self._panel.values(), "chords", False):
-            return abc
-        from composeium_desktop.core.abcnotation import ABCError
-        from composeium_desktop.core.harmony.text import harmonise_tune_text
-
-        try:
-            return harmonise_tune_text(abc)
-        except ABCError as exc:
-            self.error.emit(f"The new tune was kept without chords: {exc}")
-            return abc
 
     def _on_variations(self, results: tuple[tuple[str, float], ...]) -> None:
         self._set_busy(False)
@@ -289,3 +277,14 @@ class ComposeController(QObject):
 
     def shutdown(self) -> None:
         self.generation.shutdown()
+
+
+def harmonise_new_tune(abc: str) -> tuple[str, str]:
+    """A new tune with chords (run on the generation thread), or as written with the reason."""
+    from composeium_desktop.core.abcnotation import ABCError
+    from composeium_desktop.core.harmony.text import harmonise_tune_text
+
+    try:
+        return harmonise_tune_text(abc), ""
+    except ABCError as exc:
+        return abc, f"The new tune was kept without chords: {exc}"
