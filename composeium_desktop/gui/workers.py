@@ -8,6 +8,7 @@ worker and waits for it. Every worker registers itself so tests can prove none i
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import traceback
 import weakref
@@ -49,6 +50,7 @@ class GenerationOutcome:
     abc: str | None
     body: str
     cancelled: bool
+    note: str = ""  # what finishing the tune could not do (e.g. chords), kept as written
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,10 @@ class _GenerationWorker(QObject):
             return
         self.model_ready.emit(str(model_dir) if model_dir else "shipped model")
 
-    @Slot(int, object)
-    def generate(self, job_id: int, request: Any) -> None:
+    @Slot(int, object, object)
+    def generate(self, job_id: int, request: Any, finish: Any) -> None:
+        """Writes the tune; ``finish`` (or None) turns the finished tune's text into the one
+        shown, here on the generation thread, as (text, note)."""
         if self._generator is None:
             self.failed.emit(job_id, "The model is not loaded.")
             return
@@ -111,7 +115,10 @@ class _GenerationWorker(QObject):
             outcome = GenerationOutcome(None, "", True)
         else:
             done = last.done and not self._is_cancelled(job_id)
-            outcome = GenerationOutcome(last.abc if done else None, last.body, not done)
+            abc, note = last.abc if done else None, ""
+            if abc is not None and finish is not None:
+                abc, note = finish(abc)
+            outcome = GenerationOutcome(abc, last.body, not done, note)
         self.finished.emit(job_id, outcome)
 
     @Slot(int, object, int)
@@ -147,7 +154,7 @@ class GenerationService(QObject):
     job_ended = Signal(int)  # every job, cancelled or not, once its last signal has arrived
 
     _load = Signal(object)
-    _generate = Signal(int, object)
+    _generate = Signal(int, object, object)
     _variations = Signal(int, object, int)
 
     def __init__(
@@ -187,9 +194,10 @@ class GenerationService(QObject):
         self.model_state = "missing"
         self.model_state_changed.emit("missing", detail)
 
-    def generate(self, request: Any) -> int:
+    def generate(self, request: Any, finish: Callable[[str], tuple[str, str]] | None = None) -> int:
+        """Queue a tune; ``finish`` runs on the generation thread on the finished text."""
         self._job += 1
-        self._generate.emit(self._job, request)
+        self._generate.emit(self._job, request, finish)
         return self._job
 
     def variations(self, request: Any, count: int) -> int:
@@ -255,6 +263,7 @@ class RenderWorker(QThread):
         self._pending: tuple[int, str, Any] | None = None
         self._next_id = 0
         self._stopping = False
+        self._warm = False
         _LIVE.add(self)
 
     def worker_name(self) -> str:
@@ -277,6 +286,13 @@ class RenderWorker(QThread):
     def latest_id(self) -> int:
         return self._next_id
 
+    def warm_up(self) -> None:
+        """Start the engraver now, so the first score is not kept waiting for it."""
+        with self._condition:
+            self._warm = True
+        if not self.isRunning() and not self._stopping:
+            self.start()
+
     def shutdown(self) -> None:
         with self._condition:
             self._stopping = True
@@ -287,6 +303,12 @@ class RenderWorker(QThread):
     def run(self) -> None:
         renderer = None
         try:
+            if self._warm:
+                renderer = self._make_renderer()
+                start = getattr(renderer, "start", None)
+                if start is not None:
+                    with contextlib.suppress(Exception):  # a failed start shows at the render
+                        start()
             while True:
                 with self._condition:
                     while self._pending is None and not self._stopping:
