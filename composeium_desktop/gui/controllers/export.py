@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ class ExportController(QObject):
         self._tasks.succeeded.connect(self._on_export_done)
         self._tasks.failed.connect(self._on_export_failed)
         self.pending: dict[int, tuple[str, Path, QProgressDialog]] = {}
+        self._done: dict[int, threading.Event] = {}
 
     def export_dialog(self, kind: ExportKind, text: str, document: Path | None) -> None:
         """Ask where to export `text` (beside `document`, the open file, when there is one)."""
@@ -120,7 +122,16 @@ class ExportController(QObject):
         return Path(name) if name else None
 
     def _submit_export(self, kind: ExportKind, path: Path, job: Callable[[], object]) -> int:
-        task_id = self._tasks.submit(job)
+        done = threading.Event()
+
+        def run() -> object:
+            try:
+                return job()
+            finally:
+                done.set()
+
+        task_id = self._tasks.submit(run)
+        self._done[task_id] = done
         progress = QProgressDialog(f"Exporting {path.name}…", "", 0, 0, self._window)
         progress.setCancelButton(None)
         progress.setWindowTitle("Export")
@@ -129,6 +140,9 @@ class ExportController(QObject):
         return task_id
 
     def _on_export_done(self, task_id: int, _result: object) -> None:
+        self._done.pop(task_id, None)
+        if task_id not in self.pending:
+            return  # finished while the window closed
         kind, path, progress = self.pending.pop(task_id)
         progress.reset()
         progress.deleteLater()
@@ -136,11 +150,22 @@ class ExportController(QObject):
         self.finished.emit(str(path))
 
     def _on_export_failed(self, task_id: int, message: str) -> None:
+        self._done.pop(task_id, None)
+        if task_id not in self.pending:
+            return
         kind, path, progress = self.pending.pop(task_id)
         progress.reset()
         progress.deleteLater()
         self.error.emit(f"{kind.upper()} export to {path.name} failed: {message}")
 
     def shutdown(self) -> None:
-        """Stop the export thread (waiting for a running export)."""
+        """Finish every export asked for, the one running and those queued behind it (closing
+        never drops an export), then stop the export thread and close the progress dialogs."""
+        for done in list(self._done.values()):
+            done.wait()
+        self._done.clear()
         self._tasks.shutdown()
+        for _kind, _path, progress in self.pending.values():
+            progress.reset()
+            progress.deleteLater()
+        self.pending.clear()
