@@ -100,6 +100,15 @@ def test_loop_part_b_loops_exactly_b_and_shows_it_in_both_views(qtbot, window, p
     heard = [link.to_score(ms) for ms in positions]
     assert min(heard) >= start - 1.0 and max(heard) <= end + 1.0
 
+    # An edit that lengthens A by a bar moves B (two seconds later: A plays twice): the loop
+    # follows the part, not the old times.
+    with qtbot.waitSignal(window.score.rendered, timeout=60_000):
+        window.editor.setPlainText(JIG.replace("D|:GAB c2d|", "D|:GAB c2d|GAB c2d|"))
+    moved = _onset(window, (9, 3))
+    assert moved == pytest.approx(b_start + 2000.0, abs=1.0)
+    assert window.playback.loop == pytest.approx((moved, moved + 4000.0), abs=1.0)
+    assert transport.part_combo.currentIndex() == 2
+
     transport.part_combo.setCurrentIndex(0)  # "Loop part…": no loop any more
     assert window.playback.loop is None and not transport.loop_button.isChecked()
     assert window.editor.loop_range is None and window.score_view.loop_bands == []

@@ -67,8 +67,13 @@ class PracticeController(QObject):
         if parts != self.parts:
             self.parts = parts
             self._transport.set_parts(tuple(part.title for part in parts))
-            self._transport.show_part(self._part if self._part < len(parts) else -1)
             self.parts_changed.emit(parts)
+            if 0 <= self._part < len(parts):  # an edit moved the part looped: follow it
+                part = parts[self._part]
+                self._playback.set_loop_span((part.start_ms, part.end_ms))
+                self._transport.show_part(self._part)
+            elif self._part >= 0:
+                self._playback.set_loop_span(None)
         self._show_loop(self._playback.loop)
 
     def loop_part(self, index: int) -> None:
