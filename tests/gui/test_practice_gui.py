@@ -138,6 +138,19 @@ def test_play_from_the_cursor_and_from_a_clicked_note(qtbot, window, players) ->
     qtbot.waitUntil(lambda: player.playing, timeout=10_000)
     assert player.position().ms >= link.to_player(_onset(window, (8, 12))) - 1.0
     assert player.position().ms < link.to_player(_onset(window, (8, 12))) + 500.0
+
+    # Paused, a click jumps there and it stays paused; a double click plays from the note.
+    window.transport.play_button.click()
+    assert window.playback.paused
+    b_note = _element(window, B_FIRST)
+    centre = view.mapFromScene(view.element_rect(b_note).center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    assert player.position().ms == pytest.approx(link.to_player(b_start), abs=1.0)
+    assert window.playback.paused and not player.playing
+    window.transport.stop_button.click()
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=centre)
+    qtbot.waitUntil(lambda: player.playing, timeout=10_000)
+    assert link.to_player(b_start) - 1.0 <= player.position().ms < link.to_player(b_start) + 500.0
     window.transport.stop_button.click()
 
 
