@@ -216,3 +216,25 @@ def test_the_score_cursor_follows_swung_notes_on_time(qtbot, window, players) ->
         assert window.playback.score_element_at(off_beat + 1.0) == score[index].id
         checked += 1
     assert checked == 4
+
+
+@pytest.mark.slow
+def test_a_drag_over_bars_in_the_score_moves_the_loop_there(qtbot, window) -> None:
+    _show(qtbot, window, JIG)
+    window.transport.loop_button.setChecked(True)  # looping the whole tune
+    view = window.score_view
+    first = view.element_rect(_element(window, (8, 4)))  # G, bar 1
+    last = view.element_rect(_element(window, (8, 17)))  # B, the end of bar 2
+    top = min(first.top(), last.top()) - 25.0
+    bottom = max(first.bottom(), last.bottom()) + 25.0
+    start = view.mapFromScene(first.left() - 2.0, top)
+    end = view.mapFromScene(last.right() + 2.0, bottom)
+    assert view.element_at(view.mapToScene(start)) is None  # the drag starts off the notes
+    qtbot.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=start)
+    for step in range(1, 6):
+        qtbot.mouseMove(view.viewport(), start + (end - start) * step / 5)
+    qtbot.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=end)
+    result = window.score.result
+    b_off = min(e.off_ms for e in result.timemap if result.positions.get(e.id) == (8, 17))
+    assert window.playback.loop == pytest.approx((_onset(window, (8, 4)), b_off))
+    assert len(view.loop_bands) == 1

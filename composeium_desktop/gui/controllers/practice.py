@@ -6,7 +6,8 @@ loops as the tune performs it: a repeated part twice per pass, first ending then
 loop itself lives in the playback controller, in the score's time; this controller finds the
 times and shows them: the editor tints the looped bars, the score tints the looped measures.
 A click on a note while stopped or paused moves the start there, a double click (or Play from
-cursor) plays from it, Shift+click selects up to it in the editor (then Loop bars loops it).
+cursor) plays from it; Shift+click or a drag over notes selects bars in the editor (Loop bars
+loops them; with a loop on, the loop moves to them at once).
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ class PracticeController(QObject):
         score.rendered.connect(self._on_rendered)
         view.note_clicked.connect(self._on_note_clicked)
         view.note_activated.connect(lambda element_id: self.play_from_element(element_id))
+        # Connected after the score controller, which selects the notes in the editor first.
+        view.note_extended.connect(lambda _id: self._follow_selection())
+        view.notes_dragged.connect(lambda _ids: self._follow_selection())
 
     def _on_rendered(self, result: Any) -> None:
         try:
@@ -99,6 +103,11 @@ class PracticeController(QObject):
         self._part = -1
         self._transport.show_part(-1)
         self.status.emit(f"Looping {times[0] / 1000:.1f}-{times[1] / 1000:.1f} s of the tune.")
+
+    def _follow_selection(self) -> None:
+        """Bars selected in the score while a loop is on become the loop."""
+        if self._transport.loop_button.isChecked():
+            self.loop_selection()
 
     def selection_times(self) -> tuple[float, float] | None:
         """The editor selection as (start, end) in the score's time."""

@@ -77,6 +77,7 @@ class ScoreController(QObject):
         editor.cursor_moved.connect(self._on_cursor_moved)
         score.note_clicked.connect(self._on_note_clicked)
         score.note_extended.connect(lambda element_id: self._on_note_clicked(element_id, True))
+        score.notes_dragged.connect(self._on_notes_dragged)
         score.layout_changed.connect(self._relayout)
 
     def set_streaming(self, streaming: bool) -> None:
@@ -202,6 +203,24 @@ class ScoreController(QObject):
         if span is not None and not span[0] <= self._editor.textCursor().position() <= span[1]:
             self._debounce.start()  # the cursor moved to another tune: engrave that one
         self._score.highlight_cursor_note(self.element_at_cursor(line, column))
+
+    def _on_notes_dragged(self, element_ids: tuple[str, ...]) -> None:
+        """A rubber band over notes selects them in the editor, first to last as written."""
+        if self.result is None:
+            return
+        written = sorted(
+            self.result.positions[e] for e in element_ids if e in self.result.positions
+        )
+        if not written:
+            return
+        (line, column), (last_line, last_column) = written[0], written[-1]
+        self._suppress_cursor_link = True
+        try:
+            self._editor.move_cursor_to(int(line), int(column))
+            self._editor.move_cursor_to(int(last_line), int(last_column) + 1, extend=True)
+        finally:
+            self._suppress_cursor_link = False
+        self._editor.setFocus()
 
     def _on_note_clicked(self, element_id: str, extend: bool = False) -> None:
         """The editor's cursor goes to the clicked note (`extend`: selects up to it)."""

@@ -12,14 +12,15 @@ A loop is shown the same way: one tinted band per staff line behind its notes, u
 page's drawing (Qt's SVG is Tiny 1.2, which restyles nothing we could ask of it).
 
 Clicks: a click on a note reports note_clicked, Shift+click note_extended (select up to it), a
-double click note_activated (play from it).
+double click note_activated (play from it); a drag draws a rubber band and reports the notes
+inside it (notes_dragged), to select bars.
 """
 
 from __future__ import annotations
 
 import re
 
-from PySide6.QtCore import QByteArray, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QMouseEvent, QPainter, QPen, QResizeEvent, QWheelEvent
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtSvgWidgets import QGraphicsSvgItem
@@ -39,6 +40,7 @@ CURSOR_COLOR = QColor(15, 98, 254, 70)
 PLAYBACK_COLOR = QColor(255, 131, 43, 110)
 LOOP_COLOR = QColor(36, 161, 72, 45)
 LOOP_PAD = 4.0
+MIN_BAND = 6.0  # a smaller drag is a click that wobbled
 _GROUP_ID = re.compile(r'<g id="([^"]+)" class="([^"]+)"')
 DEFAULT_ZOOM = 100
 RESIZE_DEBOUNCE_MS = 150
@@ -121,6 +123,7 @@ class ScoreView(QGraphicsView):
     note_clicked = Signal(str)
     note_extended = Signal(str)
     note_activated = Signal(str)
+    notes_dragged = Signal(object)  # tuple of the note and rest ids inside a rubber band
     zoom_changed = Signal(int)
     layout_changed = Signal()
 
@@ -132,7 +135,10 @@ class ScoreView(QGraphicsView):
         )
         self.setBackgroundBrush(QColor("#e0e0e0"))
         self.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-        self.setDragMode(QGraphicsView.DragMode.NoDrag)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.ItemSelectionMode.IntersectsItemBoundingRect)
+        self._band = QRectF()
+        self.rubberBandChanged.connect(self._on_band)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
         self._pages: list[_Page] = []
         self._page_of: dict[str, int] = {}
@@ -337,6 +343,25 @@ class ScoreView(QGraphicsView):
                 else:
                     self.note_clicked.emit(element_id)
         super().mousePressEvent(event)
+
+    def _on_band(self, rect: QRect, _from: QPointF, _to: QPointF) -> None:
+        # The viewport rectangle, not the scene points (Qt's "to" point lags one move behind);
+        # a null band comes when the drag ends.
+        if not rect.isNull():
+            self._band = self.mapToScene(rect).boundingRect()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
+        super().mouseReleaseEvent(event)
+        band, self._band = self._band, QRectF()
+        if band.width() < MIN_BAND or band.height() < MIN_BAND:
+            return
+        inside = tuple(
+            element_id
+            for element_id in self.clickable or self._page_of
+            if (rect := self.element_rect(element_id)) is not None and band.intersects(rect)
+        )
+        if inside:
+            self.notes_dragged.emit(inside)
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802 (Qt override)
         if event.button() == Qt.MouseButton.LeftButton:
