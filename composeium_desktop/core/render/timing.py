@@ -170,8 +170,10 @@ def playing_order(measures: list[Measure], endings: dict[str, tuple]) -> list[in
             continue
         if measure.right in ("rptend", "rptboth") or (pass_no == 2 and leaving_ending):
             start, pass_no = i + 1, 1
-        elif measure.right in ("dbl", "end") and pass_no == 1:
-            start = i + 1
+        elif measure.right == "rptstart" or (measure.right in ("dbl", "end") and pass_no == 1):
+            # Verovio marks a repeat that starts after a pickup (``D|:GAB...``) as the pickup
+            # measure's right bar line: the repeat goes back to the next measure, not the pickup.
+            start, pass_no = i + 1, 1
         i += 1
     return played
 

@@ -143,3 +143,27 @@ def test_playing_order_takes_repeats_once_and_chooses_endings(spec, endings, ord
     measures = _measures(spec)
     played = playing_order(measures, endings)
     assert "".join(measures[i].id for i in played) == order
+
+
+def test_a_repeat_after_a_pickup_goes_back_to_the_repeat_sign_not_the_pickup():
+    # How Verovio writes "D|:GABc|1 ... :|2 ...": the repeat start is the pickup's right bar line.
+    measures = [
+        Measure("pickup", None, "rptstart"),
+        Measure("a", None, "single"),
+        Measure("first", None, "rptend"),
+        Measure("second", None, "dbl"),
+    ]
+    played = playing_order(measures, {"first": (1,), "second": (2,)})
+    assert [measures[i].id for i in played] == ["pickup", "a", "first", "a", "second"]
+
+
+def test_a_played_pickup_tune_sounds_its_pickup_once():
+    from composeium_desktop.core.render import Renderer
+
+    tune = HEADER + "D|:GABc dBAG|1 FGAB A2D:|2 FGAB G3||\n"
+    with Renderer() as renderer:
+        performance = renderer.perform(tune)
+    pickup = performance.notes[0][0]
+    assert [note[0] for note in performance.notes].count(pickup) == 1
+    # the pickup, then 8 + 6 notes the first time round and 8 + 5 the second
+    assert len(performance.notes) == 1 + 14 + 13
