@@ -343,6 +343,7 @@ class MainWindow(QMainWindow):
     def start_background_work(self, model_dir: Path, offer_restore: bool = True) -> None:
         """Called once the window is visible: load the model, the form choices, the autosave."""
         self.compose.load_model(model_dir)
+        self.score.warm_up()
         self.startup_tasks.submit(self.services.form_choices)
         if offer_restore:
             QTimer.singleShot(0, self.files.offer_restore)

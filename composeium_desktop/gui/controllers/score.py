@@ -239,6 +239,10 @@ class ScoreController(QObject):
             self._suppress_cursor_link = False
         self._editor.setFocus()
 
+    def warm_up(self) -> None:
+        """Start the engraver now, so the first score is not kept waiting for it to start."""
+        self._worker.warm_up()
+
     def shutdown(self) -> None:
         self._score.cancel_pending_layout()
         self._debounce.stop()
