@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
         """Called once the window is visible: load the model, the form choices, the autosave."""
         self.compose.load_model(model_dir)
         self.score.warm_up()
+        self.playback.preload_later()
         self.startup_tasks.submit(self.services.form_choices)
         if offer_restore:
             QTimer.singleShot(0, self.files.offer_restore)

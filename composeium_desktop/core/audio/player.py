@@ -321,12 +321,17 @@ class Player:
         """
         self._ensure_stream()
 
-    # -- internals -----------------------------------------------------------------------------
-    def _ensure_stream(self) -> None:
+    def load_soundfont(self) -> None:
+        """Load the SoundFont now (seconds for a large one) and leave the output closed."""
         with self._lock:
             if self._synth is None:
                 self._synth = Synth(find_soundfont(self._soundfont), self.sample_rate)
                 self._set_channels(self._synth)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _ensure_stream(self) -> None:
+        self.load_soundfont()
+        with self._lock:
             if self._stream is not None:
                 return
         stream = self._factory(self.sample_rate, self.blocksize, self._fill)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QDialog, QWidget
 
@@ -208,6 +208,9 @@ class ComposeController(QObject):
         self._editor.setReadOnly(False)
         self._set_busy(False)
         self._score.set_streaming(False)
+        # The tune is the editor's again, and Space there types, Ctrl+Space plays: never leave
+        # the focus in a spin box of the form, where Space would rewrite the number.
+        self._editor.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy

@@ -31,7 +31,14 @@ from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
 from composeium_desktop.gui.widgets.score_view import ScoreView
 from composeium_desktop.gui.widgets.transport_bar import RAMP_STEP, TransportBar
-from composeium_desktop.gui.workers import PlayerAdapter, TaskRunner, describe_error
+from composeium_desktop.gui.workers import (
+    PlayerAdapter,
+    TaskRunner,
+    describe_error,
+    single_shot_timer,
+)
+
+PRELOAD_DELAY_MS = 2000
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,14 @@ class PlaybackController(QObject):
         self._tasks = TaskRunner("audio", self)
         self._tasks.succeeded.connect(self._on_prepared)
         self._tasks.failed.connect(lambda _id, message: self._on_error(message))
+        self._preloads = TaskRunner("synth", self)
+        self._preloads.succeeded.connect(self._on_preloaded)
+        self._preloads.failed.connect(self._on_preload_failed)
+        self._preload_task = 0
+        self._shut = False
+        # Loading a SoundFont takes seconds and a core: after start-up's own work is done.
+        self._preload_timer = single_shot_timer(self, PRELOAD_DELAY_MS)
+        self._preload_timer.timeout.connect(self.preload)
         self._player: Any = None
         self._loaded_text: str | None = None
         self._loaded_lilt: Any = None
@@ -194,6 +209,38 @@ class PlaybackController(QObject):
             self.stop()
             self._close_player()
 
+    def preload_later(self) -> None:
+        """Preload the player once the window has settled (see preload)."""
+        self._preload_timer.start()
+
+    def preload(self) -> None:
+        """Make the player and load its SoundFont off the GUI thread, so the first Play is as
+        quick as the rest. What fails here (no device, no SoundFont) is what Play then reports."""
+        if self._player is not None or self._preload_task or self._shut:
+            return
+        soundfont, device, make = self.soundfont, self.device, self._services.make_player
+
+        def job() -> tuple[str, str, Any]:
+            player = make(soundfont, device)
+            load = getattr(player, "load_soundfont", None)
+            if load is not None:
+                load()
+            return soundfont, device, player
+
+        self._preload_task = self._preloads.submit(job)
+
+    def _on_preloaded(self, _task: int, result: tuple[str, str, Any]) -> None:
+        self._preload_task = 0
+        soundfont, device, player = result
+        current = (soundfont, device) == (self.soundfont, self.device)
+        if self._player is None and current and not self._shut:
+            self._attach(player)
+        else:
+            player.close()
+
+    def _on_preload_failed(self, _task: int, _message: str) -> None:
+        self._preload_task = 0  # Play makes the player again and shows why it cannot
+
     def _ensure_player(self) -> bool:
         if self._player is not None:
             return True
@@ -202,6 +249,10 @@ class PlaybackController(QObject):
         except Exception as exc:
             self._on_error(describe_error(exc))
             return False
+        self._attach(player)
+        return True
+
+    def _attach(self, player: Any) -> None:
         self.adapter.attach(player)
         self._player = player
         try:
@@ -209,7 +260,6 @@ class PlaybackController(QObject):
         except Exception as exc:
             self._on_error(describe_error(exc))
         self._transport.show_message("")
-        return True
 
     def toggle(self) -> None:
         if self.playing and not self.paused:
@@ -415,6 +465,9 @@ class PlaybackController(QObject):
             self._loaded_text = None
 
     def shutdown(self) -> None:
+        self._shut = True
+        self._preload_timer.stop()
+        self._preloads.shutdown()
         self._tasks.shutdown()
         self.stop()
         self._close_player()
