@@ -8,11 +8,11 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from gui_fakes import fake_services
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from composeium_desktop.gui.services import CoreServices
-from gui_fakes import fake_services
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "bucks-of-oranmore.abc"
 
