@@ -98,22 +98,6 @@ def test_resume_continues_from_the_checkpoint(trained, tmp_path) -> None:
 
 
 @pytest.mark.slow
-def test_until_stops_early_and_resume_finishes_the_same_schedule(tmp_path) -> None:
-    from composeium_desktop.core.model.objectives import WarmupDecay
-
-    records = list(tiny_records())
-    first = train(_options(tmp_path, until=6, val_every=4), records=records)
-    assert [h["step"] for h in first.history] == [4, 6]
-    assert first.stopped == "until"
-    # The schedule spans --steps (16), not --until: the LR at step 6 is that of a 16-step run.
-    expected = float(WarmupDecay(3e-3, 4, 16)(6))
-    assert first.history[-1]["lr"] == pytest.approx(expected, rel=1e-5)
-    rest = train(_options(tmp_path, val_every=4, resume=True), records=records)
-    assert [h["step"] for h in rest.history] == [4, 6, 10, 14, 16]
-    assert rest.stopped == "steps"
-
-
-@pytest.mark.slow
 def test_time_budget_stops_the_run(tmp_path) -> None:
     result = train(
         _options(tmp_path, steps=10_000, max_minutes=0.0001), records=list(tiny_records())
@@ -362,6 +346,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
 def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
     from composeium_desktop.cli import main
     from composeium_desktop.core.corpus import music21_corpus_dir
+    from composeium_desktop.core.model.objectives import WarmupDecay
 
     folder = music21_corpus_dir() / "oneills1850"
     corpus = [str(folder / "0001-0050.abc"), str(folder / "0051-0100.abc")]
@@ -369,10 +354,13 @@ def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
     tiny = ["--batch-size", "4", "--d-model", "32", "--layers", "1", "--heads", "2"]
     tiny += ["--ff", "64", "--vocab-size", str(TINY_BODY_VOCAB), "--no-xla", "--quiet"]
     args = ["train", "--out", str(out), "--corpus", *corpus, "--steps", "6", "--val-every", "2"]
-    flags = ["--tonic-endings-only", "--syntax-penalty", "0.5"]
+    flags = ["--tonic-endings-only", "--syntax-penalty", "0.5", "--lr", "3e-3", "--warmup", "2"]
     assert main([*args, "--until", "3", *flags, *tiny]) == 0
     history = json.loads((out / "history.json").read_text())
     assert history["stopped"] == "until"
+    # The schedule spans --steps (6), not --until: the LR at step 3 is that of a 6-step run.
+    expected_lr = float(WarmupDecay(3e-3, 2, 6)(3))
+    assert history["history"][-1]["lr"] == pytest.approx(expected_lr, rel=1e-5)
     assert history["options"]["tonic_endings_only"] is True
     assert history["options"]["syntax_penalty"] == 0.5
     assert [h["step"] for h in history["history"]] == [2, 3]
@@ -380,6 +368,7 @@ def test_train_command_splits_a_run_with_until_and_resume(tmp_path) -> None:
     assert main(["train", "--out", str(out), "--resume", "--steps", "6", "--quiet"]) == 0
     history = json.loads((out / "history.json").read_text())
     assert [h["step"] for h in history["history"]] == [2, 3, 5, 6]
+    assert history["stopped"] == "steps"
     assert history["config"]["d_model"] == 32  # the checkpoint's sizes, not the defaults
     assert history["options"]["tonic_endings_only"] is True  # and its data
     assert history["options"]["syntax_penalty"] == 0.5  # and its loss
