@@ -31,6 +31,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="length in written bars (default: drawn like the corpus's tunes of that meter "
         "and genre)",
     )
+    parser.add_argument(
+        "--form",
+        default=None,
+        metavar="PARTS",
+        help="the parts to write: AABB (two repeated parts), AABBCC, AB, ABB ... or free "
+        "(default: the genre's form, AABB for dance tunes and waltzes, free for airs and songs; "
+        "free when --bars is given)",
+    )
+    parser.add_argument(
+        "--part-bars",
+        type=int,
+        default=8,
+        metavar="N",
+        help="bars in each part of --form (8 or 16; default 8)",
+    )
+    parser.add_argument(
+        "--pickup",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="allow a pickup (upbeat) before the first bar (default on)",
+    )
     parser.add_argument("--top-k", type=int, default=0, metavar="N", help="top-k (0 = off)")
     parser.add_argument("--top-p", type=float, default=0.95, metavar="P", help="nucleus mass")
     parser.add_argument("--seed", type=int, default=None, help="random seed (same seed, same tune)")
@@ -91,6 +112,10 @@ def _request(args: argparse.Namespace):  # noqa: ANN202 (GenerationRequest, impo
 
     if args.num < 1:
         raise UsageError("--num must be at least 1")
+    try:
+        form = _form(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     request = GenerationRequest(
         title=" ".join(args.title.split()) or "Untitled",
         key=args.key,
@@ -105,12 +130,28 @@ def _request(args: argparse.Namespace):  # noqa: ANN202 (GenerationRequest, impo
         prime=args.prime,
         constrained=not args.unconstrained,
         bars=args.bars,
+        form=form,
     )
     try:
         validate_request(request)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return request
+
+
+def _form(args: argparse.Namespace):  # noqa: ANN202 (FormPlan | None, imported lazily)
+    """The form asked for: --form (with --part-bars and --pickup), else the genre's own form,
+    else (with --bars, or for airs and songs) a free form."""
+    from composeium_desktop.core.generation.form_plan import FormPlan, default_form, parse_form
+
+    if args.form is not None:
+        return parse_form(args.form, args.part_bars, args.pickup)
+    if args.bars is not None:
+        return None
+    plan = default_form(args.genre)
+    if plan is None:
+        return None
+    return FormPlan(plan.parts, args.part_bars, args.pickup)
 
 
 def _write(text: str, out: Path | None) -> None:

@@ -114,6 +114,13 @@ def _make_request(**fields: Any) -> Any:
     return GenerationRequest(**fields)
 
 
+def _form_plan(text: str) -> Any:
+    """The form the Form field says ("AABB, 8+8"; "Free" -> None); ValueError if unreadable."""
+    from composeium_desktop.core.generation.form_plan import parse_form
+
+    return parse_form(text)
+
+
 def _make_player(soundfont: str, device: str) -> Any:
     """A core Player on the chosen output device; AudioDeviceError when there is none."""
     from composeium_desktop.core.audio.player import AudioDeviceError, Player, output_device_problem
@@ -170,6 +177,7 @@ class CoreServices:
     key_name: Callable[[str, str], str] = _key_name
     parse_tune: Callable[[str], Any] = _parse_tune
     make_request: Callable[..., Any] = _make_request
+    form_plan: Callable[[str], Any] = _form_plan
     tune_header: Callable[[Any], str] = _tune_header
     make_player: Callable[[str, str], Any] = _make_player
     make_midi: Callable[[str, int | None, int, Any], Any] = _make_midi

@@ -107,8 +107,10 @@ def generate_samples(
     sampling: dict[str, Any] | None = None,
 ) -> list[tuple[SampleRequest, str]]:
     """(request, abc) for each request, written by core.generation's Generator; ``sampling``
-    overrides the app's sampler settings (``temperature``, ``top_p``, ``top_k``)."""
+    overrides the app's sampler settings (``temperature``, ``top_p``, ``top_k``). Each request
+    without a length gets its genre's form, as the app gives it (``form_plan.default_form``)."""
     from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.core.generation.form_plan import default_form
     from composeium_desktop.core.generation.request import GenerationRequest
 
     generator = Generator.load(model_dir)
@@ -121,6 +123,7 @@ def generate_samples(
             genre=request.genre,
             seed=request.seed,
             bars=request.bars,
+            form=default_form(request.genre) if request.bars is None else None,
             constrained=constrained,
             **(sampling or {}),
         )

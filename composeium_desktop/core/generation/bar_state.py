@@ -92,11 +92,21 @@ class BarState:
         self.bar_end_at = 0
         self.strict_bar = False
         self.min_bars = 0
+        # A form plan (``form_plan.FormPlan.closings``): the bar lines that may close each bar
+        # as a musician counts it (0 the pickup), and the bars after which a bare "|:" may open
+        # the next part; None for a free form.
+        self.closings: tuple[frozenset[str], ...] | None = None
+        self.reopen: frozenset[int] = frozenset()
 
     @property
     def remaining(self) -> Fraction:
         """Room left in the current bar, in units of L:1/8 (pending note not counted)."""
         return self.bar_len - self.pos
+
+    @property
+    def form_bars(self) -> int:
+        """Bars completed as a musician counts them (a pickup is not a bar)."""
+        return self.bars_done - (self.pickup is not None)
 
     @property
     def at_bar_start(self) -> bool:
@@ -216,8 +226,10 @@ def bar_allowed(state: BarState, lexeme: str) -> bool:
         return False
     # A bar line begun before the finishing phase may complete as it started.
     strict = state.strict_bar if state.mode == "bar" else state.finishing
-    if strict and lexeme not in FINAL_BAR_LINES:
+    if strict and state.closings is None and lexeme not in FINAL_BAR_LINES:
         return False
+    if state.closings is not None:
+        return _plan_allows(state, lexeme)
     if lexeme == "|]" and not strict and state.bars_done + 1 < state.min_bars:
         return False  # "|]" ends the tune: not before min_bars bars
     if not state.bar_has_notes:
@@ -233,3 +245,23 @@ def bar_allowed(state: BarState, lexeme: str) -> bool:
         and state.pickup is not None
         and state.pos + state.pickup == state.bar_len
     )
+
+
+def _plan_allows(state: BarState, lexeme: str) -> bool:
+    """``bar_allowed`` under a form plan: the plan says which bar line closes each bar."""
+    closings = state.closings
+    assert closings is not None
+    if not state.bar_has_notes:
+        if state.bars_done == 0 and not state.last_bar:
+            return lexeme == "|:" and 0 in state.reopen
+        after_part = state.last_bar in (":|", "||") and state.form_bars in state.reopen
+        return lexeme == "|:" and after_part
+    if state.bars_done == 0 and state.pos < state.bar_len:
+        return lexeme in closings[0]  # a pickup; closings[0] is empty when none is allowed
+    bar = state.form_bars + 1
+    if bar >= len(closings) or lexeme not in closings[bar]:
+        return False
+    if state.pos == state.bar_len:
+        return True
+    pickup = state.pickup
+    return lexeme in SECTION_END and pickup is not None and state.pos + pickup == state.bar_len

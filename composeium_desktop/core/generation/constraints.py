@@ -194,6 +194,8 @@ class BodyState(BarState):
         """Characters that begin something taking time (or decorating what does)."""
         if not self._fits(GRID):
             return False
+        if self.closings is not None and self.form_bars >= len(self.closings) - 1:
+            return False  # every bar of the form plan is written
         if self.finishing and c in '("{~.':
             return False  # near the length limit: plain notes only, to finish the bar
         if c in NOTE_LETTERS or c in REST_LETTERS:
@@ -293,6 +295,7 @@ class BodyState(BarState):
             and self.last_bar
             and self.ending_ok
             and self.bars_done > 0
+            and self.closings is None
         ):
             self.mode = "top"
             self.ending_ok = False
@@ -425,6 +428,7 @@ class BodyState(BarState):
             and state.at_bar_start
             and state.last_bar in FINAL_BAR_LINES
             and state.bars_done >= 1
+            and (state.closings is None or state.form_bars == len(state.closings) - 1)
             and state.slur_depth == 0
             and state.tuplet_left == 0
         )

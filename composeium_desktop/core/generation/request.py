@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from composeium_desktop.core.abcnotation import TRAIN_UNIT
 from composeium_desktop.core.features.metric import MAX_BARS, MIN_BARS
+from composeium_desktop.core.generation.form_plan import FormPlan, check_form
 
 """Lengths a user may ask for (the decoder's ``to_go`` feature counts up to 126 bars)."""
 
@@ -29,7 +30,10 @@ _KEY_RE = re.compile(
 class GenerationRequest:
     """What to write. ``key`` in ABC spelling (D, Em, F#m, Bb, Ador, Amix); ``prime`` is an
     ABC body prefix (unit L:1/8) in that key to continue from; ``bars`` the length in written
-    bars (bar lines), None to draw one like the corpus's tunes of that meter and genre."""
+    bars (bar lines), None to draw one like the corpus's tunes of that meter and genre;
+    ``form`` the parts to write (``form_plan.default_form(genre)`` is the app's choice), None for
+    a free form. A form sets the length (its parts' bars), so ``bars`` must then agree or be
+    None."""
 
     title: str = "Untitled"
     key: str = "D"
@@ -44,6 +48,7 @@ class GenerationRequest:
     prime: str = ""
     constrained: bool = True
     bars: int | None = None
+    form: FormPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,16 @@ def validate_request(request: GenerationRequest) -> KeyChoice:
         raise ValueError("max tokens must be at least 8")
     if request.bars is not None and not MIN_BARS <= request.bars <= MAX_BARS:
         raise ValueError(f"bars must be between {MIN_BARS} and {MAX_BARS}")
+    if request.form is not None:
+        check_form(request.form)
+        total = request.form.total_bars
+        if request.bars is not None and request.bars != total:
+            raise ValueError(
+                f"form {request.form.label()} has {total} bars, not {request.bars}: "
+                "leave bars out or ask for a free form"
+            )
+        if total > MAX_BARS:
+            raise ValueError(f"form {request.form.label()} is longer than {MAX_BARS} bars")
     return choice
 
 

@@ -21,6 +21,8 @@ from composeium_desktop.core.corpus.lengths import LengthTable
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
 from composeium_desktop.core.features.metric import MetricTracker, body_bars
 from composeium_desktop.core.generation.body_checks import ends_on_tonic, repeats_bar
+from composeium_desktop.core.generation.constraints import BodyState
+from composeium_desktop.core.generation.form_plan import FormPlan, copies_a_part
 from composeium_desktop.core.generation.piece_table import PieceTable
 from composeium_desktop.core.generation.prime import normalised_prime, restore_prime_chords
 from composeium_desktop.core.generation.request import GenerationRequest, KeyChoice, format_tune
@@ -40,6 +42,9 @@ from composeium_desktop.core.generation.written_body import (
 
 REJECTION_TRIES = 16
 MAX_ROLLBACKS = 3
+# A form plan leaves fewer ways out of a dead end (its bar count is fixed), so it may go back
+# more often before the tune is closed where it stands.
+PLAN_ROLLBACKS = 8
 TONIC_BONUS = 5.0
 # No bar may be written this many times in a row: 99.3% of the corpus's tunes keep to it, while
 # sampling at temperature 1 sometimes loops on one bar for the rest of the tune.
@@ -114,7 +119,10 @@ class TuneRun:
         self.rng = np.random.default_rng(request.seed)
         self.sampler: Sampler = make_sampler(request.temperature, request.top_k, request.top_p)
         self.constrained = request.constrained
+        self.plan: FormPlan | None = request.form if request.constrained else None
+        self.max_rollbacks = MAX_ROLLBACKS if self.plan is None else PLAN_ROLLBACKS
         normalised = key_name(NORMALISED_TONIC, key.mode)
+        self.normalised_key = normalised
         transposer = BarTransposer(key.semitones, normalised, key.name)
         self.rollbacks = 0
         self.prime_ids = self._prime_ids(transposer.from_key)
@@ -128,6 +136,8 @@ class TuneRun:
     def _intended_bars(self) -> int | None:
         """The length the decoder is told: the request's; else, for a decoder that reads it,
         one drawn from the corpus's lengths for this meter and genre (longer than the prime)."""
+        if self.request.form is not None:
+            return self.request.form.total_bars
         if self.request.bars is not None:
             return self.request.bars
         gen = self.gen
@@ -171,6 +181,11 @@ class TuneRun:
         # "4" or "SEGUE"), so quoted text the model writes is noise: a prime may hold chord
         # symbols, the generated continuation does not.
         self.text.state.quotes_allowed = False
+        if self.plan is not None and self.text.state.form_bars >= self.plan.total_bars:
+            self.plan = None  # a prime as long as the plan: go on in a free form
+        if self.plan is not None:
+            self.text.state.closings = self.plan.closings()
+            self.text.state.reopen = self.plan.reopen()
         # Resuming point before any bar: a dead end in the first bar restarts the tune.
         self.text.mark_resume(token, position)
         return cache, token, position
@@ -200,6 +215,7 @@ class TuneRun:
                 break
             self.text.logprobs.append(float(log_softmax(logits)[choice]))
             self.text.accept(choice, position + 1)
+            self._count_pickup()
             token, position = choice, position + 1
             index += 1
             state = self.text.state
@@ -259,6 +275,8 @@ class TuneRun:
         done = self.text.metric.bars_completed
         if done is None or self.exact_length:  # benchmarks write exactly max_tokens
             return False
+        if self.plan is not None:
+            return self.text.state.form_bars >= self.plan.total_bars - 1
         if self.request.bars is not None:
             return done >= self.request.bars - 1
         return self.intended_bars is not None and done >= self.intended_bars
@@ -281,6 +299,8 @@ class TuneRun:
         state = self.gen.table.accepts(self.text.state, token)
         if state is None or self._loops(token):
             return False
+        if self._copies_part(state, token):
+            return False
         # A tune ends at home: "|]" closes it only after a tonic, unless the length limit is
         # forcing the ending (then the tonic is favoured by TONIC_BONUS instead).
         if state.lexeme == "|]" and not self.exact_length and not state.finishing:
@@ -296,10 +316,35 @@ class TuneRun:
         raw = self.text.raw
         return repeats_bar(raw, raw + self.gen.pieces[token], LOOP_BARS)
 
+    def _copies_part(self, state: BodyState, token: int) -> bool:
+        """Would the bar this state has just closed end a part that copies an earlier one?
+        (Only while a rollback can still rewrite the bar.)"""
+        plan = self.plan
+        if plan is None or self.rollbacks >= self.max_rollbacks:
+            return False
+        if state.bar_end_at <= self.text.state.bar_end_at:
+            return False  # no bar closed by this token
+        done = state.form_bars
+        if done < 2 * plan.part_bars or done % plan.part_bars:
+            return False
+        text = (self.text.raw + self.gen.pieces[token])[: state.bar_end_at]
+        return copies_a_part(text, self.request.meter, self.normalised_key)
+
+    def _count_pickup(self) -> None:
+        """A pickup is a written bar the plan does not count: the length feature is told the
+        bars the tune will write, so it gets one more once the first bar turns out short."""
+        plan, metric = self.plan, self.text.metric
+        if plan is None or self.text.state.pickup is None:
+            return
+        if metric.total_bars != plan.total_bars + 1:
+            self.text.metric = MetricTracker.start(
+                self.request.meter, total_bars=plan.total_bars + 1
+            ).feed(self.text.raw)
+
     def _rollback(self) -> tuple[int, int] | None:
         """Back to the last completed bar; None when generation should end there instead."""
         snap = self.text.snapshot
-        if snap is None or self.rollbacks >= MAX_ROLLBACKS:
+        if snap is None or self.rollbacks >= self.max_rollbacks:
             return None
         self.rollbacks += 1
         self.text.restore(snap)
@@ -319,5 +364,5 @@ class TuneRun:
             abc=abc,
             logprob=mean,
             normalised_body=self.text.raw,
-            intended_bars=self.intended_bars,
+            intended_bars=self.text.metric.total_bars,
         )

@@ -106,6 +106,7 @@ class ComposeController(QObject):
             max_tokens=values.max_tokens,
             prime=prime,
             bars=values.bars,
+            form=self._services.form_plan(values.form),
         )
 
     def _can_start(self) -> bool:

@@ -1,8 +1,9 @@
-"""The metadata form: what to compose (title, key, meter, genre, bars, tempo) and how
+"""The metadata form: what to compose (title, key, meter, genre, form, bars, tempo) and how
 (creativity, seed, length in tokens), plus the Generate / Stop / Continue / Variations buttons.
 
 The panel knows nothing about the model: it reports a frozen FormValues and the window's
-controller turns it into a core.generation.GenerationRequest.
+controller turns it into a core.generation.GenerationRequest. The Form field follows the genre
+(its dance tunes' form, "AABB, 8+8", or "Free") until the user writes another form in it.
 """
 
 from __future__ import annotations
@@ -29,8 +30,12 @@ from PySide6.QtWidgets import (
 
 from composeium_desktop.core.abcnotation import ABCError, key_name
 from composeium_desktop.core.audio.tempo import meter_beat
+from composeium_desktop.core.generation.form_plan import default_form
 from composeium_desktop.core.generation.request import MAX_BARS
 from composeium_desktop.gui.settings import DefaultMetadata
+
+FREE_FORM = "Free"
+FORM_CHOICES = ("AABB, 8+8", "AABB, 16+16", "AABBCC, 8+8+8", "AB, 8+8", "AB, 16+16", FREE_FORM)
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,7 @@ class FormValues:
     new_seed_each_time: bool
     max_tokens: int
     bars: int | None = None  # None: drawn like the corpus's tunes of that meter and genre
+    form: str = "Free"  # as the Form field says it: "AABB, 8+8", "AB, 16+16", "Free"
     chords: bool = True  # harmonise the new tune (core.harmony) when it is finished
 
 
@@ -99,6 +105,15 @@ class MetadataPanel(QWidget):
         self.bars_spin.setToolTip(
             "How many bars (bar lines) to write; Auto picks a length typical of the genre"
         )
+        self.form_combo = QComboBox(editable=True)
+        self.form_combo.addItems(list(FORM_CHOICES))
+        self.form_combo.setToolTip(
+            "The tune's parts and bars per part (AABB = two repeated parts); Free lets the "
+            "model choose. Follows the genre until you choose another form"
+        )
+        self.form_note = QLabel()
+        self.form_note.setStyleSheet("color: #525252;")
+        self._form_follows_genre = True
         self.creativity_slider = QSlider(Qt.Orientation.Horizontal)
         self.creativity_slider.setRange(10, 200)
         self.creativity_spin = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.05, decimals=2)
@@ -133,6 +148,8 @@ class MetadataPanel(QWidget):
         tune_form.addRow("Key", key_row)
         tune_form.addRow("Meter", self.meter_combo)
         tune_form.addRow("Genre", self.genre_combo)
+        tune_form.addRow("Form", self.form_combo)
+        tune_form.addRow("", self.form_note)
         tune_form.addRow("Bars", self.bars_spin)
         tune_form.addRow("Tempo", self.tempo_spin)
         tune_form.addRow("", self.chords_check)
@@ -197,12 +214,55 @@ class MetadataPanel(QWidget):
         self.genre_combo.activated.connect(
             lambda _i: self.header_edited.emit("R", self.genre_combo.currentText())
         )
+        self.genre_combo.currentTextChanged.connect(self._genre_changed)
+        self.form_combo.activated.connect(lambda _i: self._form_chosen())
+        line_edit = self.form_combo.lineEdit()
+        if line_edit is not None:
+            line_edit.textEdited.connect(lambda _text: self._form_chosen())
+        self.bars_spin.valueChanged.connect(self._bars_chosen)
         self.generate_button.clicked.connect(self.generate_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.continue_button.clicked.connect(self.continue_requested)
         self.variations_button.clicked.connect(
             lambda: self.variations_requested.emit(self.variations_spin.value())
         )
+
+    def genre_form(self) -> str:
+        """The Form field's text for the current genre's own form."""
+        plan = default_form(self.genre_combo.currentText())
+        return FREE_FORM if plan is None else plan.label()
+
+    def _genre_changed(self, _genre: str) -> None:
+        if self._form_follows_genre:
+            self.form_combo.setCurrentText(self.genre_form())
+        self._show_form_note()
+
+    def _form_chosen(self) -> None:
+        """The user chose or wrote a form: it is kept until it is the genre's own again; a form
+        sets the length (its parts' bars), so Bars goes back to Auto."""
+        form = self.form_combo.currentText().strip()
+        self._form_follows_genre = form == self.genre_form()
+        if form.lower() != FREE_FORM.lower():
+            self.bars_spin.setValue(0)
+        self._show_form_note()
+
+    def _bars_chosen(self, bars: int) -> None:
+        """A length asked for in bars is a free form's (as `generate --bars` is)."""
+        if not bars:
+            return
+        self.form_combo.setCurrentText(FREE_FORM)
+        self._form_follows_genre = False
+        self._show_form_note()
+
+    def _show_form_note(self) -> None:
+        genre = self.genre_combo.currentText()
+        if self._form_follows_genre:
+            text = f"The {genre}'s form"
+        elif self.bars_spin.value():
+            text = "Free: Bars sets the length"
+        else:
+            text = "Your form (the genre's is " + self.genre_form() + ")"
+        self.form_note.setText(text)
 
     def set_choices(self, choices: FormChoices) -> None:
         """Fill the combo boxes, keeping the current selections (else the defaults) where they
@@ -261,6 +321,7 @@ class MetadataPanel(QWidget):
             new_seed_each_time=self.new_seed_check.isChecked(),
             max_tokens=self.length_spin.value(),
             bars=self.bars_spin.value() or None,
+            form=self.form_combo.currentText().strip() or FREE_FORM,
             chords=self.chords_check.isChecked(),
         )
 

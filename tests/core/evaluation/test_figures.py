@@ -177,7 +177,11 @@ def test_sampler_settings_reach_the_generated_tunes(tmp_path) -> None:
     sampled = generate_samples(folder, requests, True)
     assert all(abc for _, abc in sampled)
     assert len({abc for _, abc in sampled}) > 1
-    assert all(request.bars is None for request, _ in sampled)  # no table: no length drawn
+    # No table draws no length: a reel's length is its form's (AABB, 8+8; one more written
+    # bar with a pickup), as the app asks for it.
+    assert all(request.bars in (16, 17) for request, _ in sampled)
+    free = generate_samples(folder, [_request(genre="air", seed=1)], True)
+    assert free[0][0].bars is None  # an air has a free form: no length
 
 
 def test_samples_report_their_intended_length_and_keep_an_asked_one(tmp_path) -> None:
