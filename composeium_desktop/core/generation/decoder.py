@@ -102,6 +102,10 @@ class Generator:
         self._ends_on_tonic = np.array(
             [last_note(piece) in ("C", "c") for piece in self.pieces], dtype=bool
         )
+        # ... or on the tonic or the dominant (G): a part's cadence.
+        self._ends_on_cadence = np.array(
+            [last_note(piece) in ("C", "c", "G", "g") for piece in self.pieces], dtype=bool
+        )
         self.backend = backend
         self._numpy: Any = None
         if backend == "numpy":

@@ -46,6 +46,9 @@ MAX_ROLLBACKS = 3
 # more often before the tune is closed where it stands.
 PLAN_ROLLBACKS = 8
 TONIC_BONUS = 5.0
+# A part's last bar (under a form plan) is steered, less firmly, to a cadence: its notes after
+# the middle of the bar favour the tonic or the dominant.
+CADENCE_BONUS = 3.0
 # No bar may be written this many times in a row: 99.3% of the corpus's tunes keep to it, while
 # sampling at temperature 1 sometimes loops on one bar for the rest of the tune.
 LOOP_BARS = 3
@@ -86,6 +89,7 @@ class StepModel(Protocol):
     _banned: np.ndarray
     _bar_pieces: np.ndarray
     _ends_on_tonic: np.ndarray
+    _ends_on_cadence: np.ndarray
 
     def start(self, meta_ids: list[int], positions: int = 1) -> Any: ...
 
@@ -238,6 +242,8 @@ class TuneRun:
         if self.text.state.finishing:
             # Steer the forced ending home: favour notes on the tonic near the end.
             logits = np.where(gen._ends_on_tonic, logits + TONIC_BONUS, logits)
+        elif self._in_cadence():
+            logits = np.where(gen._ends_on_cadence, logits + CADENCE_BONUS, logits)
         probs = self.sampler.distribution(logits)
         if not self.constrained:
             return self.sampler.choose(probs, self.rng)
@@ -329,6 +335,15 @@ class TuneRun:
             return False
         text = (self.text.raw + self.gen.pieces[token])[: state.bar_end_at]
         return copies_a_part(text, self.request.meter, self.normalised_key)
+
+    def _in_cadence(self) -> bool:
+        """In the second half of a part's last bar, before the tune's last part?"""
+        plan, state = self.plan, self.text.state
+        if plan is None or CADENCE_BONUS == 0:
+            return False
+        bar = state.form_bars + 1
+        last_of_part = bar % plan.part_bars == 0 and bar < plan.total_bars
+        return last_of_part and 2 * state.pos >= state.bar_len
 
     def _count_pickup(self) -> None:
         """A pickup is a written bar the plan does not count: the length feature is told the

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from composeium_desktop.core.abcnotation import parse_tune
-from composeium_desktop.core.abcnotation.form import FormFigures, tune_form
+from composeium_desktop.core.abcnotation.form import FormFigures, read_form, tune_form
 from composeium_desktop.core.features.metric import body_bars
 from composeium_desktop.core.generation.decoder import Generator
 from composeium_desktop.core.generation.form_plan import FormPlan, default_form
@@ -88,3 +88,19 @@ def test_no_form_writes_what_it_wrote_before(shipped: Generator) -> None:
     tokens = [step.token for step in shipped.generate(plain)]
     assert [step.token for step in shipped.generate(free)] == tokens
     assert [step.token for step in shipped.generate(planned)] != tokens
+
+
+def test_the_a_part_ends_on_a_cadence(shipped: Generator) -> None:
+    """The A part's last note is the tonic or the dominant in most tunes (without the steering
+    15 of these 20 are; with it 19)."""
+    cadences = 0
+    for genre, meter, _ in DANCES:
+        for seed in range(5):
+            request = GenerationRequest(
+                key="C", meter=meter, genre=genre, seed=seed, form=default_form(genre)
+            )
+            last = list(shipped.generate(request))[-1]
+            parts = read_form(last.normalised_body or "", meter, "1/8", "C")
+            pitches = [pitch for pitch, _ in parts[0].notes() if pitch >= 0]
+            cadences += pitches[-1] % 12 in (0, 7)
+    assert cadences >= 18
