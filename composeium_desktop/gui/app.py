@@ -1,9 +1,10 @@
 """Application start-up: QApplication, the main window shown at once, background loading.
 
-TensorFlow is never imported before the window is visible: the model loads on the generation
-thread afterwards. With --timing (or COMPOSEIUM_TIMING=1) the time from process launch to the
-window being shown is printed. With --screenshot the app saves an image of its own window once
-the score is drawn and exits.
+Composing never imports TensorFlow: the model's weights are read with h5py and decoded in NumPy,
+on the generation thread, which starts loading them while the window is laid out and painted (the
+engraver's process starts then too). With --timing (or COMPOSEIUM_TIMING=1) the time from process
+launch to the window being shown, and with --screenshot to the score on screen, is printed. With
+--screenshot the app saves an image of its own window once the score is drawn and exits.
 """
 
 from __future__ import annotations
@@ -139,13 +140,14 @@ def run_app(options: LaunchOptions) -> int:
         if options.screenshot is not None
         else None
     )
+    # The model starts loading on its own thread while the window is laid out and painted.
+    window.start_background_work(options.model_dir or paths.model_dir(), not headless_shot)
     window.show()
 
     def after_shown() -> None:
         if options.timing:
             wall, cpu = seconds_since_launch()
             print(f"window shown {wall:.3f} s after launch (CPU {cpu:.3f} s)", flush=True)
-        window.start_background_work(options.model_dir or paths.model_dir(), not headless_shot)
         if options.file is not None:
             window.files.open_path(options.file, ask=False, tune_index=0 if headless_shot else None)
         if options.generate:

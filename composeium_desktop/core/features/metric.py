@@ -28,10 +28,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from composeium_desktop.core.abcnotation import ABCError, BarTracker
+
+if TYPE_CHECKING:  # NumPy is imported where features become arrays (training), not by the app
+    import numpy as np
 
 TICKS_PER_WHOLE = 96
 MAX_TICKS = 191  # two bars of 4/4 minus one tick; longer room is capped
@@ -125,6 +127,8 @@ def sequence_features(
 ) -> np.ndarray:
     """int32 [len(pieces) + 1, 5]: the features at the start of the body (read with BOS) and
     after each piece (read with that piece), for a tune meant to be ``total_bars`` long."""
+    import numpy as np
+
     tracker = MetricTracker.start(meter, total_bars=total_bars)
     rows = [tracker.features]
     for piece in pieces:
