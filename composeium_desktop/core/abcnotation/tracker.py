@@ -260,11 +260,6 @@ class BarTracker:
         return tuple(out)
 
     @property
-    def in_bar_start(self) -> bool:
-        """True when nothing has been written in the current bar yet."""
-        return not self._view_state().has_music
-
-    @property
     def bar_may_be_short(self) -> bool:
         """True when the current bar may be short as a pickup (the first bar of a section)."""
         return self._view_state().section_start

@@ -154,15 +154,3 @@ def write_wav(
         out.setsampwidth(2)
         out.setframerate(sample_rate)
         out.writeframes(np.ascontiguousarray(samples, dtype="<i2").tobytes())
-
-
-def render_wav(
-    midi: MIDIResult,
-    file: str | os.PathLike | IO[bytes],
-    soundfont: str | os.PathLike,
-    sample_rate: int = SAMPLE_RATE,
-) -> np.ndarray:
-    """Render and write a WAV file (not atomic: core.export.export_wav is); returns the samples."""
-    samples = render_audio(midi, soundfont, sample_rate)
-    write_wav(file, samples, sample_rate)
-    return samples

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import re
 
+from composeium_desktop.core.abcnotation import ABCError
+from composeium_desktop.core.abcnotation.melody import ends_on_tonic as melody_ends_on_tonic
+
 # A bar line: | || |] [| :| |: :|: :: (chords "[CEG]" and endings "[1" are not bar lines).
 _BAR_LINE_RUN = re.compile(r":*\[?\|[|\]]*:*|::")
 
@@ -26,18 +29,15 @@ def repeats_bar(before: str, after: str, limit: int) -> bool:
     return len(set(bars[-limit:])) == 1
 
 
-_NOT_NOTES = re.compile(r'"[^"]*"|![^!]*!|\[[A-Za-z]:[^\]]*\]|\{[^}]*\}')
-_NOTE = re.compile(r"(\^{1,2}|_{1,2}|=)?([A-Ga-g])")
-
-
 def ends_on_tonic(raw: str) -> bool:
-    """Whether the last note of the text so far is the tonic C (the normalised key of every
-    mode, where C is never altered by the key signature); grace notes do not count."""
-    notes = _NOTE.findall(_NOT_NOTES.sub(" ", raw))
-    if not notes:
+    """Whether the last note of the text so far sounds the tonic C (the normalised key of every
+    mode, where C is never altered by the key signature; the accidentals carried through its
+    bar count), as the notation core judges every tune; text the lexer cannot read yet does not
+    end there."""
+    try:
+        return melody_ends_on_tonic(raw, "C")
+    except ABCError:
         return False
-    accidental, letter = notes[-1]
-    return letter in "Cc" and accidental in ("", "=")
 
 
 def last_note(piece: str) -> str:

@@ -159,10 +159,6 @@ class ScoreView(QGraphicsView):
         self.loop_bands: list[QGraphicsRectItem] = []
 
     @property
-    def page_count(self) -> int:
-        return len(self._pages)
-
-    @property
     def zoom(self) -> int:
         return self._zoom
 

@@ -419,6 +419,10 @@ def test_a_tune_ends_at_home_only_after_a_tonic_note() -> None:
     assert not ends_on_tonic("G2 [K:C]")  # nor are inline fields
     assert not ends_on_tonic("G2 {c}")  # nor grace notes
     assert not ends_on_tonic("")
+    # As the notation core reads it: an accidental is carried to the end of its bar.
+    assert not ends_on_tonic("^c B c2")
+    assert ends_on_tonic("^c B c2 | G c2")
+    assert not ends_on_tonic("GA [ce")  # text the lexer cannot read yet does not end there
 
 
 def test_variations_stop_between_tokens_when_cancelled(generator: Generator) -> None:
