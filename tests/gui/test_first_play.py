@@ -18,7 +18,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "examples" / "buck
 
 
 class _CountingMaker:
-    """make_player that counts the players made and remembers the threads that loaded them."""
+    """make_player that keeps every player it makes (on a simulated output)."""
 
     def __init__(self) -> None:
         self.made: list[object] = []
