@@ -111,15 +111,15 @@ class _GenerationWorker(QObject):
             traceback.print_exc()
             self.failed.emit(job_id, describe_error(exc))
             return
-        if last is None:
-            outcome = GenerationOutcome(None, "", True)
-        else:
-            done = last.done and not self._is_cancelled(job_id)
-            abc, note = last.abc if done else None, ""
-            if abc is not None and finish is not None:
+        done = last is not None and last.done and not self._is_cancelled(job_id)
+        body = last.body if last is not None else ""
+        abc, note = (last.abc if done and last is not None else None), ""
+        if abc is not None and finish is not None:
+            try:
                 abc, note = finish(abc)
-            outcome = GenerationOutcome(abc, last.body, not done, note)
-        self.finished.emit(job_id, outcome)
+            except Exception as exc:  # the tune stays as written; the window shows why
+                note = f"The new tune was kept as written: {describe_error(exc)}"
+        self.finished.emit(job_id, GenerationOutcome(abc, body, not done, note))
 
     @Slot(int, object, int)
     def variations(self, job_id: int, request: Any, count: int) -> None:
