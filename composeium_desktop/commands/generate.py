@@ -88,6 +88,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--list", action="store_true", help="print the accepted genres, modes, meters and keys"
     )
+    parser.add_argument(
+        "--from",
+        dest="from_file",
+        type=Path,
+        default=None,
+        metavar="FILE.abc",
+        help="a tune to rewrite part of (with --regenerate-bars); its first tune is used",
+    )
+    parser.add_argument(
+        "--regenerate-bars",
+        default=None,
+        metavar="FIRST-LAST",
+        help="with --from: write new music for these bars (e.g. 9-16; pickup not counted), "
+        "everything else kept as written",
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=4,
+        metavar="N",
+        help="with --regenerate-bars: rewrites tried, the one leading best into the next bars "
+        "kept (default 4)",
+    )
 
 
 def format_choices() -> str:
@@ -183,6 +206,8 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print(format_choices())
         return 0
+    if args.from_file is not None or args.regenerate_bars is not None:
+        return _regenerate(args)
     request = _request(args)
     folder = model_folder(args.model or paths.model_dir())
 
@@ -207,4 +232,36 @@ def run(args: argparse.Namespace) -> int:
     _write(tune_book(tunes), args.out)
     if args.out is not None:
         print(f"wrote {len(results)} tune(s) to {args.out}", file=sys.stderr)
+    return 0
+
+
+def _regenerate(args: argparse.Namespace) -> int:
+    """`generate --from FILE --regenerate-bars 9-16`: the tune with only those bars new."""
+    from composeium_desktop import paths
+    from composeium_desktop.commands import UsageError
+    from composeium_desktop.core.abcnotation.bar_spans import parse_bar_range
+
+    if args.from_file is None or args.regenerate_bars is None:
+        raise UsageError("--from FILE.abc and --regenerate-bars FIRST-LAST go together")
+    if args.candidates < 1:
+        raise UsageError("--candidates must be at least 1")
+    try:
+        first, last = parse_bar_range(args.regenerate_bars)
+        text = Path(args.from_file).expanduser().read_text(encoding="utf-8")
+    except (ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    folder = model_folder(args.model or paths.model_dir())
+
+    from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.core.generation.regenerate import regenerate
+
+    try:
+        result = regenerate(
+            Generator.load(folder), text, first, last, seed=args.seed, candidates=args.candidates
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    _write(result.text, args.out)
+    if args.out is not None:
+        print(f"wrote {args.out} with bars {first}-{last} rewritten", file=sys.stderr)
     return 0

@@ -188,6 +188,11 @@ class MainWindow(QMainWindow):
         self.variations_action = self._action(
             "&Variations…", lambda: self.compose.variations(self.panel.variations_spin.value())
         )
+        self.regenerate_action = self._action(
+            "&Regenerate selection",
+            self.compose.regenerator.regenerate_selection,
+            "Ctrl+Shift+R",
+        )
         self.play_action = self._action("&Play / Pause", self.playback.toggle, "Space")
         self.stop_play_action = self._action("S&top playback", self.playback.stop, "Ctrl+.")
         self.play_from_cursor_action = self._action(
@@ -237,6 +242,7 @@ class MainWindow(QMainWindow):
         compose_menu.addActions(
             [self.generate_action, self.stop_action, self.continue_action, self.variations_action]
         )
+        compose_menu.addAction(self.regenerate_action)
         compose_menu.addSeparator()
         compose_menu.addActions([self.add_chords_action, self.remove_chords_action])
         play_menu = bar.addMenu("&Play")

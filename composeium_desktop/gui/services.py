@@ -121,6 +121,53 @@ def _form_plan(text: str) -> Any:
     return parse_form(text)
 
 
+def _bars_to_rewrite(abc_text: str, start: int, end: int) -> tuple[int, int]:
+    """The bars a selection of the tune's text covers; with no selection (start == end) the
+    part the cursor is in. ValueError (one line) where there are none."""
+    from composeium_desktop.core.abcnotation import ABCError
+    from composeium_desktop.core.abcnotation.bar_spans import tune_spans
+
+    try:
+        spans = tune_spans(abc_text)
+    except ABCError as exc:
+        raise ValueError(f"the tune does not read: {exc}") from None
+    found = spans.bars_between(start, end) if end > start else spans.part_at(start)
+    if found is None:
+        raise ValueError("select bars of the tune (or put the cursor in a part)")
+    return found
+
+
+def _variation_range(abc_text: str, selection: tuple[int, int] | None) -> tuple[int, int]:
+    from composeium_desktop.core.abcnotation import ABCError
+    from composeium_desktop.core.generation.regenerate import variation_range
+
+    try:
+        return variation_range(abc_text, selection)
+    except ABCError as exc:
+        raise ValueError(f"the tune does not read: {exc}") from None
+
+
+def _regenerate(
+    generator: Any,
+    cancelled: Callable[[], bool],
+    progress: Callable[[int, int], None],
+    *,
+    text: str,
+    first: int,
+    last: int,
+    seed: int | None,
+    count: int,
+) -> tuple[Any, ...]:
+    """Rewrites of bars first-last (core.generation.regenerate.Regeneration), best first; run
+    on the generation thread."""
+    from composeium_desktop.core.generation.regenerate import regeneration_candidates
+
+    found = regeneration_candidates(
+        generator, text, first, last, seed=seed, count=count, cancelled=cancelled, progress=progress
+    )
+    return tuple(found)
+
+
 def _make_player(soundfont: str, device: str) -> Any:
     """A core Player on the chosen output device; AudioDeviceError when there is none."""
     from composeium_desktop.core.audio.player import AudioDeviceError, Player, output_device_problem
@@ -183,3 +230,6 @@ class CoreServices:
     make_midi: Callable[[str, int | None, int, Any], Any] = _make_midi
     list_audio_devices: Callable[[], list[str]] = _list_audio_devices
     export: Callable[[str, str, Path, dict[str, Any]], None] = _export
+    bars_to_rewrite: Callable[[str, int, int], tuple[int, int]] = _bars_to_rewrite
+    variation_range: Callable[[str, tuple[int, int] | None], tuple[int, int]] = _variation_range
+    regenerate: Callable[..., tuple[Any, ...]] = _regenerate

@@ -70,6 +70,8 @@ class _GenerationWorker(QObject):
     step = Signal(int, object)
     finished = Signal(int, object)
     variations_ready = Signal(int, object)
+    job_progress = Signal(int, int, int)
+    job_done = Signal(int, object)
     failed = Signal(int, str)
 
     def __init__(self, load_generator: Callable[[Path | None], Any]) -> None:
@@ -138,6 +140,25 @@ class _GenerationWorker(QObject):
             return
         self.variations_ready.emit(job_id, tuple((str(a), float(lp)) for a, lp in results))
 
+    @Slot(int, object)
+    def run_job(self, job_id: int, function: Any) -> None:
+        """``function(generator, cancelled, progress)`` here, with the loaded model; its result
+        (immutable) comes back in job_done, ``progress(done, total)`` in job_progress."""
+        if self._generator is None:
+            self.failed.emit(job_id, "The model is not loaded.")
+            return
+        try:
+            result = function(
+                self._generator,
+                lambda: self._is_cancelled(job_id),
+                lambda done, total: self.job_progress.emit(job_id, done, total),
+            )
+        except Exception as exc:
+            traceback.print_exc()
+            self.failed.emit(job_id, describe_error(exc))
+            return
+        self.job_done.emit(job_id, result)
+
 
 class GenerationService(QObject):
     """The GUI-side handle of the generation thread.
@@ -150,12 +171,15 @@ class GenerationService(QObject):
     step = Signal(object)
     finished = Signal(object)
     variations_ready = Signal(object)
+    job_progress = Signal(int, int)  # done, total (a job run with run())
+    job_done = Signal(object)  # the result of a job run with run()
     failed = Signal(str)
     job_ended = Signal(int)  # every job, cancelled or not, once its last signal has arrived
 
     _load = Signal(object)
     _generate = Signal(int, object, object)
     _variations = Signal(int, object, int)
+    _run = Signal(int, object)
 
     def __init__(
         self, load_generator: Callable[[Path | None], Any], parent: QObject | None = None
@@ -168,11 +192,14 @@ class GenerationService(QObject):
         self._load.connect(self._worker.load)
         self._generate.connect(self._worker.generate)
         self._variations.connect(self._worker.variations)
+        self._run.connect(self._worker.run_job)
         self._worker.model_ready.connect(self._on_ready)
         self._worker.model_failed.connect(self._on_failed)
         self._worker.step.connect(self._relay_step)
         self._worker.finished.connect(self._relay_finished)
         self._worker.variations_ready.connect(self._relay_variations)
+        self._worker.job_progress.connect(self._relay_progress)
+        self._worker.job_done.connect(self._relay_done)
         self._worker.failed.connect(self._relay_failed)
         self._job = 0
         self.model_state = "idle"
@@ -203,6 +230,15 @@ class GenerationService(QObject):
     def variations(self, request: Any, count: int) -> int:
         self._job += 1
         self._variations.emit(self._job, request, count)
+        return self._job
+
+    def run(
+        self, function: Callable[[Any, Callable[[], bool], Callable[[int, int], None]], Any]
+    ) -> int:
+        """Queue ``function(generator, cancelled, progress)`` for the generation thread (it
+        may read only immutable data); its result arrives in job_done."""
+        self._job += 1
+        self._run.emit(self._job, function)
         return self._job
 
     def cancel(self) -> None:
@@ -238,6 +274,15 @@ class GenerationService(QObject):
     def _relay_variations(self, job_id: int, results: tuple) -> None:
         if self._current(job_id):
             self.variations_ready.emit(results)
+        self.job_ended.emit(job_id)
+
+    def _relay_progress(self, job_id: int, done: int, total: int) -> None:
+        if self._current(job_id):
+            self.job_progress.emit(done, total)
+
+    def _relay_done(self, job_id: int, result: object) -> None:
+        if self._current(job_id):
+            self.job_done.emit(result)
         self.job_ended.emit(job_id)
 
     def _relay_failed(self, job_id: int, message: str) -> None:

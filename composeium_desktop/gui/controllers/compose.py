@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import QDialog, QWidget
 
+from composeium_desktop.gui.controllers.regenerate import RegenerateController
 from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
@@ -71,6 +72,19 @@ class ComposeController(QObject):
         self.generation.finished.connect(self._on_finished)
         self.generation.variations_ready.connect(self._on_variations)
         self.generation.failed.connect(self._on_failed)
+        # Regenerate selection and Variations of the tune in the editor, on the same thread.
+        self.regenerator = RegenerateController(
+            self.generation,
+            editor,
+            services,
+            dialog_parent,
+            self._can_start,
+            self._set_busy,
+            lambda: self._next_seed(self._panel.values()),
+            self,
+        )
+        self.regenerator.status.connect(self.status)
+        self.regenerator.error.connect(self.error)
         self._stream: _Stream | None = None
         self._tokens = 0
         # Asked before a generated tune replaces the editor's text (the file controller's
@@ -92,9 +106,14 @@ class ComposeController(QObject):
                 "and export still work."
             )
 
-    def _request(self, values: FormValues, prime: str = "", key: str | None = None) -> Any:
+    def _next_seed(self, values: FormValues) -> int:
+        """The form's seed, or a new one each time; shown in the form."""
         seed = random.randrange(2**31 - 1) if values.new_seed_each_time else values.seed
         self._panel.show_seed(seed)
+        return seed
+
+    def _request(self, values: FormValues, prime: str = "", key: str | None = None) -> Any:
+        seed = self._next_seed(values)
         return self._services.make_request(
             title=values.title,
             key=key or self._services.key_name(values.tonic, values.mode),
@@ -178,6 +197,9 @@ class ComposeController(QObject):
         )
 
     def variations(self, count: int) -> None:
+        """Variations of the tune in the editor; with none there, `count` new tunes."""
+        if self.busy or self.regenerator.vary_current_tune(count):
+            return
         if not self._can_start():
             return
         try:
@@ -193,6 +215,7 @@ class ComposeController(QObject):
         if not self.busy:
             return
         self.generation.cancel()
+        self.regenerator.forget()
         self._end()
         self.status.emit(f"Stopped after {self._tokens} tokens.")
 
@@ -275,6 +298,7 @@ class ComposeController(QObject):
             self._editor.replace_all_undoable(entries[dialog.chosen_index()].abc)
 
     def _on_failed(self, message: str) -> None:
+        self.regenerator.forget()
         if self._stream is not None or self.busy:
             self._end()
         self.error.emit(f"Generation failed: {message}")
