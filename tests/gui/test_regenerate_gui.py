@@ -6,6 +6,8 @@ dialog. Over a stand-in rewrite (fast, exact) and once over the shipped model.""
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -122,6 +124,31 @@ def test_without_a_selection_the_cursors_part_is_rewritten(qtbot, window, rewrit
     _run(qtbot, window, window.compose.regenerator.regenerate_selection)
     assert rewrite.asked[-1][:2] == (9, 16)
     assert window.editor.toPlainText() == swapped(TUNE, 9, 16, 0).text
+
+
+def test_stop_while_rewriting_leaves_the_tune_as_it_was(qtbot, make_window, tmp_path) -> None:
+    started = threading.Event()
+
+    def held(generator: Any, cancelled: Callable[[], bool], progress: Any, **_: Any) -> tuple:
+        started.set()
+        while not cancelled():
+            time.sleep(0.005)
+        return ()
+
+    window = make_window(dataclasses.replace(fake_services(), regenerate=held))
+    window.start_background_work(tmp_path, offer_restore=False)
+    qtbot.waitUntil(lambda: window.compose.generation.model_state == "ready", timeout=10_000)
+    window.editor.setPlainText(TUNE)
+    ended: list[int] = []
+    window.compose.generation.job_ended.connect(ended.append)
+    _select(window, TUNE.index("ABA"), TUNE.index("ABA"))  # the caret in the A part
+    window.regenerate_action.trigger()
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    assert window.editor.isReadOnly() and window.compose.busy
+    window.panel.stop_button.click()
+    assert not window.compose.busy and not window.editor.isReadOnly()
+    qtbot.waitUntil(lambda: bool(ended), timeout=10_000)
+    assert window.editor.toPlainText() == TUNE
 
 
 def test_a_selection_outside_the_bars_explains(qtbot, window, rewrite) -> None:

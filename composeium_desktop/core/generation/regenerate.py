@@ -205,7 +205,12 @@ def regeneration_candidates(
     for attempt in range(count * TRIES_PER_CANDIDATE):
         if len(found) >= count or cancelled():
             break
-        result = _candidate(generator, setting, base + attempt, cancelled)
+        try:
+            result = _candidate(generator, setting, base + attempt, cancelled)
+        except ValueError as exc:  # the tune before the range is not one the decoder reads
+            raise ValueError(
+                f"the tune before bar {first} cannot lead the model in: {exc}"
+            ) from None
         if result is not None:
             found.append(result)
             if progress is not None:
@@ -373,29 +378,39 @@ def _splice(setting: _Setting, contents: list[str]) -> tuple[str, int, int, str]
 
 
 def _keeps_form(setting: _Setting, text: str) -> bool:
-    """The new tune reads with the same bars and bar lines, the range's bars have the meter's
-    length, and it has no more errors than before."""
+    """The new tune reads with the same bars and bar lines, each new bar as long as the bar it
+    replaces (the meter's length, or a short bar that completes a pickup; the meter's where the
+    old bar was of a wrong length), and it has no more errors than before."""
     try:
         after = tune_spans(text)
+        lengths_after = _range_lengths(text, after, setting.first, setting.last)
+        lengths_before = _range_lengths(setting.text, setting.spans, setting.first, setting.last)
     except (ABCError, ValueError):
         return False
-    before = setting.spans
-    shape = [(b.number, b.closing, b.opens_repeat) for b in before.bars]
+    shape = [(b.number, b.closing, b.opens_repeat) for b in setting.spans.bars]
     if [(b.number, b.closing, b.opens_repeat) for b in after.bars] != shape:
         return False
-    tune = parse_tune(text)
-    try:
-        infos = bar_lengths(tune.body, tune.meter, tune.unit)
-    except ABCError:
-        return False
-    numbered = [b.number for b in after.bars]
-    if any(
-        info.is_error or (info.length != info.expected and number != setting.last)
-        for info, number in zip(infos, numbered, strict=False)
-        if setting.first <= number <= setting.last
+    for (new, _, new_error), (old, expected, old_error) in zip(
+        lengths_after, lengths_before, strict=True
     ):
-        return False
+        # A bar of the wrong length is rewritten to the meter's length.
+        if new_error or new != (expected if old_error else old):
+            return False
     return _errors(text) <= _errors(setting.text)
+
+
+def _range_lengths(text: str, spans: TuneSpans, first: int, last: int) -> list[Any]:
+    """The lengths (and what the meter expects) of bars first-last, as the notation core
+    measures them."""
+    tune = parse_tune(text)
+    infos = bar_lengths(tune.body, tune.meter, tune.unit)
+    if len(infos) != len(spans.bars):
+        raise ValueError("bars read differently")
+    return [
+        (info.length, info.expected, info.is_error)
+        for info, bar in zip(infos, spans.bars, strict=True)
+        if first <= bar.number <= last
+    ]
 
 
 def _errors(text: str) -> int:

@@ -130,6 +130,10 @@ class MetadataPanel(QWidget):
         self.stop_button = QPushButton("Stop")
         self.continue_button = QPushButton("Continue from cursor")
         self.variations_button = QPushButton("Variations…")
+        self.variations_button.setToolTip(
+            "Variations of the tune in the editor: new settings of the selected bars, or new "
+            "parts after its first part (with no tune open: new tunes)"
+        )
         self.model_status = QLabel("Model: not loaded")
         self._build_layout()
         self._connect()

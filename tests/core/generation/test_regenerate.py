@@ -112,6 +112,8 @@ def test_the_first_bars_after_a_pickup(generator: Generator) -> None:
         (KESH, 15, 17, "bars 1-16"),
         (KESH.replace("L:1/8", "L:1/16"), 1, 2, "L:1/8"),
         ("X:1\nM:6/8\nL:1/8\nK:D\n|:FAF GBG|1 FAF E3:|2 FAF D3||\n", 2, 3, "endings"),
+        # A pickup written as a bar of its own before the B part: the decoder cannot read it.
+        ("X:1\nM:6/8\nL:1/8\nK:D\nFAF GBG|FAF D3:|\n|:A|dcd ecA|dcB A3:|\n", 3, 4, "lead"),
     ],
 )
 def test_ranges_it_cannot_rewrite_say_why(
