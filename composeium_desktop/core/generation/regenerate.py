@@ -16,6 +16,7 @@ Variations of the current tune). ``variation_range`` says which bars a variation
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -35,13 +36,12 @@ from composeium_desktop.core.abcnotation.bars import is_section_end_bar
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
 from composeium_desktop.core.features.metric import MAX_BARS, MIN_BARS
 from composeium_desktop.core.generation.form_plan import FormPlan
-from composeium_desktop.core.generation.prime import normalised_prime
+from composeium_desktop.core.generation.join_score import following_logprob
 from composeium_desktop.core.generation.request import (
     GenerationRequest,
     KeyChoice,
     validate_request,
 )
-from composeium_desktop.core.generation.sampling import log_softmax
 from composeium_desktop.core.generation.transposer import BarTransposer
 from composeium_desktop.core.generation.tune_run import (
     CADENCE_BONUS,
@@ -56,6 +56,8 @@ FOLLOWING_BARS = 2
 # Seeds tried per candidate wanted before giving up (a candidate may fail its checks).
 TRIES_PER_CANDIDATE = 3
 _METERS = {"C": "4/4", "C|": "2/2"}
+_GRACES_RE = re.compile(r"\{[^}]*\}")
+_SLURS_RE = re.compile(r"\((?![2-9])|\)")
 
 
 @dataclass(frozen=True)
@@ -199,7 +201,7 @@ def regeneration_candidates(
 ) -> list[Regeneration]:
     """Up to ``count`` rewrites, best first (see the module docstring); ``progress(done,
     count)`` after each. A cancel returns those written so far (possibly none)."""
-    setting = _setting(text, first, last, genre)
+    setting = _primed(generator, _setting(text, first, last, genre))
     base = secrets.randbits(31) if seed is None else seed
     found: list[Regeneration] = []
     for attempt in range(count * TRIES_PER_CANDIDATE):
@@ -266,6 +268,34 @@ def _setting(text: str, first: int, last: int, genre: str | None) -> _Setting:
     ends_tune = last == spans.bar_count
     plan = _range_plan(spans, first, last)
     return _Setting(text, spans, first, last, request, key, plan, ends_tune)
+
+
+def _primed(gen: StepModel, setting: _Setting) -> _Setting:
+    """The setting with a prime the constrained decoder reads: the tune before the range, less
+    any pickup written as a bar of its own before a later part (the decoder reads a pickup only
+    at the start), and where that still does not read, less its grace notes and slurs. Only the
+    model reads the prime: the tune's text is kept as written."""
+    text, spans = setting.text, setting.spans
+    upto = spans.numbered(setting.first, setting.first)[0].start
+    kept, cursor = [], 0
+    for bar in spans.bars[1:]:
+        if bar.number == 0 and bar.end <= upto:
+            kept.append(text[cursor : bar.start])
+            cursor = bar.end
+    kept.append(text[cursor:upto])
+    prime = "".join(kept)
+    head, body = prime[: spans.body_start], prime[spans.body_start :]
+    plainer = head + _SLURS_RE.sub("", _GRACES_RE.sub("", body))
+    problem = ""
+    for candidate in (prime, plainer):
+        request = replace(setting.request, prime=candidate)
+        try:
+            TuneRun(gen, request, setting.key, lambda: False)
+        except ValueError as exc:
+            problem = str(exc)
+            continue
+        return replace(setting, request=request)
+    raise ValueError(f"the tune before bar {setting.first} cannot lead the model in: {problem}")
 
 
 def _genre(tune: Any, meter: str) -> str:
@@ -378,9 +408,9 @@ def _splice(setting: _Setting, contents: list[str]) -> tuple[str, int, int, str]
 
 
 def _keeps_form(setting: _Setting, text: str) -> bool:
-    """The new tune reads with the same bars and bar lines, each new bar as long as the bar it
-    replaces (the meter's length, or a short bar that completes a pickup; the meter's where the
-    old bar was of a wrong length), and it has no more errors than before."""
+    """The new tune reads with the same bars and bar lines, each new bar of the meter's length
+    or as long as the bar it replaces (a short bar that completes a pickup), and it has no more
+    errors than before."""
     try:
         after = tune_spans(text)
         lengths_after = _range_lengths(text, after, setting.first, setting.last)
@@ -393,8 +423,9 @@ def _keeps_form(setting: _Setting, text: str) -> bool:
     for (new, _, new_error), (old, expected, old_error) in zip(
         lengths_after, lengths_before, strict=True
     ):
-        # A bar of the wrong length is rewritten to the meter's length.
-        if new_error or new != (expected if old_error else old):
+        # A full bar may replace the short one that completes a pickup, and a bar of the
+        # wrong length is rewritten to the meter's length.
+        if new_error or new not in (expected, None if old_error else old):
             return False
     return _errors(text) <= _errors(setting.text)
 
@@ -427,44 +458,7 @@ def _join(gen: StepModel, setting: _Setting, request: GenerationRequest, text: s
     upto = after.numbered(setting.last, setting.last)[-1].end
     follow_bar = min(setting.last + FOLLOWING_BARS, spans.bar_count)
     follow_end = after.numbered(follow_bar, follow_bar)[-1].end
-    key = setting.key
-    try:
-        head = normalised_prime(replace(request, prime=text[:upto]), key)
-        whole = normalised_prime(replace(request, prime=text[:follow_end]), key)
-    except ValueError:
-        return None
-    if not whole.startswith(head) or len(whole) == len(head):
-        return None
-    to_c = BarTransposer(-key.semitones, key.name, _normalised_key(setting))
-    prefix = list(gen.tokenizer.encode(to_c(head)))
-    follow = list(gen.tokenizer.encode(to_c(whole[len(head) :])))
-    if len(prefix) + len(follow) + 2 > gen.max_len:
-        return None
-    return _continuation_logprob(gen, request, key, prefix, follow)
-
-
-def _continuation_logprob(
-    gen: StepModel,
-    request: GenerationRequest,
-    key: KeyChoice,
-    prefix: list[int],
-    follow: list[int],
-) -> float:
-    """Sum of log p(follow | metadata, prefix) under the model, fed as a run feeds a prime
-    (the same metric features, counted down from the same length)."""
-    metric = TuneRun(gen, replace(request, prime=""), key, lambda: False).text.metric
-    ids = prefix + follow
-    cache = gen.start(gen.meta_ids(request, key), len(ids) + 2)
-    token, position, total = gen.bos_id, 0, 0.0
-    for index, nxt in enumerate(ids):
-        if position >= gen.cache_size(cache):
-            cache = gen.grow(cache)
-        logits, cache = gen.step(token, position, cache, metric.features)
-        if index >= len(prefix):
-            total += float(log_softmax(logits)[nxt])
-        metric = metric.feed(gen.pieces[nxt])
-        token, position = nxt, position + 1
-    return total
+    return following_logprob(gen, request, setting.key, text, upto, follow_end)
 
 
 def join_logprob(
