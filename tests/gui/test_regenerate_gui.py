@@ -164,6 +164,9 @@ def test_variations_of_the_open_tune_keep_its_a_part(qtbot, window, rewrite, mon
     def pick_second(dialog: VariationsDialog) -> int:
         shown.extend(dialog._entries[i].abc for i in range(dialog.list.count()))
         dialog.list.setCurrentRow(1)
+        # The preview shows the tune with the new bars selected.
+        new = swapped(TUNE, 9, 16, 1)
+        assert dialog.preview.textCursor().selectedText() == new.replacement.replace("\n", "\u2029")
         return VariationsDialog.DialogCode.Accepted
 
     monkeypatch.setattr(VariationsDialog, "exec", pick_second)

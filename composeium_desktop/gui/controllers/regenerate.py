@@ -153,7 +153,11 @@ class RegenerateController(QObject):
             self._apply(results[0])
             return
         entries = [
-            TuneEntry(f"Variation {rank}: bars {r.first}-{r.last} new{_lead_in(r)}", r.text)
+            TuneEntry(
+                f"Variation {rank}: bars {r.first}-{r.last} new{_lead_in(r)}",
+                r.text,
+                (r.start, r.start + len(r.replacement)),
+            )
             for rank, r in enumerate(results, start=1)
         ]
         dialog = VariationsDialog(entries, self._dialog_parent)

@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QTextCursor
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -38,6 +38,8 @@ class TuneEntry:
 
     label: str
     abc: str
+    # Characters [start, end) of ``abc`` to show selected in the preview (what is new).
+    changed: tuple[int, int] | None = None
 
 
 class _ListWithPreviewDialog(QDialog):
@@ -73,7 +75,13 @@ class _ListWithPreviewDialog(QDialog):
             self.list.setCurrentRow(0)
 
     def _show(self, row: int) -> None:
-        self.preview.setPlainText(self._entries[row].abc if 0 <= row < len(self._entries) else "")
+        entry = self._entries[row] if 0 <= row < len(self._entries) else None
+        self.preview.setPlainText(entry.abc if entry is not None else "")
+        if entry is not None and entry.changed is not None:
+            cursor = self.preview.textCursor()
+            cursor.setPosition(entry.changed[0])
+            cursor.setPosition(entry.changed[1], QTextCursor.MoveMode.KeepAnchor)
+            self.preview.setTextCursor(cursor)
 
     def chosen_index(self) -> int:
         return self.list.currentRow()
