@@ -45,6 +45,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train the body and metadata tokenizers on the training split into DIR "
         "(the shipped one is model/tokenizer)",
     )
+    parser.add_argument(
+        "--wellformed",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="write the training split's measure of a well-formed tune (note values, pitches "
+        "outside the mode, repeated bars per genre and meter) to DIR/wellformed.json "
+        "(training writes it beside every model)",
+    )
     parser.add_argument("--vocab-size", type=int, default=1000, help="body vocabulary size")
     parser.add_argument("--title-vocab-size", type=int, default=600, help="title vocabulary size")
 
@@ -77,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
         )
         source = str(args.build_tokenizer)
         print(f"tokenizer written to {args.build_tokenizer} (vocabulary {tokenizer.vocab_size})")
-    if args.stats or args.build_tokenizer is None:
+    if args.wellformed is not None:
+        _write_wellformed(report.records, args.wellformed)
+    if args.stats or (args.build_tokenizer is None and args.wellformed is None):
         if tokenizer is None:
             folder = args.tokenizer or paths.model_dir()
             try:
@@ -88,3 +99,13 @@ def run(args: argparse.Namespace) -> int:
                     raise UsageError(f"no tokenizer in {args.tokenizer}") from None
         print(format_stats(report, tokenizer.encode if tokenizer else None, source), end="")
     return 0
+
+
+def _write_wellformed(records: list, folder: Path) -> None:
+    from composeium_desktop.core.corpus.wellformed import WELLFORMED_FILE, wellformed_of_records
+
+    table = wellformed_of_records(r for r in records if r.split == "train")
+    folder.mkdir(parents=True, exist_ok=True)
+    table.save(folder / WELLFORMED_FILE)
+    tunes = sum(counts.tunes for counts in table.groups.values())
+    print(f"well-formedness table of {tunes} training tunes written to {folder / WELLFORMED_FILE}")

@@ -87,7 +87,7 @@ class BodyState(BarState):
         self.quotes_allowed = True
 
     def clone(self) -> BodyState:
-        other = BodyState.__new__(BodyState)
+        other = type(self).__new__(type(self))  # a subclass (wellformed_rules) clones as itself
         other.__dict__ = self.__dict__.copy()
         return other
 

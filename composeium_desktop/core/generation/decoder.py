@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from composeium_desktop.core.corpus.lengths import LengthTable
+from composeium_desktop.core.corpus.wellformed import WellFormedTable
 from composeium_desktop.core.features.metric import MetricTracker
 from composeium_desktop.core.generation.body_checks import last_note
 from composeium_desktop.core.generation.piece_table import PieceTable
@@ -81,6 +82,8 @@ class Generator:
         # given (drawn like the corpus's).
         self.reads_length = bool(model.config.metric_features and model.config.length_feature)
         self.lengths = lengths
+        # The corpus's measure of a well-formed tune (``corpus.wellformed``), set by ``load``.
+        self.wellformed: WellFormedTable | None = None
         self.max_len = int(model.config.max_body_len)
         self.max_meta_len = int(model.config.max_meta_len)
         # Attention over a fixed-length cache costs in proportion to its length, so tunes
@@ -130,6 +133,7 @@ class Generator:
             backend=backend,
             lengths=LengthTable.load_beside(folder),
         )
+        generator.wellformed = WellFormedTable.load_beside(folder)
         if warm_up:
             generator.warm_up()
         return generator
@@ -137,9 +141,11 @@ class Generator:
     def with_backend(self, backend: str) -> Generator:
         """Another generator over the same model, tokenizers and lengths, stepping with
         ``backend`` (the benchmark and tests compare the two)."""
-        return Generator(
+        other = Generator(
             self.model, self.tokenizer, self.meta_vocab, backend=backend, lengths=self.lengths
         )
+        other.wellformed = self.wellformed
+        return other
 
     def warm_up(self) -> None:
         """Compile the start and step programs (both cache sizes) now, so the first token and

@@ -34,6 +34,7 @@ from composeium_desktop.core.generation.sampling import (
     softmax,
 )
 from composeium_desktop.core.generation.transposer import BarTransposer
+from composeium_desktop.core.generation.wellformed_rules import enforce, rules_for
 from composeium_desktop.core.generation.written_body import (
     MIN_BARS,
     WrittenBody,
@@ -185,6 +186,11 @@ class TuneRun:
         # "4" or "SEGUE"), so quoted text the model writes is noise: a prime may hold chord
         # symbols, the generated continuation does not.
         self.text.state.quotes_allowed = False
+        if self.constrained:  # the prime is the user's; what follows is held to the corpus's
+            rules = rules_for(
+                getattr(gen, "wellformed", None), self.request.meter, self.request.genre
+            )
+            self.text.state = enforce(self.text.state, rules, self.key.mode)
         if self.plan is not None and self.text.state.form_bars >= self.plan.total_bars:
             self.plan = None  # a prime as long as the plan: go on in a free form
         if self.plan is not None:

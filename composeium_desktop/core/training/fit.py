@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from composeium_desktop.core.corpus.lengths import LENGTHS_FILE, lengths_of_records
+from composeium_desktop.core.corpus.wellformed import WELLFORMED_FILE, wellformed_of_records
 from composeium_desktop.core.model.config import TransformerConfig
 from composeium_desktop.core.training.checkpoints import (
     load_checkpoint,
@@ -275,6 +276,8 @@ def train(
     data = _run_data(options, out_dir, train_records, val_records, say)
     # The lengths a request without one is drawn from (all training tunes, wrong bars or not).
     lengths.save(out_dir / LENGTHS_FILE)
+    # The corpus's measure of a well-formed tune, which constrained decoding holds to.
+    wellformed_of_records(train_records).save(out_dir / WELLFORMED_FILE)
     config = replace(
         options.model,
         vocab_size=data.tokenizer.vocab_size,
