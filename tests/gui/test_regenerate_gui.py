@@ -126,6 +126,15 @@ def test_without_a_selection_the_cursors_part_is_rewritten(qtbot, window, rewrit
     assert window.editor.toPlainText() == swapped(TUNE, 9, 16, 0).text
 
 
+def test_without_a_selection_the_looped_bars_are_rewritten(qtbot, window, rewrite) -> None:
+    bar2, bar3 = tune_spans(TUNE).numbered(2, 3)
+    window.editor.set_loop_range(bar2.start, bar3.close)  # a loop set in the score
+    _select(window, 0, 0)
+    _run(qtbot, window, window.regenerate_action.trigger)
+    assert rewrite.asked[-1][:2] == (2, 3)
+    assert window.editor.toPlainText() == swapped(TUNE, 2, 3, 0).text
+
+
 def test_stop_while_rewriting_leaves_the_tune_as_it_was(qtbot, make_window, tmp_path) -> None:
     started = threading.Event()
 
