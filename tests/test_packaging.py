@@ -46,3 +46,7 @@ def test_wheel_carries_model_and_resources(tmp_path: Path) -> None:
             rel = p.relative_to(REPO / "resources").as_posix()
             assert f"composeium_desktop/_resources/{rel}" in names
     assert "composeium_desktop/cli.py" in names
+    recipes = REPO / "composeium_desktop" / "core" / "training" / "recipes"
+    assert {"shipped.json", "tiny.json"} <= {p.name for p in recipes.glob("*.json")}
+    for recipe in recipes.glob("*.json"):  # `composeium train --recipe NAME` needs them
+        assert f"composeium_desktop/core/training/recipes/{recipe.name}" in names

@@ -149,6 +149,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add("--no-xla", action="store_true", help="do not compile the train step with XLA")
     add("--quiet", action="store_true", help="no progress output")  # fmt: skip
+    add(
+        "--recipe",
+        default=None,
+        metavar="NAME",
+        help="run every stage of a training recipe (shipped: the shipped model; tiny: a test) "
+        "under --out (default runs/NAME), skipping finished stages, continuing one cut short",
+    )
+    add("--dry-run", action="store_true", help="with --recipe: print its stage commands")
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
@@ -234,6 +242,13 @@ def run(args: argparse.Namespace) -> int:
     from composeium_desktop.commands import UsageError
     from composeium_desktop.core.training.fit import train
 
+    if args.recipe is not None:
+        from composeium_desktop.commands import train_recipe
+
+        command = train_recipe.TrainCommand(add_arguments, _check_arguments, _options)
+        return train_recipe.run(args, command)
+    if args.dry_run:
+        raise UsageError("--dry-run goes with --recipe")
     _check_arguments(args)
     options = _options(args)
     try:
