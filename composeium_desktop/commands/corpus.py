@@ -1,4 +1,4 @@
-"""`composeium corpus`: corpus statistics, and building the shipped tokenizer."""
+"""`composeium corpus`: corpus statistics, building the shipped tokenizer and corpus index."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ import argparse
 from pathlib import Path
 
 NAME = "corpus"
-HELP = "Show training-corpus statistics (--stats) or build the tokenizer (--build-tokenizer)."
+HELP = (
+    "Show training-corpus statistics (--stats), build the tokenizer (--build-tokenizer) or the "
+    "index of tunes new ones are compared with (--build-index)."
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="train the body and metadata tokenizers on the training split into DIR "
         "(the shipped one is model/tokenizer)",
+    )
+    parser.add_argument(
+        "--build-index",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="write the corpus index the app compares new tunes with (nearest corpus tune) to "
+        "DIR/corpus_index.npz (the shipped one is in model/)",
     )
     parser.add_argument(
         "--wellformed",
@@ -86,9 +97,12 @@ def run(args: argparse.Namespace) -> int:
         )
         source = str(args.build_tokenizer)
         print(f"tokenizer written to {args.build_tokenizer} (vocabulary {tokenizer.vocab_size})")
+    if args.build_index is not None:
+        _build_index(report.records, args.build_index)
     if args.wellformed is not None:
         _write_wellformed(report.records, args.wellformed)
-    if args.stats or (args.build_tokenizer is None and args.wellformed is None):
+    built = (args.build_tokenizer, args.build_index, args.wellformed)
+    if args.stats or all(path is None for path in built):
         if tokenizer is None:
             folder = args.tokenizer or paths.model_dir()
             try:
@@ -99,6 +113,27 @@ def run(args: argparse.Namespace) -> int:
                     raise UsageError(f"no tokenizer in {args.tokenizer}") from None
         print(format_stats(report, tokenizer.encode if tokenizer else None, source), end="")
     return 0
+
+
+def _build_index(records: list, folder: Path) -> None:
+    import time
+
+    from composeium_desktop.core.evaluation.originality import (
+        INDEX_FILE,
+        CorpusIndex,
+        held_out_similarities,
+        similarity_summary,
+    )
+
+    start = time.perf_counter()
+    index = CorpusIndex.build(records)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / INDEX_FILE
+    index.save(path)
+    size = path.stat().st_size / 1e6
+    seconds = time.perf_counter() - start
+    print(f"corpus index of {len(index)} tunes written to {path} ({size:.2f} MB, {seconds:.0f} s)")
+    print(similarity_summary(held_out_similarities(index)))
 
 
 def _write_wellformed(records: list, folder: Path) -> None:

@@ -83,6 +83,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.abc", help="output file")
     parser.add_argument(
+        "--again",
+        type=Path,
+        default=None,
+        metavar="FILE.abc",
+        help="write the tunes of FILE again from the settings they record (their %%%%composeium "
+        "line: model, seed, sampling, form); the same model writes the same notes",
+    )
+    parser.add_argument(
         "--model", type=Path, default=None, metavar="DIR", help="model folder (default: model/)"
     )
     parser.add_argument(
@@ -208,30 +216,28 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.from_file is not None or args.regenerate_bars is not None:
         return _regenerate(args)
-    request = _request(args)
-    folder = model_folder(args.model or paths.model_dir())
-
-    from composeium_desktop.core.generation.decoder import Generator
+    from composeium_desktop.commands.generate_again import report_nearest, run_again, written_tunes
     from composeium_desktop.core.generation.request import tune_book
 
-    generator = Generator.load(folder)
-    try:
-        results = generator.variations(request, args.num, rank=not args.no_rank)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    tunes = [abc for abc, _ in results]
-    if args.chords:
-        from composeium_desktop.core.abcnotation import ABCError
-        from composeium_desktop.core.harmony.text import harmonise_tune_text
+    if args.again is not None:
+        folder = model_folder(args.model or paths.model_dir())
+        tunes = run_again(args, folder)
+    else:
+        request = _request(args)
+        folder = model_folder(args.model or paths.model_dir())
 
-        for i, abc in enumerate(tunes):
-            try:
-                tunes[i] = harmonise_tune_text(abc, args.chord_style)
-            except ABCError as exc:
-                print(f"tune {i + 1} kept without chords: {exc}", file=sys.stderr)
+        from composeium_desktop.core.generation.decoder import Generator
+
+        generator = Generator.load(folder)
+        chords = args.chord_style if args.chords else ""
+        try:
+            tunes = written_tunes(generator, request, folder, args.num, not args.no_rank, chords)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    report_nearest(tunes, folder)
     _write(tune_book(tunes), args.out)
     if args.out is not None:
-        print(f"wrote {len(results)} tune(s) to {args.out}", file=sys.stderr)
+        print(f"wrote {len(tunes)} tune(s) to {args.out}", file=sys.stderr)
     return 0
 
 

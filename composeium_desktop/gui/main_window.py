@@ -43,6 +43,7 @@ from composeium_desktop.gui.controllers.harmony import HarmonyController
 from composeium_desktop.gui.controllers.header import HeaderController
 from composeium_desktop.gui.controllers.playback import PlaybackController
 from composeium_desktop.gui.controllers.practice import PracticeController
+from composeium_desktop.gui.controllers.provenance import ProvenanceController
 from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.controllers.transpose import TransposeController
 from composeium_desktop.gui.services import CoreServices
@@ -147,6 +148,9 @@ class MainWindow(QMainWindow):
         self.header = HeaderController(self.panel, self.editor, self)
         self.transposer = TransposeController(self.editor, self.services, self, self)
         self.harmony = HarmonyController(self.editor, self)
+        self.provenance = ProvenanceController(
+            self.compose, self.panel, self.editor, self.services, self
+        )
         self.startup_tasks = TaskRunner("startup", self)
 
     def _action(
@@ -243,6 +247,7 @@ class MainWindow(QMainWindow):
             [self.generate_action, self.stop_action, self.continue_action, self.variations_action]
         )
         compose_menu.addAction(self.regenerate_action)
+        compose_menu.addAction(self.provenance.again_action)
         compose_menu.addSeparator()
         compose_menu.addActions([self.add_chords_action, self.remove_chords_action])
         play_menu = bar.addMenu("&Play")
@@ -280,10 +285,10 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         sources = (self.compose, self.files, self.playback, self.practice, self.transposer)
-        for source in (*sources, self.harmony):
+        for source in (*sources, self.harmony, self.provenance):
             source.status.connect(self.show_status)
         self.practice.parts_changed.connect(self._on_parts)
-        for source in (self.compose, self.files, self.transposer, self.harmony):
+        for source in (self.compose, self.files, self.transposer, self.harmony, self.provenance):
             source.error.connect(self.show_error)
         self.score.render_failed.connect(self._show_score_error)
         self.score.rendered.connect(self._clear_score_error)
@@ -482,6 +487,7 @@ class MainWindow(QMainWindow):
         self.playback.shutdown()
         self.files.shutdown(clean=True)
         self.startup_tasks.shutdown()
+        self.provenance.shutdown()
         self.statusBar().clearMessage()
         left = running_workers()
         if left:

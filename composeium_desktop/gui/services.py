@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,45 @@ def _export(kind: str, abc_text: str, path: Path, options: dict[str, Any]) -> No
     function(abc_text, path, **options)
 
 
+def _finish_new_tune(
+    abc: str, request: Any = None, model_dir: Path | None = None, chords: str = ""
+) -> tuple[str, str]:
+    """A new tune as the window shows it (on the generation thread): its provenance (the
+    request and the model in ``model_dir``), then chords in style ``chords`` ("": none)."""
+    from composeium_desktop.core.generation.provenance import finish_tune, model_identity
+    from composeium_desktop.paths import model_dir as shipped
+
+    try:
+        model = model_identity(model_dir or shipped())
+    except OSError:
+        model = None
+    text, note = finish_tune(abc, request, model, chords)
+    return text, f"The new tune was {note}" if note else ""
+
+
+def _read_provenance(abc_text: str) -> Any:
+    """The settings a tune records (core.generation.provenance), None if it records none."""
+    from composeium_desktop.core.generation.provenance import read_provenance
+
+    return read_provenance(abc_text)
+
+
+@lru_cache(maxsize=2)
+def _corpus_index(model_dir: Path) -> Any:
+    from composeium_desktop.core.evaluation.originality import load_index
+
+    return load_index(model_dir)
+
+
+def _nearest_tune(model_dir: Path | None, abc_text: str) -> Any:
+    """The corpus tune nearest to a tune (a NearestTune, None without an index or a match);
+    reads the model folder's corpus index the first time (off the GUI thread)."""
+    from composeium_desktop.paths import model_dir as shipped
+
+    index = _corpus_index(Path(model_dir or shipped()))
+    return None if index is None else index.nearest_to_tune(abc_text)
+
+
 @dataclass(frozen=True)
 class CoreServices:
     """The core entry points the GUI uses; each is a plain callable."""
@@ -230,6 +270,9 @@ class CoreServices:
     make_midi: Callable[[str, int | None, int, Any], Any] = _make_midi
     list_audio_devices: Callable[[], list[str]] = _list_audio_devices
     export: Callable[[str, str, Path, dict[str, Any]], None] = _export
+    finish_new_tune: Callable[..., tuple[str, str]] = _finish_new_tune
+    read_provenance: Callable[[str], Any] = _read_provenance
+    nearest_tune: Callable[[Path | None, str], Any] = _nearest_tune
     bars_to_rewrite: Callable[[str, int, int], tuple[int, int]] = _bars_to_rewrite
     variation_range: Callable[[str, tuple[int, int] | None], tuple[int, int]] = _variation_range
     regenerate: Callable[..., tuple[Any, ...]] = _regenerate

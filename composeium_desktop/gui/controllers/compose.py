@@ -11,6 +11,7 @@ import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ class ComposeController(QObject):
         # prepare_for_generated: a new document or a new tune of the book); False cancels.
         self.prepare_document: Callable[[], bool] = lambda: True
         self.busy = False
+        self.model_dir: Path | None = None  # the folder of the model loaded (provenance)
         panel.generate_requested.connect(self.generate)
         panel.stop_requested.connect(self.stop)
         panel.continue_requested.connect(self.continue_from_cursor)
@@ -98,6 +100,7 @@ class ComposeController(QObject):
 
     def load_model(self, model_dir: Path) -> None:
         """Start loading the model on the generation thread (or report that there is none)."""
+        self.model_dir = model_dir
         if self._services.model_available(model_dir):
             self.generation.load_model(model_dir)
         else:
@@ -143,6 +146,18 @@ class ComposeController(QObject):
         values = self._panel.values()
         try:
             request = self._request(values)
+        except Exception as exc:
+            self.error.emit(f"Cannot compose with these settings: {exc}")
+            return
+        self.generate_request(request, "simple" if values.chords else "")
+
+    def generate_request(self, request: Any, chords: str) -> None:
+        """A new tune for ``request`` (whose seed is the one used), with chords in style
+        ``chords`` ("" for none); the finished tune records its provenance (the request and
+        the model)."""
+        if not self._can_start():
+            return
+        try:
             header = self._services.tune_header(request)
         except Exception as exc:
             self.error.emit(f"Cannot compose with these settings: {exc}")
@@ -152,7 +167,13 @@ class ComposeController(QObject):
             return
         self._editor.replace_all_undoable(header)
         self._begin(_Stream(len(header), keep_header=False))
-        self.generation.generate(request, harmonise_new_tune if values.chords else None)
+        finish = partial(
+            self._services.finish_new_tune,
+            request=request,
+            model_dir=self.model_dir,
+            chords=chords,
+        )
+        self.generation.generate(request, finish)
 
     def continue_from_cursor(self) -> None:
         if not self._can_start():
@@ -305,14 +326,3 @@ class ComposeController(QObject):
 
     def shutdown(self) -> None:
         self.generation.shutdown()
-
-
-def harmonise_new_tune(abc: str) -> tuple[str, str]:
-    """A new tune with chords (run on the generation thread), or as written with the reason."""
-    from composeium_desktop.core.abcnotation import ABCError
-    from composeium_desktop.core.harmony.text import harmonise_tune_text
-
-    try:
-        return harmonise_tune_text(abc), ""
-    except ABCError as exc:
-        return abc, f"The new tune was kept without chords: {exc}"
