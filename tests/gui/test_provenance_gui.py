@@ -116,3 +116,19 @@ def test_a_near_copy_is_a_visible_warning(make_window, tmp_path, qtbot, generato
     qtbot.waitUntil(lambda: "The Kesh" in label.text(), timeout=10_000)
     assert "Near copy" in label.text() and "0.93" in label.text()
     assert "#a2191f" in label.styleSheet()
+
+
+def test_continuing_a_tune_drops_its_provenance(make_window, tmp_path, qtbot, generator) -> None:
+    window = _window(make_window, tmp_path, qtbot, generator, StandInNearest(0.3))
+    window.panel.chords_check.setChecked(False)
+    text = _generate(qtbot, window, window.compose.generate)
+    assert read_provenance(text) is not None
+    body_start = text.index("\n", text.index("\nK:") + 1) + 1
+    cursor = window.editor.textCursor()
+    cursor.setPosition(body_start + 5)
+    window.editor.setTextCursor(cursor)
+    continued = _generate(qtbot, window, window.compose.continue_from_cursor)
+    assert read_provenance(continued) is None
+    assert "N:Composeium" not in continued
+    assert continued.startswith(text[: text.index("N:Composeium")])
+    assert not window.provenance.again_action.isEnabled()

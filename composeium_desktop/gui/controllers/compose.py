@@ -199,6 +199,8 @@ class ComposeController(QObject):
         cursor.setPosition(cursor_position)
         cursor.movePosition(QTextCursor.MoveOperation.End, QTextCursor.MoveMode.KeepAnchor)
         cursor.removeSelectedText()
+        # The header's provenance says how the tune was first written, not the continuation.
+        body_position -= _remove_provenance_lines(cursor, tune.body_line - 1)
         cursor.endEditBlock()
         self._begin(_Stream(body_position, keep_header=True))
         self.generation.generate(request)
@@ -326,3 +328,20 @@ class ComposeController(QObject):
 
     def shutdown(self) -> None:
         self.generation.shutdown()
+
+
+def _remove_provenance_lines(cursor: QTextCursor, header_lines: int) -> int:
+    """Take the provenance lines (core.generation.provenance) out of the first
+    ``header_lines`` lines, in the cursor's edit block; returns the characters taken out."""
+    from composeium_desktop.core.generation.provenance import DIRECTIVE, NOTE_PREFIX
+
+    document = cursor.document()
+    removed = 0
+    for number in reversed(range(header_lines)):
+        block = document.findBlockByNumber(number)
+        if block.isValid() and block.text().startswith((DIRECTIVE + " ", NOTE_PREFIX + " ")):
+            cursor.setPosition(block.position())
+            cursor.setPosition(block.position() + block.length(), QTextCursor.MoveMode.KeepAnchor)
+            removed += block.length()
+            cursor.removeSelectedText()
+    return removed
