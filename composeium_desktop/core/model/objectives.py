@@ -18,6 +18,16 @@ from keras import ops  # noqa: E402
 PAD_ID = 0
 
 
+def _per_replica(loss: Any) -> Any:
+    """``loss`` divided by the number of replicas of the current tf.distribute strategy."""
+    if keras.backend.backend() != "tensorflow":
+        return loss
+    import tensorflow as tf
+
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss if replicas == 1 else loss / replicas
+
+
 @keras.saving.register_keras_serializable(package="composeium")
 class MaskedCrossEntropy(keras.losses.Loss):
     """Mean next-token cross-entropy (nats) over non-pad targets, optional label smoothing and
@@ -62,8 +72,13 @@ class MaskedCrossEntropy(keras.losses.Loss):
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         """The mean over non-pad targets; with ``sample_weight`` [batch, length], the mean
-        weighted by it (Keras's own weighting would scale the already-reduced scalar)."""
-        return self.call(y_true, y_pred, sample_weight)
+        weighted by it (Keras's own weighting would scale the already-reduced scalar).
+
+        Under a tf.distribute strategy with N replicas the value is divided by N, as Keras
+        does for the losses it reduces itself: it sums the replicas' gradients, and reports
+        the loss multiplied by N again (without this, mirrored training took N times the
+        gradient and reported N times the loss)."""
+        return _per_replica(self.call(y_true, y_pred, sample_weight))
 
     def call(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
         targets = ops.cast(y_true, "int32")

@@ -43,6 +43,11 @@ def make_strategy(name: str) -> Any:
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
+        # Without GPUs MirroredStrategy() takes one CPU; a machine split into logical CPU
+        # devices (tf.config.set_logical_device_configuration) mirrors over all of them.
+        cpus = tf.config.list_logical_devices("CPU")
+        if not tf.config.list_logical_devices("GPU") and len(cpus) > 1:
+            return tf.distribute.MirroredStrategy([d.name for d in cpus])
         return tf.distribute.MirroredStrategy()
     if name == "multiworker":
         return tf.distribute.MultiWorkerMirroredStrategy()
@@ -90,6 +95,66 @@ def compile_model(
         metrics=[TokenCount()],
         jit_compile=options.jit_compile,
     )
+    _build_from_local_batch(model)
+
+
+def _build_from_local_batch(model: Any) -> None:
+    """Under MultiWorkerMirroredStrategy, ``fit`` builds the model from its first batch's
+    local values rather than their mean over the workers.
+
+    Keras 3 reduces the first batch's whole (inputs dict, targets) structure with one
+    ``strategy.reduce`` call, which the multi-worker strategy refuses for a dict of inputs
+    (keras-team/keras#20329: "Attempt to convert a value ({'meta': PerReplica...})"). The
+    build needs only the batch's shapes, which every replica's local value has."""
+    import tensorflow as tf
+
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return
+
+    def local(value: Any) -> Any:
+        if isinstance(value, tf.distribute.DistributedValues):
+            return strategy.experimental_local_results(value)[0]
+        return value
+
+    def build(iterator: Any = None, data_batch: Any = None) -> None:
+        if iterator is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(local, next(batches))
+                break
+        with strategy.scope():
+            model._symbolic_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = build
+    _reduce_scalars_across_workers()
+
+
+def _reduce_scalars_across_workers() -> None:
+    """Keras 3 averages each train step's logs (loss, metrics: scalars) across workers with
+    ``strategy.reduce("MEAN", v, axis=0)``, which fails on a scalar ("Invalid reduction
+    dimension 0 for input with 0 dimensions"): scalars are averaged with ``axis=None``, and a
+    worker with one replica (whose step outputs are plain tensors) reports its own, as Keras does
+    without workers. Only a multi-worker strategy takes the patched branch."""
+    import tensorflow as tf
+    from keras.src.backend.tensorflow import trainer
+
+    original = trainer.reduce_per_replica
+    if getattr(original, "composeium_patched", False):
+        return
+
+    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
+        if not trainer._collective_all_reduce_multi_worker(strategy) or reduction != "auto":
+            return original(values, strategy, reduction)
+
+        def mean(value: Any) -> Any:
+            if not isinstance(value, tf.distribute.DistributedValues):
+                return value  # one replica on this worker: its own logs, as Keras reports them
+            return strategy.reduce("MEAN", value, axis=None if value.shape.rank == 0 else 0)
+
+        return tf.nest.map_structure(mean, values)
+
+    reduce_per_replica.composeium_patched = True  # type: ignore[attr-defined]
+    trainer.reduce_per_replica = reduce_per_replica
 
 
 def nll_function(model: Any, jit_compile: bool = True) -> Callable[[Batch], tuple[float, int]]:
