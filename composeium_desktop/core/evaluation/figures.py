@@ -23,6 +23,7 @@ from composeium_desktop.core.evaluation.samples import (
     sample_metrics,
     training_windows,
 )
+from composeium_desktop.core.evaluation.wellformed_figures import corpus_wellformed
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
@@ -67,6 +68,10 @@ def targets(figures: dict[str, Any], prefix: str = "") -> list[tuple[str, bool |
         "{value:.1%} vs corpus {limit:.1%}")  # fmt: skip
     add("copy_rate <= 5%", figures.get("copy_rate"), 0.05, lambda v, lim: v <= lim,
         "{value:.1%}")  # fmt: skip
+    if figures.get("wf_violation_rate") is not None:
+        add("wf_violation_rate <= corpus", figures.get("wf_violation_rate"),
+            figures.get("corpus_wf_violation_rate"), lambda v, lim: v <= lim,
+            "{value:.1%} vs corpus {limit:.1%}")  # fmt: skip
     if figures.get("form_aabb_rate") is not None:
         add("form_aabb_rate >= 90%", figures.get("form_aabb_rate"), 0.90,
             lambda v, lim: v >= lim, "{value:.1%}")  # fmt: skip
@@ -193,6 +198,7 @@ class _SampleRun:
     render_check: Callable[[str], bool] | None
     sampling: dict[str, Any] | None
     log: Callable[[str], None]
+    wellformed: Any = None
 
     def figures(
         self, samples: int, seed: int, constrained: bool, also_unconstrained: bool
@@ -207,6 +213,7 @@ class _SampleRun:
         ] or reference
         requests = draw_requests(offered, samples, seed)
         windows = training_windows(r.body for r in split["train"])
+        self.wellformed = _wellformed_table(self.model_dir, split["train"])
         defaults = GenerationRequest()
         figures: dict[str, Any] = {
             "constrained": "yes" if constrained else "no",
@@ -223,6 +230,7 @@ class _SampleRun:
         figures["corpus_median_bars"] = corpus["median_bars"]
         everything = [r for tunes in split.values() for r in tunes]
         figures.update(dance_form_reference(everything))
+        figures.update(corpus_wellformed(offered, self.wellformed))
         return figures
 
     def _metrics(
@@ -236,4 +244,14 @@ class _SampleRun:
                 self.log(f"  {done}/{total} tunes")
 
         pairs = generate_samples(self.model_dir, requests, constrained, progress, self.sampling)
-        return sample_metrics(pairs, self.tokenizer, windows, self.render_check)
+        return sample_metrics(
+            pairs, self.tokenizer, windows, self.render_check, wellformed=self.wellformed
+        )
+
+
+def _wellformed_table(model_dir: Path, train: Sequence[Any]) -> Any:
+    """The corpus's rules of a well-formed tune: the model folder's, else the training
+    split's."""
+    from composeium_desktop.core.corpus.wellformed import WellFormedTable, wellformed_of_records
+
+    return WellFormedTable.load_beside(model_dir) or wellformed_of_records(train)

@@ -174,6 +174,10 @@ class _Tally:
     per_tune: list[tuple[int, int, int]] = field(default_factory=list)
     grams: list[tuple[int, ...]] = field(default_factory=list)
     forms: list[tuple[str, Any]] = field(default_factory=list)  # (genre, FormFigures)
+    # The corpus's rules of a well-formed tune (a ``corpus.wellformed.WellFormedTable``; None
+    # leaves the well-formedness figures out) and each valid tune's ``Violations``.
+    wellformed: Any = None
+    violations: list[Any] = field(default_factory=list)
 
     def add(self, request: Any, abc: str, render_check: Callable[[str], bool]) -> None:
         from composeium_desktop.core.abcnotation import ABCError, lex, normalise_meter, parse_tune
@@ -198,6 +202,7 @@ class _Tally:
             e, b, t = 0, 0, False
         self.per_tune.append((e, b, int(t)))
         self._add_form(request.genre, tune)
+        self._add_wellformed(request.genre, tune)
         self._add_normalised(request, abc)
 
     def _add_form(self, genre: str, tune: Any) -> None:
@@ -208,6 +213,15 @@ class _Tally:
             self.forms.append((genre, tune_form(tune.body, tune.meter, tune.unit, tune.key)))
         except (ABCError, ValueError):
             return
+
+    def _add_wellformed(self, genre: str, tune: Any) -> None:
+        from composeium_desktop.core.evaluation.wellformed_figures import tune_violations
+
+        if self.wellformed is None:
+            return
+        found = tune_violations(tune.body, tune.meter, tune.unit, tune.key, genre, self.wellformed)
+        if found is not None:
+            self.violations.append(found)
 
     def _add_normalised(self, request: Any, abc: str) -> None:
         """Length kept, copying and 4-grams, on the body normalised as the corpus was."""
@@ -229,6 +243,8 @@ class _Tally:
         self.grams.extend(tuple(ids[i : i + 4]) for i in range(len(ids) - 3))
 
     def figures(self) -> dict[str, Any]:
+        from composeium_desktop.core.evaluation.wellformed_figures import wellformed_rates
+
         per_tune = self.per_tune
         n = max(len(per_tune), 1)
         lengths = [b for e, b, _ in per_tune if e >= 0]  # bars of each valid tune
@@ -249,6 +265,7 @@ class _Tally:
             ),
             **bootstrap_intervals(per_tune),
             **form_rates(self.forms),
+            **wellformed_rates(self.violations),
         }
 
 
@@ -257,12 +274,14 @@ def sample_metrics(
     tokenizer: Any,
     windows: set[int],
     render_check: Callable[[str], bool] | None = None,
+    wellformed: Any = None,
 ) -> dict[str, Any]:
     """valid_rate, bar_error_rate, header_match_rate, tonic_end_rate, copy_rate,
     distinct_4gram, median_bars (bars per valid tune) and length_match_rate (valid tunes with
     an intended length, ``request.bars``, that close exactly that many bars, counted as the
     model's length feature counts them) over (request, abc) pairs; requests need title, key,
-    meter, genre and may have bars.
+    meter, genre and may have bars. With ``wellformed`` (the corpus's ``WellFormedTable``),
+    the well-formedness figures ``wf_*`` (``evaluation.wellformed_figures``) too.
 
     A sample is valid when the notation core parses and lexes it and ``render_check`` (Verovio
     in an isolated process, by default) accepts it. Structure, copying and diversity are
@@ -275,7 +294,7 @@ def sample_metrics(
 
         owned = Renderer()
         render_check = lambda abc: _renders(abc, owned)  # noqa: E731
-    tally = _Tally(tokenizer, windows)
+    tally = _Tally(tokenizer, windows, wellformed=wellformed)
     try:
         for request, abc in samples:
             tally.add(request, abc, render_check)
@@ -287,10 +306,20 @@ def sample_metrics(
 
 def form_rates(forms: Sequence[tuple[str, Any]], prefix: str = "form_") -> dict[str, Any]:
     """The form figures of (genre, FormFigures) pairs: AABB-shaped rate of the dance tunes
-    (``DANCE_GENRES``), and over the tunes of two or more parts the share whose B part is no
-    copy of the A part and the share whose B part sits above it; the mean phrase repetition
-    (bars 1-2 against 5-6). Rates carry 95% bootstrap intervals."""
+    (``DANCE_GENRES``); the form match rate (the tunes of a genre with a default form,
+    ``form_plan.default_form``, written in it: its parts and bars per part); over the tunes of
+    two or more parts the share whose B part is no copy of the A part (and the share that
+    is, ``part_copy_rate``) and the share whose B part sits above it; the mean phrase
+    repetition (bars 1-2 against 5-6). Rates and the mean carry 95% bootstrap intervals."""
+    from composeium_desktop.core.generation.form_plan import default_form
+
     dance = [f.aabb_shaped for genre, f in forms if genre.lower() in DANCE_GENRES]
+    matched = []
+    for genre, f in forms:
+        plan = default_form(genre.lower())
+        if plan is not None:
+            bars = (plan.part_bars,) * len(plan.written_parts)
+            matched.append(f.shape == plan.parts and f.part_bars == bars)
     several = [f for _, f in forms if f.b_distinct is not None]
     distinct = [bool(f.b_distinct) for f in several]
     above = [bool(f.b_above_a) for f in several if f.b_above_a is not None]
@@ -298,20 +327,25 @@ def form_rates(forms: Sequence[tuple[str, Any]], prefix: str = "form_") -> dict[
     figures: dict[str, Any] = {}
     for name, values in (
         ("aabb_rate", dance),
+        ("match_rate", matched),
         ("b_distinct_rate", distinct),
+        ("part_copy_rate", [not d for d in distinct]),
         ("b_above_a_rate", above),
     ):
         figures[prefix + name] = sum(values) / len(values) if values else None
         if values:
             figures[prefix + name + "_ci95"] = rate_interval(values)
     figures[prefix + "phrase_repetition"] = sum(phrases) / len(phrases) if phrases else None
+    if phrases:
+        figures[prefix + "phrase_repetition_ci95"] = rate_interval(phrases)
     return figures
 
 
 def rate_interval(
-    values: Sequence[bool], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+    values: Sequence[float], resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
 ) -> list[float]:
-    """The 95% percentile-bootstrap interval of the share of True among ``values``."""
+    """The 95% percentile-bootstrap interval of the mean of ``values`` (of booleans: the share
+    of True)."""
     table = np.asarray(values, dtype=np.float64)
     rng = np.random.default_rng(seed)
     means = table[rng.integers(0, len(table), size=(resamples, len(table)))].mean(axis=1)

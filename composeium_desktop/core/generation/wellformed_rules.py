@@ -2,8 +2,8 @@
 ``WellFormedState`` is a ``constraints.BodyState`` that also holds the text to the notation
 core's ``WellFormedRules`` (measured on the corpus per genre and meter, ``corpus.wellformed``):
 
-* a tie joins a note to the same pitch (``c-c``, never ``c-d``, ``c-z``, a tie at the end or
-  across any bar line but ``|``);
+* a tie joins a note to the same pitch in the same bar (``c-c``, never ``c-d``, ``c-z`` or a
+  tie at the end; the text read may tie across a plain bar line ``|``, the decoder does not);
 * no bar of rests in a dance tune (a rest may not fill what is left of a bar without a note);
 * note and rest values within the range the corpus's tunes of that genre and meter use;
 * no pitch outside the mode's scale beyond those the corpus's tunes in that mode use often
@@ -152,6 +152,8 @@ class WellFormedState(BodyState):
             self.wf_marks += c
             pitch = self._wf_pitch(self.wf_letter, self.wf_acc, self.wf_marks)
             return self._wf_pitch_ok(pitch) and self._wf_tie_reachable()
+        if self.wf_tied is not None and not self._wf_continues(self.wf_marks):
+            return False  # its octave marks are written: it must be the tied pitch now
         reachable = REACHABLE_LENGTHS[self.note_len]
         if not any(self.wf_rules.length_ok(v * TRAIN_UNIT) for v in reachable):
             return False
@@ -172,6 +174,9 @@ class WellFormedState(BodyState):
             return False
         if not super()._finish_note():
             return False
+        if not self.wf_letter and not self.note_is_chord:
+            self.wf_pitched = True  # a note of the prime, begun before the rules
+            return True
         if self.note_is_chord:
             pitch = self.wf_chord[0] if self.wf_chord else REST_PITCH
             self.wf_last = None
@@ -198,8 +203,11 @@ class WellFormedState(BodyState):
         if not super()._top_char(c):
             return False
         if c == "-":
-            if last is None:
-                return False  # a tie holds a single note (not a rest or a chord)
+            # A tie holds a single note (not a rest or a chord) and, in the subset written here,
+            # within its bar: near the end only section-final bar lines may come, and a tie
+            # may not cross those, so a tie over a bar line could leave no way on.
+            if last is None or self.pos >= self.bar_len:
+                return False
             self.wf_tied = last
         elif c != " ":
             self.wf_last = None
@@ -223,9 +231,7 @@ class WellFormedState(BodyState):
     def _continue_bar(self, c: str) -> bool:
         if not super()._continue_bar(c):
             return False
-        # A tie crosses a plain bar line only: into a repeat or past a section end it would
-        # hold a note that is not the next one played.
-        return self.wf_tied is None or self.lexeme == "|"
+        return self.wf_tied is None  # a tie is resolved within its bar
 
     def _finish_bar(self) -> bool:
         had_notes = self.bar_has_notes
