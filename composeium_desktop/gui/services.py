@@ -51,7 +51,20 @@ def _form_choices() -> FormChoices:
         modes=tuple(choices["modes"]),
         meters=tuple(choices["meters"]),
         genres=tuple(choices["genres"]),
+        borrowed=_borrowed(choices["meters"], choices["genres"]),
     )
+
+
+def _borrowed(meters: list[str], genres: list[str]) -> tuple[tuple[str, str, str], ...]:
+    """(meter, genre, whose rules) where the shipped model's table has too few tunes."""
+    from composeium_desktop.core.corpus.wellformed import WellFormedTable
+    from composeium_desktop.paths import model_dir
+
+    table = WellFormedTable.load_beside(model_dir())
+    if table is None:
+        return ()
+    found = ((m, g, table.borrowed_from(m, g)) for m in meters for g in genres)
+    return tuple((m, g, whose) for m, g, whose in found if whose is not None)
 
 
 def _tune_header(request: Any) -> str:

@@ -78,3 +78,32 @@ def test_an_unreadable_form_is_reported_not_sent(qtbot, recorded) -> None:
         panel.generate_button.click()
     assert "AABA" in blocker.args[0]
     assert len(generator.requests) == sent
+
+
+def test_a_genre_with_few_tunes_says_whose_rules_it_borrows(qtbot, recorded) -> None:
+    window, _ = recorded
+    panel = window.panel
+    borrowed = FormChoices(
+        meters=("2/4", "3/4", "4/4"),
+        genres=("reel", "polka", "waltz"),
+        borrowed=(("2/4", "polka", "reel in 2/4"), ("3/4", "waltz", "air in 3/4")),
+    )
+    panel.set_choices(borrowed)
+    panel.meter_combo.setCurrentText("2/4")
+    panel.genre_combo.setCurrentText("polka")
+    assert "the rules of reel in 2/4" in panel.form_note.text()
+    panel.meter_combo.setCurrentText("3/4")
+    assert "reel" not in panel.form_note.text()  # no polkas' rules borrowed in 3/4
+    panel.genre_combo.setCurrentText("waltz")
+    assert "the rules of air in 3/4" in panel.form_note.text()
+    panel.genre_combo.setCurrentText("reel")
+    assert "rules of" not in panel.form_note.text()
+
+
+def test_the_shipped_choices_name_the_borrowed_rules() -> None:
+    from composeium_desktop.gui.services import _form_choices
+
+    borrowed = {(m, g): whose for m, g, whose in _form_choices().borrowed}
+    assert borrowed.get(("2/4", "polka")) == "reel in 2/4"
+    assert borrowed.get(("3/4", "waltz")) == "air in 3/4"
+    assert ("6/8", "jig") not in borrowed

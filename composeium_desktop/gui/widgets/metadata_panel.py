@@ -46,6 +46,9 @@ class FormChoices:
     modes: tuple[str, ...] = ("major", "minor", "dorian", "mixolydian")
     meters: tuple[str, ...] = ("2/4", "3/4", "4/4", "6/8", "9/8", "12/8", "2/2")
     genres: tuple[str, ...] = ("reel", "jig", "slip jig", "hornpipe", "polka", "waltz", "march")
+    # (meter, genre, whose rules) for a genre with too few tunes in a meter, which borrows the
+    # rules of a well-formed tune from its family ("reel in 2/4"; core.corpus.wellformed).
+    borrowed: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ class MetadataPanel(QWidget):
         self.form_note = QLabel()
         self.form_note.setStyleSheet("color: #525252;")
         self._form_follows_genre = True
+        self._borrowed: tuple[tuple[str, str, str], ...] = ()
         self.creativity_slider = QSlider(Qt.Orientation.Horizontal)
         self.creativity_slider.setRange(10, 200)
         self.creativity_spin = QDoubleSpinBox(minimum=0.1, maximum=2.0, singleStep=0.05, decimals=2)
@@ -212,6 +216,7 @@ class MetadataPanel(QWidget):
         self.tonic_combo.activated.connect(lambda _i: self._emit_key())
         self.mode_combo.activated.connect(lambda _i: self._emit_key())
         self.meter_combo.currentTextChanged.connect(self._show_tempo_beat)
+        self.meter_combo.currentTextChanged.connect(lambda _m: self._show_form_note())
         self.meter_combo.activated.connect(
             lambda _i: self.header_edited.emit("M", self.meter_combo.currentText())
         )
@@ -266,12 +271,17 @@ class MetadataPanel(QWidget):
             text = "Free: Bars sets the length"
         else:
             text = "Your form (the genre's is " + self.genre_form() + ")"
+        meter = self.meter_combo.currentText()
+        whose = next((w for m, g, w in self._borrowed if (m, g) == (meter, genre)), None)
+        if whose is not None:
+            text += f"; few {genre}s in {meter}: the rules of {whose}"
         self.form_note.setText(text)
 
     def set_choices(self, choices: FormChoices) -> None:
         """Fill the combo boxes, keeping the current selections (else the defaults) where they
         exist in the new lists."""
         d = self._defaults
+        self._borrowed = choices.borrowed
         for combo, items, default in (
             (self.tonic_combo, choices.tonics, d.tonic),
             (self.mode_combo, choices.modes, d.mode),
@@ -283,6 +293,7 @@ class MetadataPanel(QWidget):
             combo.addItems(list(items))
             if not _select(combo, current):
                 _select(combo, default)
+        self._show_form_note()
 
     def set_values_from_defaults(self, defaults: DefaultMetadata) -> None:
         self._defaults = defaults
