@@ -123,6 +123,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the decoder is not told how many bars the tune should have",
     )
     add(
+        "--form-features",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="the decoder reads where it stands in the tune's form: part, bar in the part, bars "
+        "to go in the part, ending (default on; --no-form-features for the stage-8 decoder)",
+    )
+    add(
         "--no-metric-scale",
         action="store_true",
         help="add the metric features' embeddings unscaled (as models before it did); by "
@@ -215,6 +222,7 @@ def _options(args: argparse.Namespace) -> TrainOptions:
             metric_features=not args.no_metric_features,
             length_feature=not args.no_length_feature,
             metric_scaled=not args.no_metric_scale,
+            form_features=args.form_features,
         ),
         lr=args.lr,
         warmup=args.warmup,

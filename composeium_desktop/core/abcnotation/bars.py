@@ -112,6 +112,16 @@ class _BarState:
         self.bars_done = 0
         self.continued = False
         self.next_meter: str | None = None
+        # Where the text stands in the tune's form (see ``close_bar``): the part being written
+        # (0 the first), its bars as a musician counts them (no pickup; a second ending
+        # counts from where the first began), the ending being written ("" none, "1", "2"...)
+        # and whether a first ending has just closed with a repeat (a second may follow).
+        self.part_index = 0
+        self.part_bars = 0
+        self.parts_done: tuple[int, ...] = ()  # the bars of each part already ended
+        self.ending = ""
+        self.ending_start = 0
+        self.awaiting_second = False
 
     def set_meter(self, meter: str) -> None:
         self.meter = meter_fraction(meter)
@@ -134,6 +144,8 @@ class _BarState:
         if not self.has_music:
             self.has_music = True
             self.start = (tok.line, tok.col)
+            if self.awaiting_second:  # music after a first ending, no second: the part ended
+                self.next_part()
         self.elapsed += dur
         self.last_dur = dur
 
@@ -164,7 +176,42 @@ class _BarState:
             and self.elapsed <= self.meter
         )
 
+    def next_part(self) -> None:
+        self.parts_done = (*self.parts_done, self.part_bars)
+        self.part_index += 1
+        self.part_bars = 0
+        self.ending = ""
+        self.awaiting_second = False
+
+    def start_ending(self, ending: str) -> None:
+        """An ending (``|1``, ``:|2``, ``[2``) begins: the first remembers where the part
+        stood, a later one goes back there (it replaces the first)."""
+        number = ending.split(",")[0].split("-")[0]
+        if number == "1" or not self.awaiting_second:
+            self.ending_start = self.part_bars
+        else:
+            self.part_bars = self.ending_start
+        self.ending = number
+        self.awaiting_second = False
+
+    def _close_form(self, bar: str) -> None:
+        """The form position after ``bar`` closes the current bar (as ``form.parts_of`` reads
+        parts: a section end ends a part that has bars; a repeat closing a first ending waits
+        for the second)."""
+        short = self.meter is not None and not self.rest_bars and self.elapsed < self.meter
+        if self.has_music and not (self.section_start and short):
+            self.part_bars += max(self.rest_bars, 1)
+        if not is_section_end_bar(bar):
+            return
+        if self.ending == "1" and bar.startswith(":"):
+            self.ending, self.awaiting_second = "", True
+        elif self.part_bars > 0 or self.ending:
+            self.next_part()
+
     def close_bar(self, bar: str, ending: str = "") -> None:
+        self._close_form(bar)
+        if ending:
+            self.start_ending(ending)
         if self.has_music:
             self.section_start = False
             self.bars_done += max(self.rest_bars, 1)
@@ -215,6 +262,7 @@ class _BarState:
         elif kind == ENDING:
             if not self.has_music:
                 self.section_start = False
+            self.start_ending(tok.data or "1")  # type: ignore[arg-type]
         elif kind == CHORD:
             if self.grace is None:
                 if self.chord is not None:
@@ -257,6 +305,8 @@ class _BarState:
             if not self.has_music:
                 self.has_music = True
                 self.start = (tok.line, tok.col)
+                if self.awaiting_second:
+                    self.next_part()
             self.rest_bars += tok.data  # type: ignore[operator]
             if self.meter is not None:
                 self.elapsed = self.meter * self.rest_bars

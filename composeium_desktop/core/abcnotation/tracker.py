@@ -260,6 +260,23 @@ class BarTracker:
         return tuple(out)
 
     @property
+    def form_position(self) -> tuple[int, int, str, bool]:
+        """(part, bars, ending, after_first_ending): the part being written (0 the first; a
+        part ends at a section end, as :func:`~composeium_desktop.core.abcnotation.form.parts_of`
+        reads them), its bars so far as a musician counts them (no pickup; a second ending
+        counts from where the first began), the ending being written ("" none, "1", "2"), and
+        whether a first ending has just closed with a repeat (a second ending may follow)."""
+        view = self._view_state()
+        return view.part_index, view.part_bars, view.ending, view.awaiting_second
+
+    @property
+    def part_bars(self) -> tuple[int, ...]:
+        """The bars of each part so far (the last one still being written), counted as
+        :attr:`form_position` counts them."""
+        view = self._view_state()
+        return (*view.parts_done, view.part_bars)
+
+    @property
     def bar_may_be_short(self) -> bool:
         """True when the current bar may be short as a pickup (the first bar of a section)."""
         return self._view_state().section_start

@@ -17,6 +17,19 @@ small categorical features of the text so far, computed by the notation core's
   the user asked for or one drawn like the corpus's. Knowing it, the decoder can plan the last
   phrase and its cadence instead of deciding after each bar whether the tune is over.
 
+and, for a decoder trained with form features, where the text stands in the tune's form as the
+notation core reads parts from bar lines (``BarTracker.form_position``):
+
+* ``part``: the part being written (1 + its index, capped; 0 unknown);
+* ``part_bar``: bars written in this part so far, as a musician counts them (no pickup; a
+  second ending counts from where the first began), plus one, capped;
+* ``part_to_go``: bars still to write in this part of the intended form (0 when no form is
+  given, the part is beyond it or the text is unreadable, else 1 + the bars left, never below
+  0): the parts' lengths are each corpus tune's own (``form_bars``) in training, and the
+  request's form plan in generation;
+* ``ending``: 1 in no ending, 2 in a first ending, 3 in a second (or later) ending, 4 just
+  after a first ending's closing repeat (0 unknown).
+
 Features are a pure function of the text (and the intended length): training computes them
 for every prefix of a corpus body, generation for every prefix it writes, so both see the same
 values. Text the tracker cannot read (a lexing error) makes every later feature "unknown" (0),
@@ -48,12 +61,44 @@ _OTHER_OPEN = 64
 _MAY_BE_SHORT = 128
 STATE_SIZE = 257
 TO_GO_SIZE = MAX_BARS + 2
-FEATURE_SIZES = (REMAINING_SIZE, ELAPSED_SIZE, BAR_SIZE, STATE_SIZE, TO_GO_SIZE)
+MAX_PARTS = 8
+MAX_PART_BARS = 32
+PART_SIZE = MAX_PARTS + 1
+PART_BAR_SIZE = MAX_PART_BARS + 2
+PART_TO_GO_SIZE = MAX_PART_BARS + 2
+ENDING_SIZE = 5
+FEATURE_SIZES = (
+    REMAINING_SIZE,
+    ELAPSED_SIZE,
+    BAR_SIZE,
+    STATE_SIZE,
+    TO_GO_SIZE,
+    PART_SIZE,
+    PART_BAR_SIZE,
+    PART_TO_GO_SIZE,
+    ENDING_SIZE,
+)
 """Vocabulary size of each feature, in the order of a feature row."""
 POSITION_FEATURES = 4
 """The first four features (position in the bar and tune); decoders trained before the
 ``to_go`` feature existed read only these."""
-UNKNOWN = (0, 0, 0, 0, 0)
+LENGTH_FEATURES = 5
+"""... and decoders trained before the form features existed read the first five."""
+UNKNOWN = (0,) * len(FEATURE_SIZES)
+_ENDING_IDS = {"": 1, "1": 2}
+
+
+def feature_sizes(metric: bool, length: bool, form: bool) -> tuple[int, ...]:
+    """The feature tables a decoder reads: none, the position features, + the length
+    feature, + the form features (a row's prefix: only a decoder that reads the length reads
+    the form)."""
+    if not metric:
+        return ()
+    if form and length:
+        return FEATURE_SIZES
+    return FEATURE_SIZES[: LENGTH_FEATURES if length else POSITION_FEATURES]
+
+
 TRAIN_UNIT = "1/8"
 
 
@@ -65,23 +110,34 @@ class MetricTracker:
     """Immutable: ``MetricTracker.start("6/8", total_bars=16).feed("A2B").features`` -> a
     feature row."""
 
-    __slots__ = ("_tracker", "total_bars", "features")
+    __slots__ = ("_tracker", "total_bars", "parts", "features")
 
-    def __init__(self, tracker: BarTracker | None, total_bars: int | None = None) -> None:
+    def __init__(
+        self,
+        tracker: BarTracker | None,
+        total_bars: int | None = None,
+        parts: tuple[int, ...] | None = None,
+    ) -> None:
         self._tracker = tracker
         self.total_bars = total_bars
-        self.features = _features(tracker, total_bars) if tracker is not None else UNKNOWN
+        self.parts = parts
+        self.features = _features(tracker, total_bars, parts) if tracker is not None else UNKNOWN
 
     @classmethod
     def start(
-        cls, meter: str, unit: str = TRAIN_UNIT, total_bars: int | None = None
+        cls,
+        meter: str,
+        unit: str = TRAIN_UNIT,
+        total_bars: int | None = None,
+        parts: tuple[int, ...] | None = None,
     ) -> MetricTracker:
         """The tracker at the start of a body in ``meter`` (unknown if the meter is not one)
-        meant to be ``total_bars`` long (None: length unknown)."""
+        meant to be ``total_bars`` long (None: length unknown) in parts of ``parts`` bars each
+        (None: form unknown)."""
         try:
-            return cls(BarTracker.start(meter, unit, strict=False), total_bars)
+            return cls(BarTracker.start(meter, unit, strict=False), total_bars, parts)
         except (ABCError, ValueError):
-            return cls(None, total_bars)
+            return cls(None, total_bars, parts)
 
     @property
     def bars_completed(self) -> int | None:
@@ -93,9 +149,9 @@ class MetricTracker:
         if self._tracker is None or not text:
             return self
         try:
-            return MetricTracker(self._tracker.feed(text), self.total_bars)
+            return MetricTracker(self._tracker.feed(text), self.total_bars, self.parts)
         except (ABCError, ValueError):
-            return MetricTracker(None, self.total_bars)
+            return MetricTracker(None, self.total_bars, self.parts)
 
 
 def body_bars(body: str, meter: str) -> int | None:
@@ -103,7 +159,20 @@ def body_bars(body: str, meter: str) -> int | None:
     return MetricTracker.start(meter).feed(body).bars_completed
 
 
-def _features(tracker: BarTracker, total_bars: int | None) -> tuple[int, int, int, int, int]:
+def form_bars(body: str, meter: str) -> tuple[int, ...] | None:
+    """The bars of each part of a whole body, as the form features count them (None if the
+    text is unreadable)."""
+    try:
+        tracker = BarTracker.start(meter, TRAIN_UNIT, strict=False).feed(body).finish()
+    except (ABCError, ValueError):
+        return None
+    counts = tracker.part_bars
+    return counts[:-1] if counts[-1] == 0 and len(counts) > 1 else counts
+
+
+def _features(
+    tracker: BarTracker, total_bars: int | None, parts: tuple[int, ...] | None
+) -> tuple[int, ...]:
     elapsed = min(max(_ticks(tracker.bar_elapsed), 0), MAX_TICKS)
     remaining_length = tracker.bar_remaining
     if remaining_length is None:
@@ -119,17 +188,36 @@ def _features(tracker: BarTracker, total_bars: int | None) -> tuple[int, int, in
         state |= _MAY_BE_SHORT
     done = tracker.bars_completed
     to_go = 0 if total_bars is None else 1 + min(max(total_bars - done, 0), MAX_BARS)
-    return remaining, 1 + elapsed, 1 + min(done, MAX_BARS), 1 + state, to_go
+    part, part_bars, ending, after_first = tracker.form_position
+    if parts is None or part >= len(parts):
+        part_to_go = 0
+    else:
+        part_to_go = 1 + min(max(parts[part] - part_bars, 0), MAX_PART_BARS)
+    return (
+        remaining,
+        1 + elapsed,
+        1 + min(done, MAX_BARS),
+        1 + state,
+        to_go,
+        1 + min(part, MAX_PARTS - 1),
+        1 + min(part_bars, MAX_PART_BARS),
+        part_to_go,
+        4 if after_first else _ENDING_IDS.get(ending, 3),
+    )
 
 
 def sequence_features(
-    pieces: Sequence[str], meter: str, total_bars: int | None = None
+    pieces: Sequence[str],
+    meter: str,
+    total_bars: int | None = None,
+    parts: tuple[int, ...] | None = None,
 ) -> np.ndarray:
-    """int32 [len(pieces) + 1, 5]: the features at the start of the body (read with BOS) and
-    after each piece (read with that piece), for a tune meant to be ``total_bars`` long."""
+    """int32 [len(pieces) + 1, len(FEATURE_SIZES)]: the features at the start of the body (read
+    with BOS) and after each piece (read with that piece), for a tune meant to be ``total_bars``
+    long in parts of ``parts`` bars."""
     import numpy as np
 
-    tracker = MetricTracker.start(meter, total_bars=total_bars)
+    tracker = MetricTracker.start(meter, total_bars=total_bars, parts=parts)
     rows = [tracker.features]
     for piece in pieces:
         tracker = tracker.feed(piece)

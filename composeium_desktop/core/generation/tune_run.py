@@ -133,7 +133,9 @@ class TuneRun:
         self.prime_ids = self._prime_ids(transposer.from_key)
         self.intended_bars = self._intended_bars()
         # The decoder's metric-position input: the same features training computed.
-        metric = MetricTracker.start(request.meter, total_bars=self.intended_bars)
+        metric = MetricTracker.start(
+            request.meter, total_bars=self.intended_bars, parts=self._intended_parts()
+        )
         self.text = WrittenBody(
             gen.table, gen.pieces, request.meter, transposer, metric, self.constrained
         )
@@ -153,6 +155,12 @@ class TuneRun:
             return drawn
         prime = "".join(gen.pieces[i] for i in self.prime_ids)
         return max(drawn, (body_bars(prime, self.request.meter) or 0) + 1)
+
+    def _intended_parts(self) -> tuple[int, ...] | None:
+        """The bars of each written part the form features count down (the request's form;
+        None for a free form)."""
+        form = self.request.form
+        return None if form is None else (form.part_bars,) * len(form.written_parts)
 
     def _prime_ids(self, normalised_key: str) -> list[int]:
         prime = normalised_prime(self.request, self.key)
@@ -263,8 +271,10 @@ class TuneRun:
         # Slow path: try every piece, draw from what is left of the model's distribution.
         mask = gen.table.valid_mask(self.text.state)
         mask[gen.eos_id] = self._eos_ok()
+        # A bar line is judged as the fast path judges it (no looped bar, no copied part, "|]"
+        # only at home and once the asked length is written).
         for token in np.flatnonzero(mask & gen._bar_pieces).tolist():
-            mask[token] = not self._loops(token)
+            mask[token] = self._valid(token)
         if not mask.any():
             return None
         full = softmax(np.where(mask, logits, -np.inf), max(self.request.temperature, 1e-6))
@@ -359,7 +369,7 @@ class TuneRun:
             return
         if metric.total_bars != plan.total_bars + 1:
             self.text.metric = MetricTracker.start(
-                self.request.meter, total_bars=plan.total_bars + 1
+                self.request.meter, total_bars=plan.total_bars + 1, parts=metric.parts
             ).feed(self.text.raw)
 
     def _rollback(self) -> tuple[int, int] | None:

@@ -35,6 +35,9 @@ class TransformerConfig:
     # The summed feature embeddings are scaled by sqrt(d_model), like the token embeddings, so
     # the optimiser moves them as fast (relative to the token signal) as it moves the tokens'.
     metric_scaled: bool = True
+    # ... and where it stands in the tune's form: part, bar in the part, bars to go in the part,
+    # ending (the last four features).
+    form_features: bool = True
 
     def __post_init__(self) -> None:
         if self.d_model % self.num_heads:
@@ -57,6 +60,7 @@ class TransformerConfig:
         values.setdefault("metric_features", False)
         values.setdefault("length_feature", False)
         values.setdefault("metric_scaled", False)
+        values.setdefault("form_features", False)
         return cls(**values)
 
     def save(self, path: Path) -> None:

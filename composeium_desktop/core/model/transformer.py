@@ -29,7 +29,7 @@ from keras import ops  # noqa: E402
 
 from composeium_desktop.core.features.metric import (  # noqa: E402
     FEATURE_SIZES,
-    POSITION_FEATURES,
+    feature_sizes,
 )
 from composeium_desktop.core.model.config import TransformerConfig  # noqa: E402
 from composeium_desktop.core.model.layers import (  # noqa: E402
@@ -65,7 +65,7 @@ class Seq2SeqTransformer(keras.Model):
         )
         self.metric_embedding = (
             MetricEmbedding(
-                FEATURE_SIZES if c.length_feature else FEATURE_SIZES[:POSITION_FEATURES],
+                feature_sizes(True, c.length_feature, c.form_features),
                 c.d_model,
                 scale=math.sqrt(c.d_model) if c.metric_scaled else 1.0,
                 name="metric_embedding",

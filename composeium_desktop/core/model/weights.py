@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from composeium_desktop.core.features.metric import FEATURE_SIZES, POSITION_FEATURES
+from composeium_desktop.core.features.metric import feature_sizes
 from composeium_desktop.core.model.config import MODEL_FILE, TransformerConfig
 
 MODEL_CLASS = "Seq2SeqTransformer"
@@ -192,9 +192,7 @@ def _list_item(name: str, index: int) -> str:
 
 def metric_sizes(config: TransformerConfig) -> tuple[int, ...]:
     """The metric feature table sizes the model reads (none without metric features)."""
-    if not config.metric_features:
-        return ()
-    return tuple(FEATURE_SIZES if config.length_feature else FEATURE_SIZES[:POSITION_FEATURES])
+    return feature_sizes(config.metric_features, config.length_feature, config.form_features)
 
 
 def read_weights(path: Path) -> ModelWeights:

@@ -133,6 +133,7 @@ def _warm_start(options: TrainOptions, out_dir: Path) -> tuple[TrainOptions, Any
         metric_features=options.model.metric_features,
         length_feature=options.model.length_feature,
         metric_scaled=options.model.metric_scaled,
+        form_features=options.model.form_features,
         dropout=options.model.dropout,
     )
     if not (out_dir / TOKENIZER_DIR).is_dir():

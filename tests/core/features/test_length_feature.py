@@ -107,7 +107,7 @@ def test_a_model_without_the_length_feature_ignores_it_and_a_warm_start_adds_it(
     from composeium_desktop.core.model.testing import randomize_metric_tables, tiny_config
     from composeium_desktop.core.training.runtime import copy_matching_weights
 
-    legacy_config = replace(tiny_config(60, 40), length_feature=False)
+    legacy_config = replace(tiny_config(60, 40), length_feature=False, form_features=False)
     assert TransformerConfig.from_dict({"metric_features": True}).length_feature is False
     keras.utils.set_random_seed(1)
     legacy = build_model(legacy_config)
@@ -168,7 +168,16 @@ def test_scaled_feature_embeddings_warm_start_from_unscaled_ones(tmp_path: Path)
     inputs = {
         "meta": np.array([[3, 4, 5, 0]], np.int32),
         "body": np.array([[2, 7, 8, 9]], np.int32),
-        "metric": np.array([[[5, 6, 7, 8, 9], [1, 2, 3, 4, 5], [9, 9, 9, 9, 9], [0] * 5]]),
+        "metric": np.array(
+            [
+                [
+                    [5, 6, 7, 8, 9, 1, 2, 3, 4],
+                    [1, 2, 3, 4, 5, 2, 1, 1, 1],
+                    [9, 9, 9, 9, 9, 3, 3, 3, 3],
+                    [0] * 9,
+                ]
+            ]
+        ),
     }
     before = np.asarray(unscaled(inputs))
     np.testing.assert_allclose(np.asarray(scaled(inputs)), before, atol=1e-5)
