@@ -103,6 +103,8 @@ def test_the_nearest_corpus_tune_is_shown_off_the_gui_thread(
     window = _window(make_window, tmp_path, qtbot, generator, nearest)
     _generate(qtbot, window, window.compose.generate)
     label = window.provenance.nearest_label
+    # The new tune is engraved first: the lookup waits rather than take the CPU from it.
+    assert not nearest.threads and label.text() == "Nearest corpus tune: looking…"
     qtbot.waitUntil(lambda: "The Kesh" in label.text(), timeout=10_000)
     assert label.text() == "Nearest corpus tune: The Kesh (oneills1850), similarity 0.43"
     assert "Near copy" not in label.text()

@@ -7,7 +7,9 @@ saying why, while the tune records none.
 
 After every generated tune the corpus tune nearest to it (core.evaluation.originality) is
 looked up on a worker thread (the first time reads the model folder's corpus index) and shown
-in the status bar, in red with a warning above the near-copy threshold.
+in the status bar, in red with a warning above the near-copy threshold. The lookup starts
+``LOOKUP_DELAY_MS`` after the tune is finished: on two cores, reading the index at once would
+take CPU from engraving the new tune, which the musician is waiting for.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from composeium_desktop.gui.controllers.transpose import tune_span
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
 from composeium_desktop.gui.widgets.metadata_panel import FREE_FORM, MetadataPanel
-from composeium_desktop.gui.workers import TaskRunner
+from composeium_desktop.gui.workers import TaskRunner, single_shot_timer
 
 AGAIN_TIP = "Write this tune again with the model, seed and settings it records"
 NO_PROVENANCE_TIP = (
@@ -32,6 +34,7 @@ NO_PROVENANCE_TIP = (
     "written again"
 )
 WARNING_STYLE = "color: #a2191f; font-weight: bold;"
+LOOKUP_DELAY_MS = 1500
 
 
 class ProvenanceController(QObject):
@@ -65,6 +68,9 @@ class ProvenanceController(QObject):
         self.tasks = TaskRunner("originality", self)
         self.tasks.succeeded.connect(self._on_nearest)
         self.tasks.failed.connect(self._on_nearest_failed)
+        self._pending_tune = ""
+        self._lookup_timer = single_shot_timer(self, LOOKUP_DELAY_MS)
+        self._lookup_timer.timeout.connect(self._look_up)
         compose.tune_finished.connect(self._on_tune_finished)
         editor.textChanged.connect(self._update_action)
         self._update_action()
@@ -132,6 +138,13 @@ class ProvenanceController(QObject):
         self.nearest_label.setText("Nearest corpus tune: looking…")
         self.nearest_label.setStyleSheet("")
         self.nearest_label.setVisible(True)
+        self._pending_tune = tune
+        self._lookup_timer.start()  # a newer tune restarts the wait; the latest is looked up
+
+    def _look_up(self) -> None:
+        tune, self._pending_tune = self._pending_tune, ""
+        if not tune:
+            return
         model_dir = self._compose.model_dir
         find = self._services.nearest_tune
         self._latest = self.tasks.submit(lambda: find(model_dir, tune))
@@ -162,4 +175,5 @@ class ProvenanceController(QObject):
             self.nearest_label.setText(f"Nearest corpus tune: not found ({message})")
 
     def shutdown(self) -> None:
+        self._lookup_timer.stop()
         self.tasks.shutdown()
