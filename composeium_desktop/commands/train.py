@@ -125,9 +125,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add(
         "--form-features",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="the decoder reads where it stands in the tune's form: part, bar in the part, bars "
-        "to go in the part, ending (default on; --no-form-features for the stage-8 decoder)",
+        default=False,
+        help="the decoder also reads where it stands in the tune's form: part, bar in the part, "
+        "bars to go in the part, ending (the shipped model's stage 9 adds them; off by default "
+        "so the recipe's earlier stages train as they did)",
     )
     add(
         "--no-metric-scale",
