@@ -12,12 +12,12 @@ import os
 import re
 from pathlib import Path
 
-import psutil
-
 from composeium_desktop.core import fileio
 
 
 def _pid_alive(pid: int) -> bool:
+    import psutil  # only when an autosave is left behind: not on the way to the window
+
     return bool(psutil.pid_exists(pid))
 
 

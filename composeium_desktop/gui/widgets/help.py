@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Iterable
-from importlib import metadata
 from pathlib import Path
 
 from PySide6.QtGui import QAction, QKeySequence
@@ -63,6 +62,8 @@ def shortcuts_html(actions: Iterable[QAction]) -> str:
 
 
 def app_version() -> str:
+    from importlib import metadata  # when About is opened, not on the way to the window
+
     try:
         return metadata.version("composeium-desktop")
     except metadata.PackageNotFoundError:
