@@ -65,7 +65,8 @@ def test_loss_falls_and_files_are_written(trained) -> None:
     assert len(result.history) == 2
     assert losses[-1] < losses[0] - 0.3
     assert val[-1] < val[0]
-    for name in ("composeium.keras", "config.json", "history.json", "TrainingProgress.png"):
+    written = ("composeium.keras", "config.json", "history.json", "TrainingProgress.png")
+    for name in (*written, "lengths.json", "wellformed.json"):
         assert (out / name).is_file(), name
     assert (out / "tokenizer" / "body.model").is_file()
     history = json.loads((out / "history.json").read_text())
