@@ -258,6 +258,20 @@ def test_build_tokenizer_command(small_book: Path, tmp_path: Path) -> None:
     assert (out / "body.model").is_file() and (out / "meta.json").is_file()
 
 
+def test_wellformed_command_writes_the_training_splits_rules(
+    small_book: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from composeium_desktop.core.corpus.wellformed import WELLFORMED_FILE, WellFormedTable
+
+    out = tmp_path / "model"
+    args = ["corpus", "--no-music21", "--corpus", str(small_book), "--wellformed", str(out)]
+    assert cli.main(args) == 0
+    table = WellFormedTable.load(out / WELLFORMED_FILE)
+    trained = [r for r in load_corpus([small_book], include_music21=False) if r.split == "train"]
+    assert sum(counts.tunes for counts in table.groups.values()) == len(trained) > 0
+    assert "well-formedness table" in capsys.readouterr().out
+
+
 def test_music21_collections_are_found_in_the_installed_package() -> None:
     sources = music21_sources()
     assert {s.collection for s in sources} == set(MUSIC21_COLLECTIONS)
