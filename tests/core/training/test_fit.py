@@ -335,6 +335,7 @@ def test_resume_reads_checkpoints_written_with_flat_model_sizes(tmp_path) -> Non
         metric_features=False,  # those runs' decoders read tokens only
         length_feature=False,
         metric_scaled=False,  # and none had scaled feature embeddings
+        form_features=False,
     )
     assert merged.steps == 99 and merged.resume
     assert merged.drop_wrong_bars is False and merged.init_from is None
@@ -458,7 +459,7 @@ def test_warm_start_keeps_a_trained_model_and_adds_the_metric_features(tmp_path)
     assert new == [f"metric_embedding/table_{i}" for i in range(len(FEATURE_SIZES))]
     meta = np.array([[3, 4, 5] + [0] * 45], np.int32)
     body = np.array([[2, 7, 8, 9]], np.int32)
-    metric = np.array([[[5, 6, 7, 8, 9]] * 4], np.int32)
+    metric = np.array([[[5, 6, 7, 8, 9, 1, 2, 3, 1]] * 4], np.int32)
     np.testing.assert_allclose(
         np.asarray(fresh({"meta": meta, "body": body, "metric": metric})),
         np.asarray(legacy({"meta": meta, "body": body})),
