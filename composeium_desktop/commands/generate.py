@@ -35,9 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--form",
         default=None,
         metavar="PARTS",
-        help="the parts to write: AABB (two repeated parts), AABBCC, AB, ABB ... or free "
-        "(default: the genre's form, AABB for dance tunes and waltzes, free for airs and songs; "
-        "free when --bars is given)",
+        help="the parts to write: AABB (two repeated parts), AABBCC, AB, ABB, AABA (a part "
+        "that comes back is written out again) ... or free (default: the genre's form, AABB for "
+        "dance tunes and waltzes, free for airs and songs; free when --bars is given)",
     )
     parser.add_argument(
         "--part-bars",
@@ -45,6 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=8,
         metavar="N",
         help="bars in each part of --form (8 or 16; default 8)",
+    )
+    parser.add_argument(
+        "--endings",
+        type=int,
+        default=0,
+        metavar="N",
+        help="bars in each first and second ending of a repeated part (|1 ... :|2 ... ||; "
+        "0 = none, the default)",
     )
     parser.add_argument(
         "--pickup",
@@ -171,18 +179,18 @@ def _request(args: argparse.Namespace):  # noqa: ANN202 (GenerationRequest, impo
 
 
 def _form(args: argparse.Namespace):  # noqa: ANN202 (FormPlan | None, imported lazily)
-    """The form asked for: --form (with --part-bars and --pickup), else the genre's own form,
+    """The form asked for: --form (with --part-bars, --pickup and --endings), else the genre's own form,
     else (with --bars, or for airs and songs) a free form."""
     from composeium_desktop.core.generation.form_plan import FormPlan, default_form, parse_form
 
     if args.form is not None:
-        return parse_form(args.form, args.part_bars, args.pickup)
+        return parse_form(args.form, args.part_bars, args.pickup, args.endings)
     if args.bars is not None:
         return None
     plan = default_form(args.genre)
     if plan is None:
         return None
-    return FormPlan(plan.parts, args.part_bars, args.pickup)
+    return FormPlan(plan.parts, args.part_bars, args.pickup, args.endings)
 
 
 def _write(text: str, out: Path | None) -> None:

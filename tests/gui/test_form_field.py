@@ -68,15 +68,28 @@ def test_bars_make_the_form_free(qtbot, recorded) -> None:
     assert (generator.requests[-1].form, generator.requests[-1].bars) == (None, 24)
 
 
+def test_endings_and_a_returning_part_are_written_in_the_field(qtbot, recorded) -> None:
+    window, generator = recorded
+    panel = window.panel
+    for text, plan in (
+        ("AABB 8+8 endings 1", FormPlan("AABB", 8, True, 1)),
+        ("AABA 8", FormPlan("AABA", 8)),
+    ):
+        panel.form_combo.setCurrentText(text)
+        panel.form_combo.activated.emit(0)
+        _generate(qtbot, window)
+        assert generator.requests[-1].form == plan
+
+
 def test_an_unreadable_form_is_reported_not_sent(qtbot, recorded) -> None:
     window, generator = recorded
     panel = window.panel
-    panel.form_combo.setCurrentText("AABA")
+    panel.form_combo.setCurrentText("ABAC")
     panel.form_combo.activated.emit(0)
     sent = len(generator.requests)
     with qtbot.waitSignal(window.compose.error, timeout=5_000) as blocker:
         panel.generate_button.click()
-    assert "AABA" in blocker.args[0]
+    assert "ABAC" in blocker.args[0]
     assert len(generator.requests) == sent
 
 

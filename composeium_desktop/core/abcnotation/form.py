@@ -68,6 +68,12 @@ class Part:
         first = self.endings.get("1") or next(iter(self.endings.values()), [])
         return [note for bar in [*self.bars, *first] for note in bar.notes]
 
+    def variants(self) -> list[list[Note]]:
+        """What the part sounds each way it is played: the common bars with each ending (one
+        way without endings)."""
+        endings = list(self.endings.values()) or [[]]
+        return [[note for bar in [*self.bars, *ending] for note in bar.notes] for ending in endings]
+
     def bar_notes(self) -> list[tuple[Note, ...]]:
         first = self.endings.get("1") or next(iter(self.endings.values()), [])
         return [bar.notes for bar in [*self.bars, *first] if not bar.is_pickup]
@@ -199,6 +205,8 @@ def parts_of(bars: list[Bar]) -> list[Part]:
             awaiting_second = False
             active = active if bar.ending else ""
         assert current is not None
+        if bar.ending:
+            awaiting_second = False  # a second ending runs to a section end, as the tracker reads
         if active:
             current.endings.setdefault(active, []).append(bar)
         else:
@@ -241,17 +249,21 @@ def read_form(body: str, meter: str, unit: str | Fraction | None, key: str) -> l
     return parts_of(read_bars(body, meter, unit, key))
 
 
+def _same_part(a: Part, b: Part) -> bool:
+    """Do two parts sound alike, played with any of their endings (a part written out again
+    with its second ending only is the same part)?"""
+    if not a.endings and not b.endings:
+        return similarity(a.notes(), b.notes()) >= COPY_SIMILARITY
+    return any(similarity(x, y) >= COPY_SIMILARITY for x in a.variants() for y in b.variants())
+
+
 def _shape(parts: list[Part]) -> str:
     letters: list[str] = []
-    seen: list[list[Note]] = []
+    seen: list[Part] = []
     for part in parts:
-        notes = part.notes()
-        match = next(
-            (i for i, other in enumerate(seen) if similarity(notes, other) >= COPY_SIMILARITY),
-            None,
-        )
+        match = next((i for i, other in enumerate(seen) if _same_part(part, other)), None)
         if match is None:
-            seen.append(notes)
+            seen.append(part)
             match = len(seen) - 1
         letter = chr(ord("A") + min(match, 25))
         letters.append(letter * (2 if part.repeated else 1))

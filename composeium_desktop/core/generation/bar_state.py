@@ -97,6 +97,10 @@ class BarState:
         # the next part; None for a free form.
         self.closings: tuple[frozenset[str], ...] | None = None
         self.reopen: frozenset[int] = frozenset()
+        # Under a plan with first and second endings (or parts written out again) every bar is
+        # full: the pickup's notes are written again at the end of a part, not left to
+        # complete a short bar.
+        self.full_bars = False
 
     @property
     def remaining(self) -> Fraction:
@@ -264,4 +268,6 @@ def _plan_allows(state: BarState, lexeme: str) -> bool:
     if state.pos == state.bar_len:
         return True
     pickup = state.pickup
-    return lexeme in SECTION_END and pickup is not None and state.pos + pickup == state.bar_len
+    if state.full_bars or pickup is None:
+        return False
+    return lexeme in SECTION_END and state.pos + pickup == state.bar_len

@@ -106,6 +106,8 @@ def provenance_lines(
     ]
     if form is not None:
         words += [f"part_bars={form.part_bars}", f"pickup={_value(form.pickup)}"]
+        if form.endings:
+            words.append(f"endings={form.endings}")
     words += [
         f"bars={_value(request.bars)}",
         f"tempo={_value(request.tempo)}",
@@ -122,6 +124,7 @@ def _note_line(request: GenerationRequest, model: ModelIdentity | None, chords: 
     if form is not None:
         shape = f"form {form.parts} " + "+".join(str(form.part_bars) for _ in form.written_parts)
         shape += ", pickup" if form.pickup else ", no pickup"
+        shape += f", endings of {form.endings} bars" if form.endings else ""
     elif request.bars is not None:
         shape = f"free form, {request.bars} bars"
     else:
@@ -188,7 +191,10 @@ def read_provenance(abc: str) -> Provenance | None:
         form = None
         if words.get("form", "free") != "free":
             form = FormPlan(
-                words["form"], int(words.get("part_bars", 8)), words.get("pickup", "1") == "1"
+                words["form"],
+                int(words.get("part_bars", 8)),
+                words.get("pickup", "1") == "1",
+                int(words.get("endings", 0)),
             )
         base = GenerationRequest()
         request = GenerationRequest(

@@ -122,13 +122,15 @@ def validate_request(request: GenerationRequest) -> KeyChoice:
         raise ValueError(f"bars must be between {MIN_BARS} and {MAX_BARS}")
     if request.form is not None:
         check_form(request.form)
-        total = request.form.total_bars
-        if request.bars is not None and request.bars != total:
+        # Bars as a musician counts them (16 for AABB, 8+8), or as written (second endings
+        # and returning parts included).
+        total, written = request.form.musician_bars, request.form.tune_bars
+        if request.bars is not None and request.bars not in (total, written):
             raise ValueError(
                 f"form {request.form.label()} has {total} bars, not {request.bars}: "
                 "leave bars out or ask for a free form"
             )
-        if total > MAX_BARS:
+        if written > MAX_BARS:
             raise ValueError(f"form {request.form.label()} is longer than {MAX_BARS} bars")
     return choice
 

@@ -23,6 +23,7 @@ from composeium_desktop.core.features.metric import MetricTracker, body_bars
 from composeium_desktop.core.generation.body_checks import ends_on_tonic, repeats_bar
 from composeium_desktop.core.generation.constraints import BodyState
 from composeium_desktop.core.generation.form_plan import FormPlan, copies_a_part
+from composeium_desktop.core.generation.form_returns import finish_form
 from composeium_desktop.core.generation.piece_table import PieceTable
 from composeium_desktop.core.generation.prime import normalised_prime, restore_prime_chords
 from composeium_desktop.core.generation.request import GenerationRequest, KeyChoice, format_tune
@@ -144,7 +145,7 @@ class TuneRun:
         """The length the decoder is told: the request's; else, for a decoder that reads it,
         one drawn from the corpus's lengths for this meter and genre (longer than the prime)."""
         if self.request.form is not None:
-            return self.request.form.total_bars
+            return self.request.form.tune_bars
         if self.request.bars is not None:
             return self.request.bars
         gen = self.gen
@@ -204,6 +205,8 @@ class TuneRun:
         if self.plan is not None:
             self.text.state.closings = self.plan.closings()
             self.text.state.reopen = self.plan.reopen()
+            # Endings and written-out returns: every bar full (abc2abc reads them so).
+            self.text.state.full_bars = self.plan.endings > 0 or bool(self.plan.returns)
         # Resuming point before any bar: a dead end in the first bar restarts the tune.
         self.text.mark_resume(token, position)
         return cache, token, position
@@ -347,7 +350,7 @@ class TuneRun:
         if state.bar_end_at <= self.text.state.bar_end_at:
             return False  # no bar closed by this token
         done = state.form_bars
-        if done < 2 * plan.part_bars or done % plan.part_bars:
+        if not plan.ends_part(done) or done <= plan.part_ends()[0]:
             return False
         text = (self.text.raw + self.gen.pieces[token])[: state.bar_end_at]
         return copies_a_part(text, self.request.meter, self.normalised_key)
@@ -358,7 +361,7 @@ class TuneRun:
         if plan is None or CADENCE_BONUS == 0:
             return False
         bar = state.form_bars + 1
-        last_of_part = bar % plan.part_bars == 0 and bar < plan.total_bars
+        last_of_part = plan.ends_part(bar) and bar < plan.total_bars
         return last_of_part and 2 * state.pos >= state.bar_len
 
     def _count_pickup(self) -> None:
@@ -367,9 +370,9 @@ class TuneRun:
         plan, metric = self.plan, self.text.metric
         if plan is None or self.text.state.pickup is None:
             return
-        if metric.total_bars != plan.total_bars + 1:
+        if metric.total_bars != plan.tune_bars + 1:
             self.text.metric = MetricTracker.start(
-                self.request.meter, total_bars=plan.total_bars + 1, parts=metric.parts
+                self.request.meter, total_bars=plan.tune_bars + 1, parts=metric.parts
             ).feed(self.text.raw)
 
     def _rollback(self) -> tuple[int, int] | None:
@@ -384,6 +387,10 @@ class TuneRun:
     def _final(self, index: int) -> GenerationStep:
         body = self.text.final()
         body = restore_prime_chords(self.request, self.key, body.rstrip() + "\n")
+        # Repeats opened, parts that come back (AABA) written out again as copies: for the
+        # request's own plan (not a rewritten range's, nor one a long prime set aside).
+        plan = self.plan if self.plan is self.request.form else None
+        body = finish_form(plan, body, self.request.meter, self.key.name)
         abc = format_tune(self.request, self.key.name, body)
         logprobs = self.text.logprobs
         mean = float(np.mean(logprobs)) if logprobs else 0.0
@@ -394,6 +401,8 @@ class TuneRun:
             done=True,
             abc=abc,
             logprob=mean,
-            normalised_body=self.text.raw,
+            normalised_body=finish_form(
+                plan, self.text.raw, self.request.meter, self.normalised_key
+            ),
             intended_bars=self.text.metric.total_bars,
         )

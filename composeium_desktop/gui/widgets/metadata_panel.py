@@ -35,7 +35,16 @@ from composeium_desktop.core.generation.request import MAX_BARS
 from composeium_desktop.gui.settings import DefaultMetadata
 
 FREE_FORM = "Free"
-FORM_CHOICES = ("AABB, 8+8", "AABB, 16+16", "AABBCC, 8+8+8", "AB, 8+8", "AB, 16+16", FREE_FORM)
+FORM_CHOICES = (
+    "AABB, 8+8",
+    "AABB, 8+8, endings 1",
+    "AABB, 16+16",
+    "AABBCC, 8+8+8",
+    "AB, 8+8",
+    "AB, 16+16",
+    "AABA, 8+8+8",
+    FREE_FORM,
+)
 
 
 @dataclass(frozen=True)
@@ -111,8 +120,9 @@ class MetadataPanel(QWidget):
         self.form_combo = QComboBox(editable=True)
         self.form_combo.addItems(list(FORM_CHOICES))
         self.form_combo.setToolTip(
-            "The tune's parts and bars per part (AABB = two repeated parts); Free lets the "
-            "model choose. Follows the genre until you choose another form"
+            "The tune's parts and bars per part (AABB = two repeated parts; AABA: the A part "
+            'comes back); "endings 1" ends each repeated part in first and second endings of '
+            "1 bar. Free lets the model choose. Follows the genre until you choose another form"
         )
         self.form_note = QLabel()
         self.form_note.setStyleSheet("color: #525252;")

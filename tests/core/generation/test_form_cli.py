@@ -37,7 +37,7 @@ def test_asked_forms_and_free_ones() -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["--form", "AABA"], ["--form", "AB", "--bars", "12"], ["--part-bars", "12"]]
+    "argv", [["--form", "ABAC"], ["--form", "AB", "--bars", "12"], ["--part-bars", "12"]]
 )
 def test_unwritable_forms_exit_2_with_one_line(
     argv: list[str], capsys: pytest.CaptureFixture[str]
