@@ -85,3 +85,15 @@ def test_a_part_knows_where_it_is_written_endings_included() -> None:
     a, b = read_form(body, "6/8", "1/8", "G")
     assert a.source_span() == ((1, 1), (1, 37))  # the pickup to the second ending's ||
     assert b.source_span() == ((2, 3), (2, 16))
+
+
+def test_a_second_ending_of_two_bars_belongs_to_its_part() -> None:
+    """A second ending runs to the section end (as the bar tracker reads it), and a part
+    written out again with its second ending only is the same part (AABA)."""
+    a = "|:" + "GABc dedB|" * 5 + "GABc d2B|1 GABc dBG|ABcd e2d:|2 GABc d2c|BAGF G4||\n"
+    b = "cdef gfed|" * 7 + "cdef gfeG||\n"
+    again = "GABc dedB|" * 5 + "GABc d2B|GABc d2c|BAGF G4|]\n"
+    parts = read_form(a + b + again, "4/4", "1/8", "G")
+    assert [p.bar_count for p in parts] == [8, 8, 8]
+    assert {k: len(v) for k, v in parts[0].endings.items()} == {"1": 2, "2": 2}
+    assert tune_form(a + b + again, "4/4", "1/8", "G").shape == "AABA"
