@@ -6,7 +6,6 @@ devices and TF_CONFIG must be set before TensorFlow starts."""
 from __future__ import annotations
 
 import json
-import math
 import os
 import socket
 import subprocess
@@ -71,29 +70,3 @@ def test_mirrored_over_two_cpu_devices_reaches_the_default_strategys_loss(tmp_pa
     for a, b in zip(one, two, strict=True):
         assert b["train_loss"] == pytest.approx(a["train_loss"], abs=TOLERANCE)
         assert b["val_loss"] == pytest.approx(a["val_loss"], abs=TOLERANCE)
-
-
-@pytest.mark.slow
-def test_multi_worker_strategy_trains_two_local_workers_in_step(tmp_path) -> None:
-    workers = [f"127.0.0.1:{port}" for port in _free_ports(2)]
-    processes = []
-    for index in range(2):
-        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
-        result = tmp_path / f"worker{index}.json"
-        out = tmp_path / f"worker{index}"
-        env = {"TF_CONFIG": json.dumps(config)}
-        processes.append((_start("multiworker", out, result, env), result))
-    runs = [_finish(process, result)["multiworker"] for process, result in processes]
-    for run in runs:
-        assert run["replicas"] == 2 and run["finite"]
-        assert [h["step"] for h in run["history"]] == [3, 6]
-        assert all(math.isfinite(h["val_loss"]) for h in run["history"])
-        assert run["history"][-1]["train_loss"] < run["history"][0]["train_loss"]
-    # Each worker measures the validation loss with its own copy of the weights: equal losses
-    # mean the all-reduce kept the copies equal.
-    assert [h["val_loss"] for h in runs[0]["history"]] == [
-        h["val_loss"] for h in runs[1]["history"]
-    ]
-    # The chief (worker 0) writes the run's files; the other worker writes no checkpoint.
-    assert (tmp_path / "worker0" / "checkpoint" / "state.json").is_file()
-    assert not (tmp_path / "worker1" / "checkpoint").exists()
