@@ -11,6 +11,7 @@ from composeium_desktop.core.features.metric import (
     UNKNOWN,
     MetricTracker,
     body_bars,
+    form_bars,
     sequence_features,
 )
 
@@ -28,7 +29,7 @@ def open_bits(meter: str, text: str) -> int:
 
 
 def test_start_of_a_jig() -> None:
-    remaining, elapsed, bar, state, to_go = MetricTracker.start("6/8").features
+    remaining, elapsed, bar, state, to_go = MetricTracker.start("6/8").features[:5]
     assert to_go == 0  # no length given
     assert remaining == 2 + 72  # a 6/8 bar is 72 ticks of 1/96
     assert elapsed == 1 and bar == 1
@@ -96,10 +97,12 @@ def test_training_examples_carry_the_features(tmp_path) -> None:
     _, body, metric = encode_record(record, tokenizer, meta_vocab, 512)
     ids = body[1:-1]
     assert metric.shape == (len(body) - 1, len(FEATURE_SIZES))
+    known = not length_hidden(record.body)
     expected = sequence_features(
         [tokenizer.pieces[i] for i in ids],
         record.meter,
-        None if length_hidden(record.body) else body_bars(record.body, record.meter),
+        body_bars(record.body, record.meter) if known else None,
+        form_bars(record.body, record.meter) if known else None,
     )
     np.testing.assert_array_equal(metric, expected)
     # Cut to a maximum length, the features stay aligned with the input tokens.

@@ -37,3 +37,33 @@ def test_same_seed_same_tokens_as_before(shipped: Generator, case: dict[str, obj
     # float32 sums round differently on different CPUs (SIMD width): about 1e-7 here against
     # the recording machine; a different token or distribution moves it by far more.
     assert last.logprob == pytest.approx(case["logprob"], abs=1e-5)
+
+
+def record(path: Path = Path(__file__).parent / "data" / "golden_tunes.json") -> None:
+    """Write the golden tunes again with the shipped model, for the same requests: only when
+    the model or the decoder changes on purpose (say so in the commit):
+    ``python tests/core/generation/test_golden.py --record``."""
+    generator = Generator.load(model_dir())
+    cases = []
+    for case in GOLDEN:
+        request = case["request"]
+        steps = list(generator.generate(GenerationRequest(**request)))  # type: ignore[arg-type]
+        last = steps[-1]
+        cases.append(
+            {
+                "request": request,
+                "tokens": [step.token for step in steps[:-1]],
+                "abc": last.abc,
+                "normalised_body": last.normalised_body,
+                "logprob": last.logprob,
+                "intended_bars": last.intended_bars,
+            }
+        )
+    path.write_text(json.dumps(cases, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--record"]:
+        record()
