@@ -192,31 +192,34 @@ class WellFormedTable:
         path = Path(model_dir) / WELLFORMED_FILE
         return cls.load(path) if path.is_file() else None
 
-    def source(self, meter: str, genre: str) -> tuple[str, _Counts]:
-        """(whose counts, the counts) a genre in a meter is held to: its own, its family's in
-        the same meter, the meter's, or every tune's (see the module docstring)."""
+    def _whose(self, meter: str, genre: str) -> str:
+        """Whose counts a genre in a meter is held to (see ``source``), without summing them."""
         own = self.groups.get(_key(meter, genre))
         if own is not None and own.tunes >= MIN_TUNES:
-            return _key(meter, genre), own
+            return _key(meter, genre)
         for relative in FAMILIES.get(genre, ()):
             counts = self.groups.get(_key(meter, relative))
             if counts is not None and counts.tunes >= MIN_TUNES:
-                return _key(meter, relative), counts
+                return _key(meter, relative)
+        pooled = sum(c.tunes for key, c in self.groups.items() if key.startswith(f"{meter} "))
+        return f"{meter} (all genres)" if pooled >= MIN_TUNES else "all tunes"
+
+    def source(self, meter: str, genre: str) -> tuple[str, _Counts]:
+        """(whose counts, the counts) a genre in a meter is held to: its own, its family's in
+        the same meter, the meter's, or every tune's (see the module docstring)."""
+        whose = self._whose(meter, genre)
+        if whose in self.groups:
+            return whose, self.groups[whose]
         pooled = _empty()
         for key, counts in self.groups.items():
-            if key.startswith(f"{meter} "):
+            if whose == "all tunes" or key.startswith(f"{meter} "):
                 pooled = pooled.merged(counts)
-        if pooled.tunes >= MIN_TUNES:
-            return f"{meter} (all genres)", pooled
-        everything = _empty()
-        for counts in self.groups.values():
-            everything = everything.merged(counts)
-        return "all tunes", everything
+        return whose, pooled
 
     def borrowed_from(self, meter: str, genre: str) -> str | None:
         """Whose rules a genre with too few tunes in this meter borrows ("reel in 2/4"), or
         None when it has enough of its own."""
-        whose, _ = self.source(meter, genre)
+        whose = self._whose(meter, genre)
         if whose == _key(meter, genre):
             return None
         meter_part, _, other = whose.partition(" ")

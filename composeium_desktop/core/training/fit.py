@@ -101,14 +101,16 @@ class _RunState:
 
 def _training_records(
     options: TrainOptions, records: Sequence[Any] | None, say: Callable[[str], None]
-) -> tuple[list[Any], list[Any], Any]:
-    """(train records, validation records, the lengths table of all training tunes)."""
+) -> tuple[list[Any], list[Any], Any, Any]:
+    """(train records, validation records, the lengths table and the well-formedness table of
+    all training tunes: the corpus's own measure, before any are left out)."""
     if records is None:
         from composeium_desktop.core.corpus import load_corpus
 
         records = load_corpus(options.corpus, include_music21=options.include_music21)
     train_records, val_records = split_records(records)
     lengths = lengths_of_records(train_records)
+    wellformed = wellformed_of_records(train_records)
     if options.drop_wrong_bars:
         kept = [r for r in train_records if not has_wrong_bars(r)]
         say(f"left out {len(train_records) - len(kept)} training tunes with wrong-length bars")
@@ -117,7 +119,7 @@ def _training_records(
         kept = [r for r in train_records if not ends_off_tonic(r)]
         say(f"left out {len(train_records) - len(kept)} training tunes not ending on the tonic")
         train_records = kept
-    return train_records, val_records, lengths
+    return train_records, val_records, lengths, wellformed
 
 
 def _warm_start(options: TrainOptions, out_dir: Path) -> tuple[TrainOptions, Any]:
@@ -270,15 +272,16 @@ def train(
     deadline = started + options.max_minutes * 60 if options.max_minutes else None
 
     keras.utils.set_random_seed(options.seed)
-    train_records, val_records, lengths = _training_records(options, records, say)
+    train_records, val_records, lengths, wellformed = _training_records(options, records, say)
     init_model = None
     if options.init_from is not None and saved_state is None:
         options, init_model = _warm_start(options, out_dir)
     data = _run_data(options, out_dir, train_records, val_records, say)
     # The lengths a request without one is drawn from (all training tunes, wrong bars or not).
     lengths.save(out_dir / LENGTHS_FILE)
-    # The corpus's measure of a well-formed tune, which constrained decoding holds to.
-    wellformed_of_records(train_records).save(out_dir / WELLFORMED_FILE)
+    # The corpus's measure of a well-formed tune, which constrained decoding holds to (all
+    # training tunes, as for the lengths).
+    wellformed.save(out_dir / WELLFORMED_FILE)
     config = replace(
         options.model,
         vocab_size=data.tokenizer.vocab_size,
