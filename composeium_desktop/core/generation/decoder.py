@@ -55,6 +55,8 @@ from composeium_desktop.core.model.step_backends import (
 )
 
 SMALL_CACHE = 320
+# A NumPy copy of the model's weights in the user's data folder (core.model.weights_cache).
+WEIGHTS_CACHE = "weights"
 
 
 class Generator:
@@ -123,11 +125,12 @@ class Generator:
         from composeium_desktop.core.model.weights import ModelFile
         from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
         from composeium_desktop.paths import model_dir as default_model_dir
+        from composeium_desktop.paths import user_data_dir
 
         folder = Path(model_dir) if model_dir is not None else default_model_dir()
         backend = backend_for(folder, backend)
         generator = cls(
-            ModelFile(folder),
+            ModelFile(folder, cache_dir=user_data_dir() / WEIGHTS_CACHE),
             ABCTokenizer.load(folder),
             MetadataVocab.load(folder),
             backend=backend,

@@ -330,13 +330,18 @@ class ModelFile:
     ``decode_step_eager``...), goes to that Keras model, so code written for a Keras model
     (the XLA step, a full forward pass in a test) works on it unchanged."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, cache_dir: Path | None = None) -> None:
         self.model_dir = Path(model_dir)
         path = self.model_dir / MODEL_FILE
         if not path.is_file():
             raise FileNotFoundError(f"no {MODEL_FILE} in {model_dir}")
         self.path = path
-        self.weights = read_weights(path)
+        if cache_dir is None:
+            self.weights = read_weights(path)
+        else:  # a NumPy copy of the arrays, kept while it is still this file's
+            from composeium_desktop.core.model.weights_cache import cached_weights
+
+            self.weights = cached_weights(path, cache_dir)
         self.config = self.weights.config
         self._keras: Any = None
 
