@@ -58,6 +58,9 @@ GENRES = (
     "song",
     "other",
 )
+DANCE_GENRES = GENRES[:8]
+"""The dance genres: two or more parts of 8 or 16 bars with repeats in the books, a form by
+default when composing, never a bar of rests."""
 
 # (genre, English whole-word patterns, German substring patterns), most specific first.
 _TABLE: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (

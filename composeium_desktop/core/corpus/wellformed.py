@@ -40,22 +40,13 @@ from composeium_desktop.core.abcnotation.wellformed import (
     read_facts,
     scale_pitch_classes,
 )
+from composeium_desktop.core.corpus.genres import DANCE_GENRES
 
 WELLFORMED_FILE = "wellformed.json"
 MIN_TUNES = 20
 LENGTH_TAIL = 0.005
 ALTERATION_SHARE = 0.015
 REPEAT_QUANTILE = 0.99
-DANCE_GENRES = (
-    "reel",
-    "jig",
-    "slip jig",
-    "hornpipe",
-    "strathspey",
-    "polka",
-    "waltz",
-    "march",
-)
 # The genres whose tunes share a genre's meter and feel, nearest first.
 FAMILIES: dict[str, tuple[str, ...]] = {
     "polka": ("reel", "hornpipe", "march"),

@@ -123,6 +123,7 @@ class Generator:
         """Load model and tokenizers from `model_dir` (default: the shipped model/);
         ``backend`` is "numpy" (default) or "xla" (see the class)."""
         from composeium_desktop.core.model.weights import ModelFile
+        from composeium_desktop.core.model.weights_cache import reader
         from composeium_desktop.core.tokenizer import ABCTokenizer, MetadataVocab
         from composeium_desktop.paths import model_dir as default_model_dir
         from composeium_desktop.paths import user_data_dir
@@ -130,7 +131,7 @@ class Generator:
         folder = Path(model_dir) if model_dir is not None else default_model_dir()
         backend = backend_for(folder, backend)
         generator = cls(
-            ModelFile(folder, cache_dir=user_data_dir() / WEIGHTS_CACHE),
+            ModelFile(folder, read=reader(user_data_dir() / WEIGHTS_CACHE)),
             ABCTokenizer.load(folder),
             MetadataVocab.load(folder),
             backend=backend,

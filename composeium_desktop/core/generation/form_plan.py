@@ -24,18 +24,10 @@ import re
 from dataclasses import dataclass
 
 from composeium_desktop.core.abcnotation import TRAIN_UNIT
+from composeium_desktop.core.corpus.genres import DANCE_GENRES
 
 PART_BARS = (8, 16)
-DANCE_FORM_GENRES = (
-    "reel",
-    "jig",
-    "slip jig",
-    "hornpipe",
-    "strathspey",
-    "polka",
-    "waltz",
-    "march",
-)
+DANCE_FORM_GENRES = DANCE_GENRES  # the genres with a form by default
 FREE = "free"
 _LETTERS_RE = re.compile(r"^(?:([A-F])\1?)+$")
 MAX_ENDING_SHARE = 2  # an ending is at most half its part

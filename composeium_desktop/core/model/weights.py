@@ -23,7 +23,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -330,18 +330,15 @@ class ModelFile:
     ``decode_step_eager``...), goes to that Keras model, so code written for a Keras model
     (the XLA step, a full forward pass in a test) works on it unchanged."""
 
-    def __init__(self, model_dir: Path, cache_dir: Path | None = None) -> None:
+    def __init__(self, model_dir: Path, read: Callable[[Path], ModelWeights] | None = None) -> None:
+        """``read`` reads the ``.keras`` file's weights (default ``read_weights``; composing
+        passes ``weights_cache.cached_weights``' reader, which keeps a NumPy copy)."""
         self.model_dir = Path(model_dir)
         path = self.model_dir / MODEL_FILE
         if not path.is_file():
             raise FileNotFoundError(f"no {MODEL_FILE} in {model_dir}")
         self.path = path
-        if cache_dir is None:
-            self.weights = read_weights(path)
-        else:  # a NumPy copy of the arrays, kept while it is still this file's
-            from composeium_desktop.core.model.weights_cache import cached_weights
-
-            self.weights = cached_weights(path, cache_dir)
+        self.weights = (read or read_weights)(path)
         self.config = self.weights.config
         self._keras: Any = None
 

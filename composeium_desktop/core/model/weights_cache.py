@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,11 @@ def cached_weights(path: Path, cache_dir: Path | None) -> ModelWeights:
     return weights
 
 
+def reader(cache_dir: Path) -> Callable[[Path], ModelWeights]:
+    """A ``ModelFile`` reader that keeps its copies in ``cache_dir``."""
+    return functools.partial(cached_weights, cache_dir=cache_dir)
+
+
 def cache_path(path: Path, cache_dir: Path) -> Path:
     """Where the copy of the model at ``path`` lives (one per model file)."""
     name = hashlib.sha256(str(Path(path).resolve()).encode("utf-8")).hexdigest()[:16]
@@ -100,7 +107,8 @@ def _save(copy: Path, key: dict[str, Any], weights: ModelWeights) -> None:
     spec = {"key": key, "tree": _flatten(weights, "w", arrays)}
     copy.parent.mkdir(parents=True, exist_ok=True)
     with fileio.atomic_path(copy, suffix=".npz") as tmp:
-        np.savez(tmp, __spec__=np.array(json.dumps(spec)), **arrays)
+        entries: dict[str, Any] = {"__spec__": np.array(json.dumps(spec)), **arrays}
+        np.savez(tmp, **entries)
 
 
 def _flatten(value: Any, name: str, arrays: dict[str, np.ndarray]) -> Any:
