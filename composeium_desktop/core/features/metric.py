@@ -162,12 +162,21 @@ def body_bars(body: str, meter: str) -> int | None:
 def form_bars(body: str, meter: str) -> tuple[int, ...] | None:
     """The bars of each part of a whole body, as the form features count them (None if the
     text is unreadable)."""
+    return body_form(body, meter)[1]
+
+
+def body_form(body: str, meter: str) -> tuple[int | None, tuple[int, ...] | None]:
+    """``(body_bars(body, meter), form_bars(body, meter))`` from one reading of the body."""
     try:
-        tracker = BarTracker.start(meter, TRAIN_UNIT, strict=False).feed(body).finish()
+        tracker = BarTracker.start(meter, TRAIN_UNIT, strict=False).feed(body)
+        bars = tracker.bars_completed  # reading what is still pending may fail too
     except (ABCError, ValueError):
-        return None
-    counts = tracker.part_bars
-    return counts[:-1] if counts[-1] == 0 and len(counts) > 1 else counts
+        return None, None
+    try:
+        counts = tracker.finish().part_bars
+    except (ABCError, ValueError):
+        return bars, None
+    return bars, counts[:-1] if counts[-1] == 0 and len(counts) > 1 else counts
 
 
 def _features(

@@ -41,14 +41,13 @@ def encode_record(
     counts down to the record's own length, and ``part_to_go`` to the end of each of its
     parts as its bar lines write them (``form_bars``), except for the tunes ``length_hidden``
     picks (``known_length`` None, as in training) or for every tune (False)."""
-    from composeium_desktop.core.features.metric import body_bars, form_bars, sequence_features
+    from composeium_desktop.core.features.metric import body_form, sequence_features
 
     meta = meta_vocab.encode(record.title, record.tonic, record.mode, record.meter, record.genre)
     ids = tokenizer.encode(record.body)
     body = [tokenizer.bos_id, *ids, tokenizer.eos_id][: max_body_len + 1]
     known = not length_hidden(record.body) if known_length is None else known_length
-    total = body_bars(record.body, record.meter) if known else None
-    parts = form_bars(record.body, record.meter) if known else None
+    total, parts = body_form(record.body, record.meter) if known else (None, None)
     metric = sequence_features([tokenizer.pieces[i] for i in ids], record.meter, total, parts)
     return meta, body, metric[: len(body) - 1]
 
