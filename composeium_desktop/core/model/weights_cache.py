@@ -51,12 +51,9 @@ _CLASSES = {
 }
 
 
-def cached_weights(path: Path, cache_dir: Path | None) -> ModelWeights:
+def cached_weights(path: Path, cache_dir: Path) -> ModelWeights:
     """The weights of the ``.keras`` file at ``path``: from its copy in ``cache_dir`` when the
-    copy is the file's, else read from the file (and the copy written). ``cache_dir`` None:
-    always the file."""
-    if cache_dir is None:
-        return read_weights(path)
+    copy is the file's, else read from the file (and the copy written)."""
     key = _key(path)
     copy = cache_path(path, cache_dir)
     weights = _load(copy, key)
