@@ -103,7 +103,13 @@ TRAIN_UNIT = "1/8"
 
 
 def _ticks(length: Fraction) -> int:
-    return int(round(length * TICKS_PER_WHOLE))
+    """``round(length * TICKS_PER_WHOLE)`` (half to even, as ``round`` rounds a Fraction) in
+    integers: this runs for every token the decoder writes."""
+    quotient, rest = divmod(length.numerator * TICKS_PER_WHOLE, length.denominator)
+    twice = 2 * rest
+    if twice > length.denominator or (twice == length.denominator and quotient % 2):
+        quotient += 1
+    return quotient
 
 
 class MetricTracker:

@@ -18,6 +18,9 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+# top_p_filter sorts first the tokens with at least this share of the largest probability.
+NUCLEUS_SHARE = 1e-4
+
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Numerically stable softmax in float64; -inf logits get probability 0."""
@@ -27,6 +30,13 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
         raise ValueError("all logits are masked")
     exp = np.exp(scaled - top)
     return exp / exp.sum()
+
+
+def log_prob(logits: np.ndarray, token: int) -> float:
+    """``log_softmax(logits)[token]`` without the whole vector (one token's log-likelihood)."""
+    values = np.asarray(logits, dtype=np.float64)
+    top = float(np.max(values))
+    return float(values[token]) - top - float(np.log(np.exp(values - top).sum()))
 
 
 def log_softmax(logits: np.ndarray) -> np.ndarray:
@@ -140,12 +150,23 @@ def top_k_filter(probs: np.ndarray, k: int) -> np.ndarray:
 
 
 def top_p_filter(probs: np.ndarray, p: float) -> np.ndarray:
-    """Keep the most likely tokens until their cumulative mass reaches p, renormalised."""
+    """Keep the most likely tokens until their cumulative mass reaches p, renormalised.
+
+    The order is the stable descending sort of the probabilities (ties by index). Only the
+    tokens above a small share of the largest are sorted when they alone reach the mass: they
+    are a prefix of that order, so the kept set is the one a sort of all ~1000 would keep, at
+    a fraction of the cost (the mass to reach is taken from the whole distribution's sum)."""
     if p >= 1.0:
         return probs
-    order = np.argsort(-probs, kind="stable")
+    total = float(probs.sum())
+    candidates = np.flatnonzero(probs >= probs.max() * NUCLEUS_SHARE)
+    head = probs[candidates]
+    if float(head.sum()) >= p * total:
+        order = candidates[np.argsort(-head, kind="stable")]
+    else:
+        order = np.argsort(-probs, kind="stable")
     cumulative = np.cumsum(probs[order])
-    cut = int(np.searchsorted(cumulative, p * cumulative[-1], side="left")) + 1
+    cut = int(np.searchsorted(cumulative, p * total, side="left")) + 1
     keep = order[:cut]
     out = np.zeros_like(probs)
     out[keep] = probs[keep]

@@ -30,7 +30,7 @@ from composeium_desktop.core.generation.request import GenerationRequest, KeyCho
 from composeium_desktop.core.generation.sampling import (
     Sampler,
     exclude,
-    log_softmax,
+    log_prob,
     make_sampler,
     softmax,
 )
@@ -132,6 +132,8 @@ class TuneRun:
         self.normalised_key = normalised
         transposer = BarTransposer(key.semitones, normalised, key.name)
         self.rollbacks = 0
+        # The state the last valid token led to (the chosen one's, reused by ``accept``).
+        self._checked: tuple[int, BodyState] | None = None
         self.prime_ids = self._prime_ids(transposer.from_key)
         self.intended_bars = self._intended_bars()
         # The decoder's metric-position input: the same features training computed.
@@ -235,8 +237,11 @@ class TuneRun:
                 continue
             if choice == gen.eos_id:
                 break
-            self.text.logprobs.append(float(log_softmax(logits)[choice]))
-            self.text.accept(choice, position + 1)
+            self.text.logprobs.append(log_prob(logits, choice))
+            checked = self._checked
+            self.text.accept(
+                choice, position + 1, checked[1] if checked and checked[0] == choice else None
+            )
             self._count_pickup()
             token, position = choice, position + 1
             index += 1
@@ -254,6 +259,7 @@ class TuneRun:
     def _choose(self, logits: np.ndarray) -> int | None:
         """A token id, EOS, or None at a dead end (nothing valid)."""
         gen = self.gen
+        self._checked = None
         logits = np.where(gen._banned, -np.inf, logits)
         if self.exact_length:
             logits[gen.eos_id] = -np.inf
@@ -344,10 +350,12 @@ class TuneRun:
             return False
         # A tune ends at home: "|]" closes it only after a tonic, unless the length limit is
         # forcing the ending (then the tonic is favoured by TONIC_BONUS instead).
-        if state.lexeme == "|]" and not self.exact_length and not state.finishing:
-            return ends_on_tonic(self.text.raw) and not self._short_of_request(
-                self.gen.pieces[token]
-            )
+        closing = state.lexeme == "|]" and not self.exact_length and not state.finishing
+        if closing and (
+            not ends_on_tonic(self.text.raw) or self._short_of_request(self.gen.pieces[token])
+        ):
+            return False
+        self._checked = (token, state)
         return True
 
     def _loops(self, token: int) -> bool:

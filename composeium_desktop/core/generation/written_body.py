@@ -76,15 +76,17 @@ class WrittenBody:
         self._partial_head = -1
         self._partial_time = 0.0
 
-    def accept(self, token: int, next_position: int) -> None:
-        """Append `token`; at the end of a completed bar, remember it as the resuming point."""
+    def accept(self, token: int, next_position: int, checked: BodyState | None = None) -> None:
+        """Append `token`; at the end of a completed bar, remember it as the resuming point.
+        ``checked``: the state the constraints already found `token` leads to from this one
+        (not fed again)."""
         text = self.pieces[token]
         self.raw += text
         self.metric = self.metric.feed(text)
         if not self.constrained:
             self.safe_len = len(self.raw)
             return
-        state = self.table.accepts(self.state, token)
+        state = checked if checked is not None else self.table.accepts(self.state, token)
         if state is None:
             raise ValueError("prime is not valid ABC (rejected by the constraints)")
         self.state = state

@@ -109,3 +109,16 @@ def test_training_examples_carry_the_features(tmp_path) -> None:
     _, short, short_metric = encode_record(record, tokenizer, meta_vocab, 10)
     assert len(short) == 11 and short_metric.shape[0] == 10
     np.testing.assert_array_equal(short_metric, expected[:10])
+
+
+def test_ticks_round_as_a_fraction_rounds() -> None:
+    # Integer arithmetic in place of Fraction's round (half to even), for every length a bar
+    # can hold, tuplet and broken-rhythm thirds and halves included, and negative room.
+    from fractions import Fraction
+
+    from composeium_desktop.core.features.metric import TICKS_PER_WHOLE, _ticks
+
+    for numerator in range(-300, 300):
+        for denominator in (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 192, 384, 576, 1152):
+            length = Fraction(numerator, denominator)
+            assert _ticks(length) == round(length * TICKS_PER_WHOLE), length

@@ -111,3 +111,42 @@ def test_log_softmax_normalised() -> None:
 def test_invalid_settings_rejected(bad) -> None:
     with pytest.raises(ValueError):
         bad()
+
+
+def _top_p_by_full_sort(probs: np.ndarray, p: float) -> np.ndarray:
+    """The nucleus as its definition reads: sort every token, keep the prefix reaching p."""
+    order = np.argsort(-probs, kind="stable")
+    cumulative = np.cumsum(probs[order])
+    cut = int(np.searchsorted(cumulative, p * cumulative[-1], side="left")) + 1
+    out = np.zeros_like(probs)
+    out[order[:cut]] = probs[order[:cut]]
+    return out / out.sum()
+
+
+@pytest.mark.parametrize("spread", [0.1, 1.0, 3.0, 8.0])
+@pytest.mark.parametrize("p", [0.5, 0.9, 0.95, 0.999])
+def test_top_p_keeps_the_set_a_full_sort_keeps(spread: float, p: float) -> None:
+    # Peaked and flat distributions over a model-sized vocabulary, with masked tokens and ties:
+    # the fast path (sorting only the likely tokens) and the fallback must both match.
+    from composeium_desktop.core.generation.sampling import top_p_filter
+
+    rng = np.random.default_rng(int(spread * 100 + p * 1000))
+    for _ in range(50):
+        logits = rng.standard_normal(1000) * spread
+        logits[rng.random(1000) < 0.2] = -np.inf
+        logits[:10] = logits[10]  # a tie group
+        probs = softmax(logits)
+        fast = top_p_filter(probs, p)
+        np.testing.assert_array_equal(fast > 0, _top_p_by_full_sort(probs, p) > 0)
+        np.testing.assert_allclose(fast, _top_p_by_full_sort(probs, p), rtol=1e-12, atol=0)
+
+
+def test_log_prob_is_one_entry_of_log_softmax() -> None:
+    from composeium_desktop.core.generation.sampling import log_prob
+
+    rng = np.random.default_rng(3)
+    logits = (rng.standard_normal(1000) * 4).astype(np.float32)
+    logits[::7] = -np.inf
+    full = log_softmax(logits)
+    for token in (0, 1, 500, 999):
+        assert log_prob(logits, token) == full[token]
