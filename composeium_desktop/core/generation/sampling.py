@@ -14,6 +14,7 @@ and the same seed give the same tokens.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -24,12 +25,16 @@ NUCLEUS_SHARE = 1e-4
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     """Numerically stable softmax in float64; -inf logits get probability 0."""
-    scaled = np.asarray(logits, dtype=np.float64) / max(temperature, 1e-6)
-    top = np.max(scaled)
-    if not np.isfinite(top):
+    scaled = np.array(logits, dtype=np.float64)  # a copy, worked on in place
+    if temperature != 1.0:
+        scaled /= max(temperature, 1e-6)
+    top = float(scaled.max())
+    if not math.isfinite(top):
         raise ValueError("all logits are masked")
-    exp = np.exp(scaled - top)
-    return exp / exp.sum()
+    scaled -= top
+    np.exp(scaled, out=scaled)
+    scaled /= scaled.sum()
+    return scaled
 
 
 def log_prob(logits: np.ndarray, token: int) -> float:
