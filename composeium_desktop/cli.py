@@ -37,9 +37,9 @@ COMMAND_MODULES = (
 )
 
 
-def _load_commands() -> list:
+def _load_commands(names: Sequence[str] = COMMAND_MODULES) -> list:
     modules = []
-    for name in COMMAND_MODULES:
+    for name in names:
         try:
             modules.append(importlib.import_module(f"composeium_desktop.commands.{name}"))
         except ModuleNotFoundError as exc:
@@ -48,12 +48,14 @@ def _load_commands() -> list:
     return modules
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or with ``only`` that one command's part of it (the others'
+    modules are not imported)."""
     parser = argparse.ArgumentParser(
         prog="composeium", description="Composeium Desktop: compose folk tunes offline."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _load_commands():
+    for module in _load_commands(COMMAND_MODULES if only is None else (only,)):
         command_parser = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
         module.add_arguments(command_parser)
         command_parser.set_defaults(_run=module.run)
@@ -62,9 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     if not args_list or (args_list[0].startswith("-") and args_list[0] not in ("-h", "--help")):
         args_list = ["gui", *args_list]
+    # A named command reads only its own arguments: the app's launch does not wait for the
+    # training commands' imports (NumPy among them: the model's thread imports it later).
+    parser = build_parser(only=args_list[0] if args_list[0] in COMMAND_MODULES else None)
     args = parser.parse_args(args_list)
     if not hasattr(args, "_run"):
         parser.print_help()

@@ -25,7 +25,7 @@ from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
 from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
 from composeium_desktop.gui.widgets.metadata_panel import FormValues, MetadataPanel
-from composeium_desktop.gui.workers import GenerationOutcome, GenerationService
+from composeium_desktop.gui.workers import GenerationOutcome, GenerationService, single_shot_timer
 
 MODEL_STATUS = {
     "loading": "Model: loading in the background…",
@@ -33,6 +33,9 @@ MODEL_STATUS = {
     "failed": "Model: failed to load",
     "missing": "Model: not found",
 }
+# The editor shows the streamed text at most this often (25 times a second): every token's
+# repaint would only take the interpreter from the thread that is composing.
+STREAM_PAINT_MS = 40
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,9 @@ class ComposeController(QObject):
         self.regenerator.error.connect(self.error)
         self._stream: _Stream | None = None
         self._tokens = 0
+        self._pending_body: str | None = None  # the newest streamed body not shown yet
+        self._paint = single_shot_timer(self, STREAM_PAINT_MS)
+        self._paint.timeout.connect(self._show_pending)
         # Asked before a generated tune replaces the editor's text (the file controller's
         # prepare_for_generated: a new document or a new tune of the book); False cancels.
         self.prepare_document: Callable[[], bool] = lambda: True
@@ -251,6 +257,8 @@ class ComposeController(QObject):
         self.status.emit("Composing…")
 
     def _end(self) -> None:
+        self._show_pending()  # a stopped tune keeps every token that arrived
+        self._paint.stop()
         self._stream = None
         self._editor.setReadOnly(False)
         self._set_busy(False)
@@ -278,7 +286,15 @@ class ComposeController(QObject):
         if self._stream is None:
             return
         self._tokens += 1
-        body = step.body
+        self._pending_body = step.body
+        if not self._paint.isActive():
+            self._show_pending()
+
+    def _show_pending(self) -> None:
+        """The newest streamed body into the editor; the next waits STREAM_PAINT_MS."""
+        body, self._pending_body = self._pending_body, None
+        if body is None or self._stream is None:
+            return
         current = self._editor.toPlainText()[self._stream.body_position :]
         if body.startswith(current):
             self._editor.append_undoable(body[len(current) :])
@@ -286,12 +302,14 @@ class ComposeController(QObject):
             self._editor.replace_from(self._stream.body_position, body)
         self._editor.moveCursor(QTextCursor.MoveOperation.End)
         self.status.emit(f"Composing… {self._tokens} tokens")
+        self._paint.start()
 
     def _on_finished(self, outcome: GenerationOutcome) -> None:
         stream = self._stream
         if stream is None:
             return
         if outcome.abc:
+            self._pending_body = None  # the finished text replaces what streamed
             if stream.keep_header:
                 body = self._services.parse_tune(outcome.abc).body
                 self._editor.replace_from(stream.body_position, body)
@@ -327,6 +345,7 @@ class ComposeController(QObject):
         self.error.emit(f"Generation failed: {message}")
 
     def shutdown(self) -> None:
+        self._paint.stop()
         self.generation.shutdown()
 
 

@@ -1,8 +1,9 @@
 """Keeps the score and the error marks in step with the editor, and links notes to ABC source.
 
 Edits are debounced (300 ms) before validation and rendering; while a tune is being generated
-renders are throttled instead, so the score grows as the text does. The render worker keeps
-only the newest request. Each request lays the score out for the view's page size at its zoom
+renders are throttled instead, so the score grows as the text does, from half a second into the
+stream (a tune composed sooner goes straight to its finished score, with no half-tune engraved
+on the way). The render worker keeps only the newest request. Each request lays the score out for the view's page size at its zoom
 (Verovio's pageWidth/pageHeight/scale), so a resize or a zoom re-flows the staves.
 """
 
@@ -21,6 +22,7 @@ from composeium_desktop.gui.workers import RenderFailure, RenderWorker, single_s
 
 DEBOUNCE_MS = 300
 STREAM_THROTTLE_MS = 250
+STREAM_FIRST_RENDER_MS = 500
 RENDER_ZOOM = 40  # Verovio's scale at the view's 100%
 MAX_PAGE_UNITS = 60_000  # Verovio's limit for pageWidth / pageHeight
 
@@ -83,7 +85,11 @@ class ScoreController(QObject):
     def set_streaming(self, streaming: bool) -> None:
         """While streaming, renders are throttled and validation waits for the end."""
         self._streaming = streaming
-        if not streaming:
+        # The text before the stream (a new tune's header) is not worth its own render.
+        self._debounce.stop()
+        if streaming:
+            self._throttle.start(STREAM_FIRST_RENDER_MS)
+        else:
             self._throttle.stop()
             self.refresh_now()
 
@@ -97,7 +103,7 @@ class ScoreController(QObject):
     def _on_text_changed(self) -> None:
         if self._streaming:
             if not self._throttle.isActive():
-                self._throttle.start()
+                self._throttle.start(STREAM_THROTTLE_MS)
         else:
             self._debounce.start()
 
