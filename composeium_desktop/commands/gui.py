@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import threading
 from pathlib import Path
+from typing import Any
 
 NAME = "gui"
 HELP = "Start the desktop app (optionally open FILE.abc, or save a screenshot and exit)."
@@ -41,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--screenshot needs FILE.abc or --generate")
     if args.model is not None and not args.model.is_dir():
         raise UsageError(f"no such model folder: {args.model}")
+    renderer = start_engraver()
     from composeium_desktop.gui.app import LaunchOptions, run_app
 
     return run_app(
@@ -51,5 +55,22 @@ def run(args: argparse.Namespace) -> int:
             title=args.title,
             model_dir=args.model,
             timing=args.timing or os.environ.get("COMPOSEIUM_TIMING", "") not in ("", "0"),
+            renderer=renderer,
         )
     )
+
+
+def start_engraver() -> Any:
+    """A core Renderer whose worker process starts now, on a thread of its own, before the
+    window's modules are imported: the engraver's interpreter and Verovio load on the other
+    core while this one imports Qt, instead of beside the model loading later."""
+    from composeium_desktop.core.render import Renderer
+
+    renderer = Renderer()
+
+    def start() -> None:
+        with contextlib.suppress(Exception):  # a failed start shows at the first render
+            renderer.start()
+
+    threading.Thread(target=start, name="composeium-engraver-start", daemon=True).start()
+    return renderer

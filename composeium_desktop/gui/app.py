@@ -2,9 +2,10 @@
 
 Composing never imports TensorFlow: the model's weights are read with h5py and decoded in NumPy,
 on the generation thread, which starts loading them while the window is laid out and painted (the
-engraver's process starts then too). With --timing (or COMPOSEIUM_TIMING=1) the time from process
-launch to the window being shown, and with --screenshot to the score on screen, is printed. With
---screenshot the app saves an image of its own window once the score is drawn and exits.
+engraver's process is already starting: `composeium gui` starts it before importing the window).
+With --timing (or COMPOSEIUM_TIMING=1) the time from process launch to the window being shown,
+and with --screenshot to the score on screen, is printed. With --screenshot the app saves an
+image of its own window once the score is drawn and exits.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtWidgets import QApplication
@@ -20,6 +22,7 @@ from composeium_desktop import paths
 from composeium_desktop.core import fileio
 from composeium_desktop.core.launch_clock import seconds_since_launch
 from composeium_desktop.gui.main_window import MainWindow
+from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.settings import (
     APPLICATION,
     ORGANIZATION,
@@ -43,6 +46,9 @@ class LaunchOptions:
     title: str | None = None
     model_dir: Path | None = None
     timing: bool = False
+    # A core Renderer already starting its worker (commands.gui starts one before the window's
+    # imports); None: the render thread starts one.
+    renderer: Any = None
 
 
 class ScreenshotTaker(QObject):
@@ -128,7 +134,9 @@ def run_app(options: LaunchOptions) -> int:
     headless_shot = options.screenshot is not None
     # A screenshot run asks nothing: a generated tune goes to a new document.
     settings = AppSettings(generated_tunes="new") if headless_shot else load_settings()
-    window = MainWindow(settings, store_settings=None if headless_shot else save_settings)
+    renderer = options.renderer
+    services = None if renderer is None else CoreServices(make_renderer=lambda: renderer)
+    window = MainWindow(settings, services, store_settings=None if headless_shot else save_settings)
     if options.title:
         window.panel.title_edit.setText(options.title)
     if headless_shot:

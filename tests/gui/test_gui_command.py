@@ -14,3 +14,26 @@ def test_missing_file_is_a_usage_error(tmp_path, capsys) -> None:
 def test_screenshot_needs_something_to_show(capsys) -> None:
     assert main(["gui", "--screenshot", "x.png"]) == 2
     assert "--screenshot needs" in capsys.readouterr().err
+
+
+def test_the_engraver_starts_before_the_window_and_the_window_uses_it(
+    qapp, tmp_path, monkeypatch
+) -> None:
+    """`composeium gui` starts Verovio's process before importing the window; the window's
+    render thread engraves with that renderer rather than starting a second one."""
+    import composeium_desktop.core.render as render
+
+    made: list = []
+
+    class CountedRenderer(render.Renderer):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(render, "Renderer", CountedRenderer)
+    tune = tmp_path / "tune.abc"
+    tune.write_text("X:1\nT:T\nM:4/4\nL:1/8\nK:D\nDEFG ABcd|]\n", encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    assert main(["gui", str(tune), "--screenshot", str(shot)]) == 0
+    assert shot.is_file()
+    assert len(made) == 1, f"{len(made)} renderers were made"

@@ -66,6 +66,7 @@ class ScoreController(QObject):
         self._throttle = single_shot_timer(self, STREAM_THROTTLE_MS)
         self._throttle.timeout.connect(self._render_only)
         self._streaming = False
+        self._stream_rendered = False  # a render of the stream's text has been asked for
         self._transpose = 0
         self.result: Any = None
         self._line_index: list[tuple[int, int, str]] = []
@@ -87,10 +88,9 @@ class ScoreController(QObject):
         self._streaming = streaming
         # The text before the stream (a new tune's header) is not worth its own render.
         self._debounce.stop()
-        if streaming:
-            self._throttle.start(STREAM_FIRST_RENDER_MS)
-        else:
-            self._throttle.stop()
+        self._throttle.stop()
+        self._stream_rendered = False
+        if not streaming:
             self.refresh_now()
 
     def refresh_now(self) -> None:
@@ -103,11 +103,14 @@ class ScoreController(QObject):
     def _on_text_changed(self) -> None:
         if self._streaming:
             if not self._throttle.isActive():
-                self._throttle.start(STREAM_THROTTLE_MS)
+                # The first streamed render waits for half a second of the stream's text.
+                first = not self._stream_rendered
+                self._throttle.start(STREAM_FIRST_RENDER_MS if first else STREAM_THROTTLE_MS)
         else:
             self._debounce.start()
 
     def _render_only(self) -> None:
+        self._stream_rendered = True
         self._request(self._score_text(self._editor.toPlainText()))
 
     def _score_text(self, text: str) -> str:
