@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3 python3-venv python3-pip libfluidsynth3 libportaudio2
+# gcc and python3-dev build the decoder's C step (without them the slower NumPy step is used).
+APT_PACKAGES=(python3 python3-venv python3-pip python3-dev gcc libfluidsynth3 libportaudio2
   fluid-soundfont-gm xvfb xauth abcmidi poppler-utils
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libx11-xcb1
   libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1
@@ -34,7 +35,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 STAMP=.venv/.composeium-installed
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+# setup.py and the C step's source too: an editable install builds the extension only then.
+if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ] || [ setup.py -nt "$STAMP" ] \
+  || [ composeium_desktop/core/model/_step_kernel.c -nt "$STAMP" ]; then
   echo "Installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -e ".[dev]"

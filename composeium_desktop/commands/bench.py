@@ -279,6 +279,8 @@ def run_bench(
         ),
         "load_average_1min": round(_load_average(), 2),
         "backend": generator.backend,
+        # The NumPy backend's one-token step: "c" (the extension) or "numpy".
+        "step_kernel": getattr(getattr(generator, "_numpy", None), "kernel", None),
         "tokens": tokens,
         "runs": runs,
         "naive_runs": naive_runs,

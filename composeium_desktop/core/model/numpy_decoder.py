@@ -18,6 +18,11 @@ per tune (``start``): cross-attention's query projection with its keys (one [D, 
 and its values with its output projection (one [H*M, D] matrix), over the real metadata
 positions only. Dropout is inference-off throughout. Everything is float32.
 
+The step runs in C when the extension ``_step_kernel`` is built (``setup.py``): the same
+arithmetic over the same folded weights, packed once into one float32 array, one call per token
+instead of a few hundred NumPy calls. ``NumpyDecoder.kernel`` says which runs ("c" or "numpy");
+the NumPy code is the reference and the fallback, forced by ``COMPOSEIUM_STEP_KERNEL=numpy``.
+
 The encoder runs once per tune in NumPy too (``numpy_encoder``); the weights come from
 ``weights.read_weights`` (the ``.keras`` file, no Keras) or ``weights.weights_of`` (a Keras model in
 memory), so decoding never needs TensorFlow.
@@ -26,6 +31,7 @@ memory), so decoding never needs TensorFlow.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +47,21 @@ from composeium_desktop.core.model.numpy_encoder import (
 )
 from composeium_desktop.core.model.weights import ModelWeights, weights_of
 
-__all__ = ["DecoderState", "NumpyDecoder", "gelu"]
+try:
+    from composeium_desktop.core.model import _step_kernel
+except ImportError:  # not built (no compiler at install): the NumPy step
+    _step_kernel = None  # type: ignore[assignment]
+
+__all__ = ["KERNEL_ENV", "KERNELS", "DecoderState", "NumpyDecoder", "gelu"]
+
+KERNEL_ENV = "COMPOSEIUM_STEP_KERNEL"
+KERNELS = ("c", "numpy")
+# The extension's ABI this module packs for: a build from older sources is not used.
+_KERNEL_ABI = 1
+
+
+def _kernel_built() -> bool:
+    return _step_kernel is not None and getattr(_step_kernel, "ABI", None) == _KERNEL_ABI
 
 
 def _f64(array: np.ndarray) -> np.ndarray:
@@ -70,34 +90,63 @@ class _Layer:
 
 class DecoderState:
     """One tune's caches: self-attention keys/values [layers, H, size, hd] (filled in place by
-    ``step``) and the folded cross-attention of each layer."""
+    ``step``) and the folded cross-attention of each layer. The keys are stored as
+    ``transposed_keys`` [layers, H, hd, size], so that the C step's scores run along positions
+    (contiguous); ``keys`` is the [layers, H, size, hd] view of them."""
 
     def __init__(self, layers: int, heads: int, size: int, head_dim: int) -> None:
         self.size = size
-        self.keys = np.zeros((layers, heads, size, head_dim), np.float32)
+        self.transposed_keys = np.zeros((layers, heads, head_dim, size), np.float32)
         self.values = np.zeros((layers, heads, size, head_dim), np.float32)
         # Per layer: (scores matrix [D, H*M], scores bias [H*M], values-out [H*M, D]).
         self.cross: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.meta_len = 0
+        # ``cross`` in one float32 array, as the C step reads it (packed at its first step).
+        self.packed_cross: np.ndarray | None = None
+
+    @property
+    def keys(self) -> np.ndarray:
+        """The self-attention keys, [layers, H, size, hd] (a view: writable)."""
+        return self.transposed_keys.transpose(0, 1, 3, 2)
 
     def grown(self, size: int) -> DecoderState:
         """The same state with room for `size` positions (keys/values copied)."""
-        layers, heads, old, head_dim = self.keys.shape
+        layers, heads, old, head_dim = self.values.shape
         if size <= old:
             return self
         other = DecoderState(layers, heads, size, head_dim)
-        other.keys[:, :, :old] = self.keys
+        other.transposed_keys[..., :old] = self.transposed_keys
         other.values[:, :, :old] = self.values
         other.cross = self.cross
         other.meta_len = self.meta_len
+        other.packed_cross = self.packed_cross
         return other
+
+
+def _kernel_choice(kernel: str | None) -> str:
+    """The step to run, "c" or "numpy": `kernel` if given (asking for "c" without the extension
+    raises), else "numpy" if the environment says ``COMPOSEIUM_STEP_KERNEL=numpy``, else "c"
+    when the extension is built (from these sources: pip install -e . rebuilds it)."""
+    if kernel is None:
+        forced = os.environ.get(KERNEL_ENV, "").strip().lower()
+        return "numpy" if forced == "numpy" or not _kernel_built() else "c"
+    if kernel not in KERNELS:
+        raise ValueError(f"unknown step kernel {kernel!r}: use one of {', '.join(KERNELS)}")
+    if kernel == "c" and not _kernel_built():
+        raise ImportError(
+            "the C step kernel (composeium_desktop.core.model._step_kernel) is not built, or "
+            "was built from older sources: pip install -e ."
+        )
+    return kernel
 
 
 class NumpyDecoder:
     """``from_model(model)``; ``start(meta_ids) -> state``; ``step(state, token, position)
-    -> logits float32 [V]`` (attends over positions 0..position of the state's cache)."""
+    -> logits float32 [V]`` (attends over positions 0..position of the state's cache).
+    ``kernel``: "c", "numpy" or None (the C step when built, unless the environment says
+    otherwise: ``_kernel_choice``)."""
 
-    def __init__(self, weights: ModelWeights) -> None:
+    def __init__(self, weights: ModelWeights, kernel: str | None = None) -> None:
         c = weights.config
         self.weights = weights
         self.d_model = d = int(c.d_model)
@@ -173,6 +222,35 @@ class NumpyDecoder:
             )
             for i, L in enumerate(self.layers)
         ]
+        self.kernel = _kernel_choice(kernel)
+        self._c_step: Any = None
+        if self.kernel == "c":
+            self._c_step = self._c_kernel().step
+
+    def _c_kernel(self) -> Any:
+        """The C kernel over this decoder's folded weights, packed in the order it reads them
+        (``Kernel_init`` in ``_step_kernel.c``)."""
+        parts = [self.embedding, self.positions_table, *self.metric_tables]
+        for L in self.layers:
+            parts += [L.qkv, L.qkv_bias, L.self_out, L.self_out_bias, L.cross_out_bias]
+            parts += [L.inner, L.inner_bias, L.outer, L.outer_bias]
+        parts += [self.output, self.output_bias]
+        sizes = [p.size for p in parts]
+        # On a cache line, so that the rows of every matrix are (d_model a multiple of 16).
+        buffer = np.empty(sum(sizes) + 16, np.float32)
+        start = (-buffer.ctypes.data % 64) // 4
+        packed = buffer[start : start + sum(sizes)]
+        np.concatenate([np.asarray(p, np.float32).reshape(-1) for p in parts], out=packed)
+        return _step_kernel.Kernel(
+            packed,
+            self.num_layers,
+            self.d_model,
+            self.heads,
+            int(self.weights.config.d_ff),
+            self.vocab_size,
+            self.max_len,
+            tuple(int(t.shape[0]) for t in self.metric_tables),
+        )
 
     @classmethod
     def from_model(cls, model: Any) -> NumpyDecoder:
@@ -230,6 +308,33 @@ class NumpyDecoder:
         """Logits float32 [V] for the token after `token` (with its metric features), fed at
         `position`; writes this position's self-attention keys/values into the state's
         cache."""
+        if self._c_step is None:
+            return self.step_numpy(state, token, position, metric)
+        cross = state.packed_cross
+        if cross is None:
+            parts = [a.reshape(-1) for layer in state.cross for a in layer]
+            cross = state.packed_cross = np.concatenate([np.empty(0, np.float32), *parts])
+        logits = np.empty(self.vocab_size, np.float32)
+        self._c_step(
+            logits,
+            state.transposed_keys,
+            state.values,
+            cross,
+            state.meta_len,
+            token,
+            position,
+            metric,
+        )
+        return logits
+
+    def step_numpy(
+        self,
+        state: DecoderState,
+        token: int,
+        position: int,
+        metric: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """``step`` in NumPy: the reference the C kernel is tested against, and its fallback."""
         d = self.d_model
         h = self.heads
         m = state.meta_len
