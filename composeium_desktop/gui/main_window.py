@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QSize, Qt, QTimer
 from PySide6.QtGui import (
@@ -49,18 +50,14 @@ from composeium_desktop.gui.controllers.transpose import TransposeController
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.settings import AppSettings
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
-from composeium_desktop.gui.widgets.dialogs import SettingsDialog
-from composeium_desktop.gui.widgets.help import (
-    ABC_REFERENCE,
-    HelpDialog,
-    about_html,
-    shortcuts_html,
-)
 from composeium_desktop.gui.widgets.metadata_panel import FormChoices, MetadataPanel
 from composeium_desktop.gui.widgets.score_view import ScoreView
 from composeium_desktop.gui.widgets.transport_bar import TransportBar
 from composeium_desktop.gui.widgets.tune_list import TuneListPanel
 from composeium_desktop.gui.workers import TaskRunner, running_workers
+
+if TYPE_CHECKING:  # the dialogs' modules are imported when a dialog opens
+    from composeium_desktop.gui.widgets.help import HelpDialog
 
 APP_TITLE = "Composeium Desktop"
 ERROR_STYLE = "color: #a2191f;"
@@ -152,6 +149,7 @@ class MainWindow(QMainWindow):
             self.compose, self.panel, self.editor, self.services, self
         )
         self.startup_tasks = TaskRunner("startup", self)
+        self._choices_wanted = False
 
     def _action(
         self,
@@ -313,6 +311,8 @@ class MainWindow(QMainWindow):
         self.editor.redoAvailable.connect(self.redo_action.setEnabled)
         self.score_view.zoom_changed.connect(lambda z: self.zoom_label.setText(f"{z}%"))
         self.startup_tasks.succeeded.connect(self._on_choices)
+        self.compose.generation.model_state_changed.connect(self._load_choices_when_idle)
+        self.compose.busy_changed.connect(self._load_choices_when_idle)
         self.startup_tasks.failed.connect(
             lambda _id, msg: self.show_status(f"Using built-in form choices ({msg}).")
         )
@@ -352,17 +352,28 @@ class MainWindow(QMainWindow):
         )
 
     def start_background_work(self, model_dir: Path, offer_restore: bool = True) -> None:
-        """Called once the window is visible: load the model, the form choices, the autosave."""
+        """Called once the window is visible: load the model (its weights' hash, which leaves the
+        interpreter to it, beside), the form choices once it has and no tune is being composed."""
         self.compose.load_model(model_dir)
         self.score.warm_up()
         self.playback.preload_later()
-        self.startup_tasks.submit(self.services.form_choices)
+        self.startup_tasks.submit(partial(self.services.warm_model_identity, model_dir))
+        self._choices_wanted = True
+        self._load_choices_when_idle()
         if offer_restore:
             QTimer.singleShot(0, self.files.offer_restore)
 
-    def _on_choices(self, _task: int, choices: FormChoices) -> None:
-        self.choices = choices
-        self.panel.set_choices(choices)
+    def _load_choices_when_idle(self, *_changed: object) -> None:
+        if not self._choices_wanted or self.compose.busy or self._closed:
+            return
+        if self.compose.generation.model_state not in ("loading", "idle"):
+            self._choices_wanted = False
+            self.startup_tasks.submit(self.services.form_choices)
+
+    def _on_choices(self, _task: int, choices: FormChoices | None) -> None:
+        if choices is not None:  # None: the weights' hash, which the core keeps
+            self.choices = choices
+            self.panel.set_choices(choices)
 
     def show_status(self, message: str) -> None:
         self.statusBar().setStyleSheet("")
@@ -394,17 +405,9 @@ class MainWindow(QMainWindow):
 
     def show_help(self, page: str) -> HelpDialog:
         """Open a Help page ("shortcuts", "abc" or "about"), not modal."""
-        titles = {"shortcuts": "Keyboard shortcuts", "abc": "ABC reference", "about": "About"}
-        if page == "shortcuts":
-            body = shortcuts_html(self.actions())
-        elif page == "abc":
-            body = ABC_REFERENCE
-        else:
-            body = about_html(paths.model_dir())
-        dialog = HelpDialog(titles[page], body, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.show()
-        return dialog
+        from composeium_desktop.gui.widgets.help import open_help
+
+        return open_help(page, self.actions(), paths.model_dir(), self)
 
     def _update_title(self, name: str) -> None:
         self.setWindowTitle(f"{name}[*] — {APP_TITLE}")
@@ -427,6 +430,8 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(recent))
 
     def open_settings(self) -> None:
+        from composeium_desktop.gui.widgets.dialogs import SettingsDialog
+
         try:
             devices = self.services.list_audio_devices()
         except Exception as exc:

@@ -6,6 +6,7 @@ nor Verovio. Tests may pass a CoreServices with some entries replaced (dataclass
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -220,6 +221,16 @@ def _export(kind: str, abc_text: str, path: Path, options: dict[str, Any]) -> No
     function(abc_text, path, **options)
 
 
+def _warm_model_identity(model_dir: Path | None) -> None:
+    """Hash the model's weights now for the provenance of the tunes to come (the core keeps the
+    identity per file version); no model there: nothing to do."""
+    from composeium_desktop.core.generation.provenance import model_identity
+    from composeium_desktop.paths import model_dir as shipped
+
+    with contextlib.suppress(OSError):
+        model_identity(model_dir or shipped())
+
+
 def _finish_new_tune(
     abc: str, request: Any = None, model_dir: Path | None = None, chords: str = ""
 ) -> tuple[str, str]:
@@ -284,6 +295,7 @@ class CoreServices:
     list_audio_devices: Callable[[], list[str]] = _list_audio_devices
     export: Callable[[str, str, Path, dict[str, Any]], None] = _export
     finish_new_tune: Callable[..., tuple[str, str]] = _finish_new_tune
+    warm_model_identity: Callable[[Path | None], None] = _warm_model_identity
     read_provenance: Callable[[str], Any] = _read_provenance
     nearest_tune: Callable[[Path | None, str], Any] = _nearest_tune
     bars_to_rewrite: Callable[[str, int, int], tuple[int, int]] = _bars_to_rewrite

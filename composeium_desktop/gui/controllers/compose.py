@@ -23,7 +23,6 @@ from composeium_desktop.gui.controllers.regenerate import RegenerateController
 from composeium_desktop.gui.controllers.score import ScoreController
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
-from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
 from composeium_desktop.gui.widgets.metadata_panel import FormValues, MetadataPanel
 from composeium_desktop.gui.workers import GenerationOutcome, GenerationService, single_shot_timer
 
@@ -322,6 +321,8 @@ class ComposeController(QObject):
         self.tune_finished.emit(self._editor.toPlainText())
 
     def _on_variations(self, results: tuple[tuple[str, float], ...]) -> None:
+        from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
+
         self._set_busy(False)
         if not results:
             self.error.emit("No variations were produced.")

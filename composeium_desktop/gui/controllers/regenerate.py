@@ -22,7 +22,6 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
-from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
 from composeium_desktop.gui.workers import GenerationService
 
 CANDIDATES = 4
@@ -152,6 +151,8 @@ class RegenerateController(QObject):
         if pending.mode == "replace":
             self._apply(results[0])
             return
+        from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
+
         entries = [
             TuneEntry(
                 f"Variation {rank}: bars {r.first}-{r.last} new{_lead_in(r)}",

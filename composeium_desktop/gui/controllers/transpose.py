@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QTextCursor
@@ -15,7 +16,9 @@ from PySide6.QtWidgets import QDialog, QWidget
 
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
-from composeium_desktop.gui.widgets.dialogs import TransposeChoice, TransposeDialog
+
+if TYPE_CHECKING:  # the dialogs' module is imported when the dialog opens
+    from composeium_desktop.gui.widgets.dialogs import TransposeChoice, TransposeDialog
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class TransposeController(QObject):
             key_name,
             parse_key,
         )
+        from composeium_desktop.gui.widgets.dialogs import TransposeDialog
 
         text = self._editor.toPlainText()
         if not text.strip():

@@ -8,6 +8,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
 
@@ -121,3 +122,21 @@ class HelpDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser)
         layout.addWidget(buttons)
+
+
+def open_help(
+    page: str, actions: Iterable[QAction], model_dir: Path, parent: QWidget
+) -> HelpDialog:
+    """Open a Help page ("shortcuts", "abc" or "about"), not modal; `actions` are the window's
+    (their shortcuts are listed), `model_dir` the model the About page describes."""
+    titles = {"shortcuts": "Keyboard shortcuts", "abc": "ABC reference", "about": "About"}
+    if page == "shortcuts":
+        body = shortcuts_html(actions)
+    elif page == "abc":
+        body = ABC_REFERENCE
+    else:
+        body = about_html(model_dir)
+    dialog = HelpDialog(titles[page], body, parent)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    dialog.show()
+    return dialog
