@@ -97,8 +97,9 @@ class ScoreController(QObject):
         """Validate and render the current text immediately."""
         self._debounce.stop()
         text = self._editor.toPlainText()
-        self._show_validation(text)
+        # The engraver is asked first: the error marks are worked out while it engraves.
         self._request(self._score_text(text))
+        self._show_validation(text)
 
     def _on_text_changed(self) -> None:
         if self._streaming:
