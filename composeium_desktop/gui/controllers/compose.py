@@ -260,8 +260,9 @@ class ComposeController(QObject):
         self._paint.stop()
         self._stream = None
         self._editor.setReadOnly(False)
-        self._set_busy(False)
+        # The engraver gets the finished text before the work that waits for the end starts.
         self._score.set_streaming(False)
+        self._set_busy(False)
         # The tune is the editor's again, and Space there types, Ctrl+Space plays: never leave
         # the focus in a spin box of the form, where Space would rewrite the number.
         self._editor.setFocus(Qt.FocusReason.OtherFocusReason)
