@@ -22,10 +22,6 @@ from shiboken6 import Shiboken
 
 _LIVE: weakref.WeakSet[Any] = weakref.WeakSet()
 
-# Engraved once by a render worker whose engraver has a process to start, unless a real request
-# is already waiting: Verovio's first tune pays a one-time set-up (a third of a render more).
-WARM_UP_TUNE = 'X:1\nT:Warm-up\nM:6/8\nL:1/8\nK:D\n"D"DFA dAF|"G"GBd "A"cBA|]\n'
-
 
 def running_workers() -> list[str]:
     """Names of workers whose thread is still running (empty once everything has shut down)."""
@@ -358,10 +354,6 @@ class RenderWorker(QThread):
                 if start is not None:
                     with contextlib.suppress(Exception):  # a failed start shows at the render
                         start()
-                        with self._condition:
-                            idle = self._pending is None and not self._stopping
-                        if idle:
-                            renderer.render(WARM_UP_TUNE)
             while True:
                 with self._condition:
                     while self._pending is None and not self._stopping:

@@ -1,56 +1,46 @@
-"""The render worker's warm-up: an engraver with a process to start engraves a small tune at
-once, so that Verovio's one-time set-up is not paid by the user's first score; a request that
-is already waiting goes first, with no warm-up before it."""
+"""The engraver `composeium gui` starts before the window engraves a small tune once it has
+started, so that Verovio's one-time set-up is not paid by the user's first score."""
 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
-from composeium_desktop.gui.workers import WARM_UP_TUNE, RenderWorker
+from composeium_desktop.commands.gui import WARM_UP_TUNE, start_engraver
 
 
-class _StartedRenderer:
-    """Records what it is asked to engrave; `gate` holds start() until the test lets it go."""
+class _RecordingRenderer:
+    made: list[_RecordingRenderer] = []
 
     def __init__(self) -> None:
-        self.gate = threading.Event()
-        self.rendered: list[str] = []
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+        _RecordingRenderer.made.append(self)
 
     def start(self) -> None:
-        self.gate.wait(10)
+        with self.lock:
+            self.calls.append("start")
 
-    def render(self, abc: str, options: Any = None) -> str:
-        self.rendered.append(abc)
-        return abc
-
-    def close(self) -> None:
-        pass
+    def render(self, abc: str, options: Any = None) -> None:
+        with self.lock:
+            self.calls.append(abc)
 
 
-def test_a_started_engraver_engraves_the_warm_up_tune_first(qtbot) -> None:
-    renderer = _StartedRenderer()
-    renderer.gate.set()
-    worker = RenderWorker(lambda: renderer)
-    try:
-        worker.warm_up()
-        qtbot.waitUntil(lambda: renderer.rendered == [WARM_UP_TUNE], timeout=10_000)
-        with qtbot.waitSignal(worker.rendered, timeout=10_000) as done:
-            worker.request("X:1\nK:D\nDEF|]\n", None)
-        assert done.args[1] == "X:1\nK:D\nDEF|]\n"
-        assert renderer.rendered == [WARM_UP_TUNE, "X:1\nK:D\nDEF|]\n"]
-    finally:
-        worker.shutdown()
+def test_the_early_engraver_starts_then_engraves_the_warm_up_tune(monkeypatch) -> None:
+    import composeium_desktop.core.render as render
+
+    monkeypatch.setattr(render, "Renderer", _RecordingRenderer)
+    renderer = start_engraver()
+    deadline = time.monotonic() + 10
+    while len(renderer.calls) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert renderer.calls == ["start", WARM_UP_TUNE]
 
 
-def test_a_waiting_request_goes_before_any_warm_up(qtbot) -> None:
-    renderer = _StartedRenderer()
-    worker = RenderWorker(lambda: renderer)
-    try:
-        worker.warm_up()
-        worker.request("X:1\nK:D\nDEF|]\n", None)
-        with qtbot.waitSignal(worker.rendered, timeout=10_000):
-            renderer.gate.set()
-        assert renderer.rendered == ["X:1\nK:D\nDEF|]\n"]
-    finally:
-        worker.shutdown()
+def test_the_warm_up_tune_engraves_with_verovio() -> None:
+    from composeium_desktop.core.render import Renderer
+
+    with Renderer() as renderer:
+        result = renderer.render(WARM_UP_TUNE)
+    assert result.pages and len(result.timemap) == 12
