@@ -310,7 +310,8 @@ def form_rates(forms: Sequence[tuple[str, Any]], prefix: str = "form_") -> dict[
     ``form_plan.default_form``, written in it: its parts and bars per part); over the tunes of
     two or more parts the share whose B part is no copy of the A part (and the share that
     is, ``part_copy_rate``) and the share whose B part sits above it; the mean phrase
-    repetition (bars 1-2 against 5-6). Rates and the mean carry 95% bootstrap intervals."""
+    repetition (bars 1-2 against 5-6), of all the tunes and of the dance tunes alone
+    (``dance_phrase_repetition``). Rates and means carry 95% bootstrap intervals."""
     from composeium_desktop.core.generation.form_plan import default_form
 
     dance = [f.aabb_shaped for genre, f in forms if genre.lower() in DANCE_GENRES]
@@ -324,6 +325,12 @@ def form_rates(forms: Sequence[tuple[str, Any]], prefix: str = "form_") -> dict[
     distinct = [bool(f.b_distinct) for f in several]
     above = [bool(f.b_above_a) for f in several if f.b_above_a is not None]
     phrases = [f.phrase_repetition for _, f in forms if f.phrase_repetition is not None]
+    # The reference books' figure is their dance tunes': the same genres' alone beside it.
+    dance_phrases = [
+        f.phrase_repetition
+        for genre, f in forms
+        if f.phrase_repetition is not None and genre.lower() in DANCE_GENRES
+    ]
     figures: dict[str, Any] = {}
     for name, values in (
         ("aabb_rate", dance),
@@ -335,9 +342,13 @@ def form_rates(forms: Sequence[tuple[str, Any]], prefix: str = "form_") -> dict[
         figures[prefix + name] = sum(values) / len(values) if values else None
         if values:
             figures[prefix + name + "_ci95"] = rate_interval(values)
-    figures[prefix + "phrase_repetition"] = sum(phrases) / len(phrases) if phrases else None
-    if phrases:
-        figures[prefix + "phrase_repetition_ci95"] = rate_interval(phrases)
+    for name, values in (
+        ("phrase_repetition", phrases),
+        ("dance_phrase_repetition", dance_phrases),
+    ):
+        figures[prefix + name] = sum(values) / len(values) if values else None
+        if values:
+            figures[prefix + name + "_ci95"] = rate_interval(values)
     return figures
 
 

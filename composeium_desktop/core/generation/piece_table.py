@@ -50,6 +50,18 @@ class PieceTable:
         trial = state.clone()
         return trial if trial.feed(self.pieces[token]) else None
 
+    def prefixes_of(self, text: str) -> list[int]:
+        """The usable pieces that ``text`` starts with (its first character's piece first)."""
+        ids: list[int] = []
+        node = self._trie
+        for ch in text:
+            child = node.get(ch)
+            if child is None:
+                break
+            ids.extend(child.get(None, ()))
+            node = child
+        return ids
+
     def valid_mask(self, state: BodyState) -> np.ndarray:
         """Which ids are acceptable now (the slow path: every usable piece is tried)."""
         mask = np.zeros(len(self.pieces), dtype=bool)

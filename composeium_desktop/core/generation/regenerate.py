@@ -130,6 +130,9 @@ class _RangeRun(TuneRun):
     def _count_pickup(self) -> None:
         return None  # the length the decoder is told is the tune's own, pickup included
 
+    def _favour_echo(self, logits: Any) -> None:
+        return None  # the range plan knows the tune's bar lines, not where its phrases begin
+
     def _in_cadence(self) -> bool:
         """In the second half of a bar that ends a part (as the tune has it) inside the range,
         the tune's last bar left to the ending's steering."""

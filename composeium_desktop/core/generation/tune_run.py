@@ -24,6 +24,12 @@ from composeium_desktop.core.generation.body_checks import ends_on_tonic, repeat
 from composeium_desktop.core.generation.constraints import BodyState
 from composeium_desktop.core.generation.form_plan import FormPlan, copies_a_part
 from composeium_desktop.core.generation.form_returns import finish_form
+from composeium_desktop.core.generation.phrase_echo import (
+    ECHO_BONUS,
+    echo_remainder,
+    echo_text,
+    echoes,
+)
 from composeium_desktop.core.generation.piece_table import PieceTable
 from composeium_desktop.core.generation.prime import normalised_prime, restore_prime_chords
 from composeium_desktop.core.generation.request import GenerationRequest, KeyChoice, format_tune
@@ -128,6 +134,7 @@ class TuneRun:
         self.constrained = request.constrained
         self.plan: FormPlan | None = request.form if request.constrained else None
         self.max_rollbacks = MAX_ROLLBACKS if self.plan is None else PLAN_ROLLBACKS
+        self.echo = ECHO_BONUS != 0 and echoes(request.genre)
         normalised = key_name(NORMALISED_TONIC, key.mode)
         self.normalised_key = normalised
         transposer = BarTransposer(key.semitones, normalised, key.name)
@@ -268,6 +275,8 @@ class TuneRun:
             logits = np.where(gen._ends_on_tonic, logits + TONIC_BONUS, logits)
         elif self._in_cadence():
             logits = np.where(gen._ends_on_cadence, logits + CADENCE_BONUS, logits)
+        else:
+            self._favour_echo(logits)
         probs = self.sampler.distribution(logits)
         if not self.constrained:
             return self.sampler.choose(probs, self.rng)
@@ -387,6 +396,19 @@ class TuneRun:
         bar = state.form_bars + 1
         last_of_part = plan.ends_part(bar) and bar < plan.total_bars
         return last_of_part and 2 * state.pos >= state.bar_len
+
+    def _favour_echo(self, logits: np.ndarray) -> None:
+        """In a part's echo bars, favour (in place) the pieces that repeat its opening bars."""
+        plan = self.plan
+        if plan is None or not self.echo:
+            return
+        state = self.text.state
+        texts = echo_text(plan, self.text.raw, self.text.bar_ends, state.form_bars)
+        if texts is None:
+            return
+        rest = echo_remainder(*texts)
+        if rest:
+            logits[self.gen.table.prefixes_of(rest)] += ECHO_BONUS
 
     def _count_pickup(self) -> None:
         """A pickup is a written bar the plan does not count: the length feature is told the

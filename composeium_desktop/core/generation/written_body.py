@@ -72,6 +72,9 @@ class WrittenBody:
         self.safe_len = 0
         self.logprobs: list[float] = []
         self.snapshot: Snapshot | None = None
+        # Where in ``raw`` each written bar ends, by the bars written then (``form_bars``; 0:
+        # the start, or the end of a pickup). A rollback leaves the bars before it as they were.
+        self.bar_ends: dict[int, int] = {0: 0}
         self._partial = ""
         self._partial_head = -1
         self._partial_time = 0.0
@@ -90,6 +93,7 @@ class WrittenBody:
         if state is None:
             raise ValueError("prime is not valid ABC (rejected by the constraints)")
         self.state = state
+        self.bar_ends[state.form_bars] = state.bar_end_at
         if state.mode in ("top", "note", "bar"):
             self.safe_len = len(self.raw)
         bar_ended = state.bar_end_at > self.transposer.done_raw or state.mode == "bar"
