@@ -152,8 +152,11 @@ class Generator:
         return other
 
     def warm_up(self) -> None:
-        """Compile the start and step programs (both cache sizes) now, so the first token and
-        the switch to the large cache are fast."""
+        """Compile the XLA step's start and step programs (both cache sizes) now, so the first
+        token and the switch to the large cache are fast. The NumPy decoder has nothing to
+        compile: a tune of its own now would only delay the first real one."""
+        if self._numpy is not None:
+            return
         cache = self.start([0, 0, 0, 0])
         features = MetricTracker.start("4/4").features
         self.step(self.bos_id, 0, cache, features)

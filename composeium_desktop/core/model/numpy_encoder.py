@@ -38,10 +38,6 @@ def layer_norm(x: np.ndarray, norm: Norm) -> np.ndarray:
     return centred / np.sqrt(variance + EPSILON) * norm.gamma + norm.beta
 
 
-def _dense(x: np.ndarray, dense: Dense) -> np.ndarray:
-    return x @ dense.kernel.astype(np.float64) + dense.bias
-
-
 # Abramowitz & Stegun 7.1.26: erfc(z) ~= t * poly(t) * exp(-z^2), t = 1 / (1 + P z), z >= 0,
 # absolute error below 1.5e-7. Halved here, since GELU needs 0.5 * erfc.
 _P = 0.3275911
@@ -87,11 +83,19 @@ class NumpyEncoder:
         scale = np.float32(math.sqrt(self.d_model))
         self.embedding = (weights.meta_embedding * scale).astype(np.float64)
         self.positions = sinusoidal_table(self.max_meta_len, self.d_model).astype(np.float64)
+        # Each Dense's kernel in float64, converted once (not at every tune's encoding).
+        self._kernels: dict[int, np.ndarray] = {}
+
+    def _dense(self, x: np.ndarray, dense: Dense) -> np.ndarray:
+        kernel = self._kernels.get(id(dense))
+        if kernel is None:
+            kernel = self._kernels[id(dense)] = dense.kernel.astype(np.float64)
+        return x @ kernel + dense.bias
 
     def _attention(self, h: np.ndarray, mask: np.ndarray, att: Attention) -> np.ndarray:
         m, d, heads, hd = h.shape[0], self.d_model, self.heads, self.head_dim
-        query = (_dense(h, att.query) * hd**-0.5).reshape(m, heads, hd).transpose(1, 0, 2)
-        kv = _dense(h, att.key_value)
+        query = (self._dense(h, att.query) * hd**-0.5).reshape(m, heads, hd).transpose(1, 0, 2)
+        kv = self._dense(h, att.key_value)
         keys = kv[:, :d].reshape(m, heads, hd).transpose(1, 0, 2)
         values = kv[:, d:].reshape(m, heads, hd).transpose(1, 0, 2)
         scores = query @ keys.transpose(0, 2, 1)  # [H, M, M]
@@ -100,10 +104,10 @@ class NumpyEncoder:
         weights = np.exp(scores)
         weights /= weights.sum(axis=-1, keepdims=True)
         out = (weights @ values).transpose(1, 0, 2).reshape(m, d)
-        return _dense(out, att.output)
+        return self._dense(out, att.output)
 
     def _ffn(self, h: np.ndarray, ffn: FeedForward) -> np.ndarray:
-        return _dense(gelu(_dense(h, ffn.inner)), ffn.outer)
+        return self._dense(gelu(self._dense(h, ffn.inner)), ffn.outer)
 
     def encode(self, meta_ids: Sequence[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Metadata ids (padded with 0 / truncated to max_meta_len) -> (memory, mask)."""
