@@ -31,10 +31,11 @@ from composeium_desktop.core.abcnotation import (
     parse_tune,
     validate,
 )
-from composeium_desktop.core.abcnotation.bar_spans import BarSpan, TuneSpans, tune_spans
+from composeium_desktop.core.abcnotation.bar_spans import TuneSpans, tune_spans
 from composeium_desktop.core.abcnotation.bars import is_section_end_bar
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
 from composeium_desktop.core.features.metric import MAX_BARS, MIN_BARS
+from composeium_desktop.core.generation.bar_splice import chords_for_bars, replace_bars
 from composeium_desktop.core.generation.form_plan import FormPlan
 from composeium_desktop.core.generation.join_score import following_logprob
 from composeium_desktop.core.generation.request import (
@@ -362,6 +363,9 @@ def _candidate(
     logprobs = run.text.logprobs
     mean = sum(logprobs) / len(logprobs) if logprobs else 0.0
     join = _join(gen, setting, request, text)
+    text, replacement = chords_for_bars(
+        setting.text, text, setting.first, setting.last, start, replacement
+    )
     return Regeneration(
         text, setting.first, setting.last, start, end, replacement, seed, join, mean
     )
@@ -387,27 +391,9 @@ def _new_contents(setting: _Setting, run: TuneRun, raw: str) -> list[str] | None
     return [whole[b.start : b.close].strip() for b in bars]
 
 
-def _content(text: str, bar: BarSpan) -> tuple[int, int]:
-    """The offsets of a bar's notes (its text without the spaces and line breaks around)."""
-    inner = text[bar.start : bar.close]
-    lead = len(inner) - len(inner.lstrip())
-    return bar.start + lead, bar.start + len(inner.rstrip())
-
-
 def _splice(setting: _Setting, contents: list[str]) -> tuple[str, int, int, str]:
     """The text with the range's bar contents replaced; also the changed span and its text."""
-    text = setting.text
-    bars = setting.spans.numbered(setting.first, setting.last)
-    spans = [_content(text, bar) for bar in bars]
-    start, end = spans[0][0], spans[-1][1]
-    pieces: list[str] = []
-    cursor = start
-    for (bar_start, bar_end), content in zip(spans, contents, strict=True):
-        pieces.append(text[cursor:bar_start])
-        pieces.append(content)
-        cursor = bar_end
-    replacement = "".join(pieces)
-    return text[:start] + replacement + text[end:], start, end, replacement
+    return replace_bars(setting.text, setting.spans, setting.first, setting.last, contents)
 
 
 def _keeps_form(setting: _Setting, text: str) -> bool:

@@ -175,3 +175,21 @@ def test_a_regeneration_is_immutable() -> None:
     with pytest.raises(AttributeError):
         result.text = "u"  # type: ignore[misc]
     assert result.score == -1.0
+
+
+def test_new_bars_of_a_chorded_tune_get_chords(generator: Generator) -> None:
+    # The Kesh as the app harmonises it: after rewriting bars 9-12 the other bars keep their
+    # own chords byte for byte and the new bars are chorded too (the harmoniser's choice for
+    # them in the new tune); the tune without chords gets new bars without chords.
+    from composeium_desktop.core.harmony import harmonise_tune_text, read_melody
+
+    chorded = harmonise_tune_text(KESH)
+    result = regenerate(generator, chorded, 9, 12, seed=0, candidates=2)
+    assert_only_range_changed(chorded, result.text, 9, 12)
+    assert result.text == chorded[: result.start] + result.replacement + chorded[result.end :]
+    new_bars = tune_spans(result.text).numbered(9, 12)
+    assert result.text[new_bars[0].start : new_bars[-1].close].count('"') >= 2
+    symbols = read_melody(parse_tune(result.text)).symbols
+    assert symbols and len(symbols) >= len(read_melody(parse_tune(chorded)).symbols) - 4
+    plain = regenerate(generator, KESH, 9, 12, seed=0, candidates=2)
+    assert '"' not in plain.replacement
