@@ -277,6 +277,8 @@ class CoreServices:
     load_generator: Callable[[Path | None], Any] = _load_generator
     model_available: Callable[[Path], bool] = _model_available
     make_renderer: Callable[[], Any] = _make_renderer
+    # A renderer of its own for a dialog's preview (never the score's, which may be shared).
+    make_preview_renderer: Callable[[], Any] = _make_renderer
     render_options: Callable[..., Any] = _render_options
     form_choices: Callable[[], FormChoices] = _form_choices
     validate: Callable[[str], list[Any]] = _validate

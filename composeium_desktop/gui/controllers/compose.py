@@ -331,13 +331,13 @@ class ComposeController(QObject):
         entries = []
         for rank, (abc, logprob) in enumerate(results, start=1):
             entries.append(TuneEntry(f"Variation {rank}  (log-likelihood {logprob:.1f})", abc))
-        dialog = VariationsDialog(entries, self._dialog_parent)
+        from composeium_desktop.gui.controllers.score_preview import ScorePreview
+
+        dialog = VariationsDialog(entries, self._dialog_parent, ScorePreview(self._services))
         self.status.emit(f"{len(entries)} variations ready.")
-        if (
-            dialog.exec() == QDialog.DialogCode.Accepted
-            and dialog.chosen_index() >= 0
-            and self.prepare_document()
-        ):
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.stop_preview()
+        if accepted and dialog.chosen_index() >= 0 and self.prepare_document():
             self._editor.replace_all_undoable(entries[dialog.chosen_index()].abc)
 
     def _on_failed(self, message: str) -> None:

@@ -161,9 +161,13 @@ class RegenerateController(QObject):
             )
             for rank, r in enumerate(results, start=1)
         ]
-        dialog = VariationsDialog(entries, self._dialog_parent)
+        from composeium_desktop.gui.controllers.score_preview import ScorePreview
+
+        dialog = VariationsDialog(entries, self._dialog_parent, ScorePreview(self._services))
         self.status.emit(f"{len(entries)} variations of bars {pending.first}-{pending.last}.")
-        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.chosen_index() >= 0:
+        accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        dialog.stop_preview()
+        if accepted and dialog.chosen_index() >= 0:
             self._apply(results[dialog.chosen_index()])
 
     def _apply(self, result: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QTextCursor
@@ -43,13 +44,22 @@ class TuneEntry:
 
 
 class _ListWithPreviewDialog(QDialog):
+    """A list of tunes and the chosen one's text; with ``score`` (a ``ScorePreview``: ``view``,
+    ``show_tune(abc)``, ``shutdown()``) its engraved score too, below the text."""
+
     def __init__(
-        self, title: str, prompt: str, entries: list[TuneEntry], parent: QWidget | None
+        self,
+        title: str,
+        prompt: str,
+        entries: list[TuneEntry],
+        parent: QWidget | None,
+        score: Any = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(title)
-        self.resize(720, 460)
+        self.resize(720, 460 if score is None else 640)
         self._entries = entries
+        self.score = score
         self.list = QListWidget()
         for entry in entries:
             QListWidgetItem(entry.label, self.list)
@@ -58,7 +68,15 @@ class _ListWithPreviewDialog(QDialog):
         self.preview.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.list)
-        splitter.addWidget(self.preview)
+        if score is None:
+            splitter.addWidget(self.preview)
+        else:
+            score.setParent(self)
+            right = QSplitter(Qt.Orientation.Vertical)
+            right.addWidget(self.preview)
+            right.addWidget(score.view)
+            right.setSizes([180, 420])
+            splitter.addWidget(right)
         splitter.setSizes([260, 460])
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -77,6 +95,8 @@ class _ListWithPreviewDialog(QDialog):
     def _show(self, row: int) -> None:
         entry = self._entries[row] if 0 <= row < len(self._entries) else None
         self.preview.setPlainText(entry.abc if entry is not None else "")
+        if self.score is not None and entry is not None:
+            self.score.show_tune(entry.abc)
         if entry is not None and entry.changed is not None:
             cursor = self.preview.textCursor()
             cursor.setPosition(entry.changed[0])
@@ -85,6 +105,15 @@ class _ListWithPreviewDialog(QDialog):
 
     def chosen_index(self) -> int:
         return self.list.currentRow()
+
+    def stop_preview(self) -> None:
+        """Stop the score preview's engraver (idempotent); done() does it on closing."""
+        if self.score is not None:
+            self.score.shutdown()
+
+    def done(self, result: int) -> None:
+        self.stop_preview()
+        super().done(result)
 
 
 class TunePickerDialog(_ListWithPreviewDialog):
@@ -99,10 +128,13 @@ class TunePickerDialog(_ListWithPreviewDialog):
 
 
 class VariationsDialog(_ListWithPreviewDialog):
-    """Lists generated variations (best first); the user picks one for the editor."""
+    """Lists generated variations (best first), each shown as text and, with ``score``, as
+    an engraved score; the user picks one for the editor."""
 
-    def __init__(self, entries: list[TuneEntry], parent: QWidget | None = None) -> None:
-        super().__init__("Variations", "Pick the variation to keep:", entries, parent)
+    def __init__(
+        self, entries: list[TuneEntry], parent: QWidget | None = None, score: Any = None
+    ) -> None:
+        super().__init__("Variations", "Pick the variation to keep:", entries, parent, score)
 
 
 GENERATED_TUNE_CHOICES = (
