@@ -1,13 +1,13 @@
 """Bars of a tune's text replaced by others, and chord symbols for new bars.
 
 ``replace_bars`` puts new notes into numbered bars (the bar lines and the spaces around the
-notes stay); ``chords_for_bars`` gives new bars chords where the tune has chords elsewhere, so a
-regenerated range is chorded like the rest of the tune.
+notes stay); ``chords_for_bars`` gives new bars chords, for a tune that ``has_chords``
+elsewhere, so a regenerated range is chorded like the rest of the tune.
 """
 
 from __future__ import annotations
 
-from composeium_desktop.core.abcnotation import ABCError, parse_tune
+from composeium_desktop.core.abcnotation import ABCError, Tune
 from composeium_desktop.core.abcnotation.bar_spans import BarSpan, TuneSpans, tune_spans
 
 
@@ -36,18 +36,26 @@ def replace_bars(
     return text[:start] + replacement + text[end:], start, end, replacement
 
 
-def chords_for_bars(
-    original: str, text: str, first: int, last: int, start: int, replacement: str
-) -> tuple[str, str]:
-    """``text`` (``original`` with bars ``first``-``last`` rewritten: ``replacement`` from
-    ``start``) and that replacement, with chord symbols in the new bars where ``original`` has
-    chords: the new tune harmonised again, its chords taken for the new bars only (the other
-    bars keep their own). Unchanged where the tune has no chords or does not read."""
-    from composeium_desktop.core.harmony import harmonise_tune_text, read_melody
+def has_chords(tune: Tune) -> bool:
+    """Does the tune carry chord symbols (False where its melody does not read)?"""
+    from composeium_desktop.core.harmony import read_melody
 
     try:
-        if not read_melody(parse_tune(original)).symbols:
-            return text, replacement
+        return bool(read_melody(tune).symbols)
+    except (ABCError, ValueError):
+        return False
+
+
+def chords_for_bars(
+    text: str, first: int, last: int, start: int, replacement: str
+) -> tuple[str, str]:
+    """``text`` (a chorded tune with bars ``first``-``last`` rewritten: ``replacement`` from
+    ``start``) and that replacement, with chord symbols in the new bars: the new tune
+    harmonised again, its chords taken for the new bars only (the other bars keep their own).
+    Unchanged where the new tune does not read."""
+    from composeium_desktop.core.harmony import harmonise_tune_text
+
+    try:
         harmonised = harmonise_tune_text(text, replace=True)
         chorded = tune_spans(harmonised)
         contents = [

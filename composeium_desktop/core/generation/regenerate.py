@@ -35,7 +35,11 @@ from composeium_desktop.core.abcnotation.bar_spans import TuneSpans, tune_spans
 from composeium_desktop.core.abcnotation.bars import is_section_end_bar
 from composeium_desktop.core.corpus.records import NORMALISED_TONIC
 from composeium_desktop.core.features.metric import MAX_BARS, MIN_BARS
-from composeium_desktop.core.generation.bar_splice import chords_for_bars, replace_bars
+from composeium_desktop.core.generation.bar_splice import (
+    chords_for_bars,
+    has_chords,
+    replace_bars,
+)
 from composeium_desktop.core.generation.form_plan import FormPlan
 from composeium_desktop.core.generation.join_score import following_logprob
 from composeium_desktop.core.generation.request import (
@@ -158,6 +162,7 @@ class _Setting:
     key: KeyChoice
     plan: _RangePlan
     ends_tune: bool
+    chorded: bool  # the tune has chord symbols: the new bars get them too
 
 
 def regenerate(
@@ -271,7 +276,7 @@ def _setting(text: str, first: int, last: int, genre: str | None) -> _Setting:
         raise ValueError(f"cannot regenerate this tune: {exc}") from None
     ends_tune = last == spans.bar_count
     plan = _range_plan(spans, first, last)
-    return _Setting(text, spans, first, last, request, key, plan, ends_tune)
+    return _Setting(text, spans, first, last, request, key, plan, ends_tune, has_chords(tune))
 
 
 def _primed(gen: StepModel, setting: _Setting) -> _Setting:
@@ -363,9 +368,8 @@ def _candidate(
     logprobs = run.text.logprobs
     mean = sum(logprobs) / len(logprobs) if logprobs else 0.0
     join = _join(gen, setting, request, text)
-    text, replacement = chords_for_bars(
-        setting.text, text, setting.first, setting.last, start, replacement
-    )
+    if setting.chorded:
+        text, replacement = chords_for_bars(text, setting.first, setting.last, start, replacement)
     return Regeneration(
         text, setting.first, setting.last, start, end, replacement, seed, join, mean
     )
