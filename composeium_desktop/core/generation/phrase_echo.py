@@ -2,12 +2,13 @@
 
 In the reference books' dance tunes the second half of a part opens by repeating the opening of
 the first: bars 5-6 of an 8-bar part against bars 1-2 score 0.80 on the form parser's similarity
-(``abcnotation.form``, ``evaluate``'s ``form_phrase_repetition``), the "question and answer" a
-musician hears in a reel or a jig. The model, whose form features tell it the bar of the part,
-writes it less often (0.38 under the constraints), so while it writes those bars the decoder
-favours the pieces that would repeat the part's opening bars, as it favours a cadence at a
-part's end: a bonus to their logits, not a rule, so the model may still vary the phrase (and
-the well-formedness rules, which cap how often a bar may come back, still hold).
+(``abcnotation.form``, ``evaluate``'s ``form_dance_phrase_repetition``), the "question and
+answer" a musician hears in a reel or a jig. The model, whose form features tell it the bar of
+the part, writes it less often (0.66 for the dance tunes under the constraints), so while it
+writes those bars the decoder favours the pieces that would repeat the part's opening bars, as
+it favours a cadence at a part's end: a bonus to their logits, not a rule, so the model may
+still vary the phrase (and the well-formedness rules, which cap how often a bar may come back,
+still hold).
 
 Bars are counted as the form plan counts them (``BodyState.form_bars``, no pickup); the text of
 each written bar comes from where the constraints saw it close (``WrittenBody.bar_ends``).
