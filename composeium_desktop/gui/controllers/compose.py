@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from composeium_desktop.gui.controllers.regenerate import RegenerateController
 from composeium_desktop.gui.controllers.score import ScoreController
@@ -322,7 +322,8 @@ class ComposeController(QObject):
         self.tune_finished.emit(self._editor.toPlainText())
 
     def _on_variations(self, results: tuple[tuple[str, float], ...]) -> None:
-        from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
+        from composeium_desktop.gui.controllers.score_preview import pick_variation
+        from composeium_desktop.gui.widgets.dialogs import TuneEntry
 
         self._set_busy(False)
         if not results:
@@ -331,14 +332,10 @@ class ComposeController(QObject):
         entries = []
         for rank, (abc, logprob) in enumerate(results, start=1):
             entries.append(TuneEntry(f"Variation {rank}  (log-likelihood {logprob:.1f})", abc))
-        from composeium_desktop.gui.controllers.score_preview import ScorePreview
-
-        dialog = VariationsDialog(entries, self._dialog_parent, ScorePreview(self._services))
         self.status.emit(f"{len(entries)} variations ready.")
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        dialog.stop_preview()
-        if accepted and dialog.chosen_index() >= 0 and self.prepare_document():
-            self._editor.replace_all_undoable(entries[dialog.chosen_index()].abc)
+        chosen = pick_variation(entries, self._dialog_parent, self._services)
+        if chosen is not None and self.prepare_document():
+            self._editor.replace_all_undoable(entries[chosen].abc)
 
     def _on_failed(self, message: str) -> None:
         self.regenerator.forget()

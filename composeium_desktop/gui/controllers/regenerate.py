@@ -18,7 +18,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QDialog, QWidget
+from PySide6.QtWidgets import QWidget
 
 from composeium_desktop.gui.services import CoreServices
 from composeium_desktop.gui.widgets.abc_editor import ABCEditor
@@ -151,7 +151,8 @@ class RegenerateController(QObject):
         if pending.mode == "replace":
             self._apply(results[0])
             return
-        from composeium_desktop.gui.widgets.dialogs import TuneEntry, VariationsDialog
+        from composeium_desktop.gui.controllers.score_preview import pick_variation
+        from composeium_desktop.gui.widgets.dialogs import TuneEntry
 
         entries = [
             TuneEntry(
@@ -161,14 +162,10 @@ class RegenerateController(QObject):
             )
             for rank, r in enumerate(results, start=1)
         ]
-        from composeium_desktop.gui.controllers.score_preview import ScorePreview
-
-        dialog = VariationsDialog(entries, self._dialog_parent, ScorePreview(self._services))
         self.status.emit(f"{len(entries)} variations of bars {pending.first}-{pending.last}.")
-        accepted = dialog.exec() == QDialog.DialogCode.Accepted
-        dialog.stop_preview()
-        if accepted and dialog.chosen_index() >= 0:
-            self._apply(results[dialog.chosen_index()])
+        chosen = pick_variation(entries, self._dialog_parent, self._services)
+        if chosen is not None:
+            self._apply(results[chosen])
 
     def _apply(self, result: Any) -> None:
         """Replace the bars as one undo step and select them."""

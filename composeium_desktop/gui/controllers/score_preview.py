@@ -1,13 +1,14 @@
 """An engraved preview of a tune in a dialog (the Variations dialog): a score view of its own
 over a render worker of its own. The worker's engraver is a Verovio process of its own
 (``CoreServices.make_preview_renderer``), so the main score's renders are never mixed with the
-preview's, and it is stopped when the dialog closes."""
+preview's, and it is stopped when the dialog closes. ``pick_variation`` runs that dialog."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from PySide6.QtCore import QObject, QSize, Signal
+from PySide6.QtWidgets import QDialog, QWidget
 
 from composeium_desktop.gui.controllers.score import layout_options
 from composeium_desktop.gui.services import CoreServices
@@ -66,3 +67,17 @@ class ScorePreview(QObject):
             return
         self.view.clear()
         self.failed.emit(f"Not engraved: {failure.message}")
+
+
+def pick_variation(
+    entries: list[Any], parent: QWidget | None, services: CoreServices
+) -> int | None:
+    """The Variations dialog over ``entries`` (``TuneEntry``), each engraved as it is picked:
+    the index the user keeps, None when cancelled. Its engraver has stopped when this returns."""
+    from composeium_desktop.gui.widgets.dialogs import VariationsDialog
+
+    dialog = VariationsDialog(entries, parent, ScorePreview(services))
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    dialog.stop_preview()
+    index = dialog.chosen_index()
+    return index if accepted and index >= 0 else None
